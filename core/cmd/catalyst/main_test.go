@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary, as an operator would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "catalyst-cli-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "catalyst")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build catalyst: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, dir string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+func TestMalformedConfigNamesFileLineAndColumn(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "listen = \"127.0.0.1:0\"\n\ndatabase {\n  driver = \"sqlite\"\n  max_open_conns = \"ten\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := run(t, dir, "serve", "--config", "core.hcl")
+	if err == nil {
+		t.Fatal("serve started with a malformed config")
+	}
+	if !strings.Contains(stderr, "core.hcl:5:21: ") || !strings.Contains(stderr, "number") {
+		t.Fatalf("stderr does not name core.hcl:5:21 and the problem:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Fatal("a refused config still created the data directory")
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `catalyst serve` in dir until the test ends and returns
+// what it printed to stdout once the API answers.
+func startServe(t *testing.T, dir, addr string) string {
+	t.Helper()
+	cfg := fmt.Sprintf("listen = %q\n", addr)
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, binary, "serve", "--config", "core.hcl")
+	cmd.Dir = dir
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs <- sc.Text()
+		}
+		close(logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+	})
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-logs:
+			if !ok {
+				t.Fatalf("serve exited before listening; stdout:\n%s", stdout.String())
+			}
+			if strings.Contains(line, "core listening") {
+				go func() {
+					for range logs {
+					}
+				}()
+				return stdout.String()
+			}
+		case <-deadline:
+			t.Fatal("serve did not start listening within 30s")
+		}
+	}
+}
+
+func TestServeAnswersHealthAndPrintsCredentialsOnce(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	first := startServe(t, dir, addr)
+	if !strings.Contains(first, "email:    admin@catalyst.local") || !strings.Contains(first, "password: ") {
+		t.Fatalf("first start did not print the administrator's credentials:\n%s", first)
+	}
+	resp, err := http.Get("http://" + addr + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"database":{"driver":"sqlite","status":"ok"`) {
+		t.Fatalf("health: %d %s", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "catalyst.db")); err != nil {
+		t.Fatalf("SQLite file not under ./data: %v", err)
+	}
+}
+
+func TestSecondStartDoesNotPrintCredentials(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := run(t, dir, "user", "create", "--email", "ops@example.com", "--password", "a-long-password", "--admin"); err != nil {
+		t.Fatal(err)
+	}
+	out := startServe(t, dir, freePort(t))
+	if strings.Contains(out, "password:") {
+		t.Fatalf("credentials printed although an account exists:\n%s", out)
+	}
+}
+
+func TestUserCreateRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "create", "--email", "not-an-email", "--password", "long-enough"}, `email: "not-an-email" is not an email address`},
+		{[]string{"user", "create", "--email", "a@example.com", "--password", "short"}, "password: must be at least 8 characters"},
+		{[]string{"user", "create", "--password", "long-enough"}, "--email and one of --password or --password-stdin are required"},
+	}
+	for _, tc := range cases {
+		_, stderr, err := run(t, dir, tc.args...)
+		if err == nil || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: err = %v, stderr = %q; want it to say %q", tc.args, err, stderr, tc.want)
+		}
+	}
+	if _, _, err := run(t, dir, "user", "create", "--email", "a@example.com", "--password", "long-enough"); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := run(t, dir, "user", "create", "--email", "A@example.com", "--password", "long-enough")
+	if err == nil || !strings.Contains(stderr, "already exists") {
+		t.Fatalf("duplicate account: err = %v, stderr = %q", err, stderr)
+	}
+}

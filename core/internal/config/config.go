@@ -1,0 +1,206 @@
+// Package config reads the core's HCL configuration.
+//
+// The file is optional: without one the core runs on embedded defaults
+// (SQLite under ./data, listening on 127.0.0.1:8080). Every key is documented
+// in config/core.hcl at the repository root. Unknown keys are errors, and every
+// error names the file, line and column it comes from.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Database drivers the core can run on.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Log formats.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// Config is the core's whole configuration after defaults are applied.
+type Config struct {
+	// Listen is the address the HTTP API and web UI listen on.
+	Listen string `hcl:"listen,optional"`
+	// DataDir holds the SQLite database and generated secrets.
+	DataDir string `hcl:"data_dir,optional"`
+
+	Database *Database `hcl:"database,block"`
+	Auth     *Auth     `hcl:"auth,block"`
+	Log      *Log      `hcl:"log,block"`
+}
+
+// Database selects and tunes the store.
+type Database struct {
+	Driver string `hcl:"driver,optional"`
+	// Path is the SQLite file, relative to DataDir unless absolute.
+	Path string `hcl:"path,optional"`
+	// DSN is the PostgreSQL connection string.
+	DSN          string `hcl:"dsn,optional"`
+	MaxOpenConns int    `hcl:"max_open_conns,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// Auth holds token signing material.
+type Auth struct {
+	// JWTSecret signs access tokens. Empty means: generate one on first
+	// start and keep it in DataDir/jwt-secret.
+	JWTSecret string `hcl:"jwt_secret,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `hcl:"level,optional"`
+	Format string `hcl:"format,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.Database == nil {
+		c.Database = &Database{}
+	}
+	if c.Database.Driver == "" {
+		c.Database.Driver = DriverSQLite
+	}
+	if c.Database.Path == "" {
+		c.Database.Path = "catalyst.db"
+	}
+	if c.Database.MaxOpenConns == 0 {
+		c.Database.MaxOpenConns = 20
+	}
+	if c.Auth == nil {
+		c.Auth = &Auth{}
+	}
+	if c.Log == nil {
+		c.Log = &Log{}
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = LogText
+	}
+}
+
+// SQLitePath is the database file the sqlite driver opens.
+func (c *Config) SQLitePath() string {
+	if filepath.IsAbs(c.Database.Path) {
+		return c.Database.Path
+	}
+	return filepath.Join(c.DataDir, c.Database.Path)
+}
+
+// Load reads and validates the file at path. The returned error, when it
+// comes from the file's content, is a *DiagnosticsError.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse decodes src as if read from the file named filename.
+func Parse(filename string, src []byte) (*Config, error) {
+	parser := hclparse.NewParser()
+	file, diags := parser.ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return nil, newDiagnosticsError(diags, parser.Files())
+	}
+
+	var c Config
+	diags = gohcl.DecodeBody(file.Body, evalContext(), &c)
+	if !diags.HasErrors() {
+		diags = append(diags, c.validate(file.Body)...)
+	}
+	if diags.HasErrors() {
+		return nil, newDiagnosticsError(diags, parser.Files())
+	}
+	c.applyDefaults()
+	return &c, nil
+}
+
+// validate checks values gohcl cannot: enumerations and combinations. Each
+// problem points at the attribute that causes it.
+func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if c.Database != nil {
+		db := c.Database
+		switch db.Driver {
+		case "", DriverSQLite:
+			if db.DSN != "" {
+				diags = append(diags, attrError(db.Body, "dsn",
+					"DSN set for the sqlite driver",
+					`"dsn" is only read by driver = "postgres"; remove it or set driver = "postgres".`))
+			}
+		case DriverPostgres:
+			if db.DSN == "" {
+				diags = append(diags, attrError(db.Body, "driver",
+					"Missing PostgreSQL DSN",
+					`driver = "postgres" needs dsn = "postgres://user:pass@host:5432/db", for example dsn = env("CATALYST_DATABASE_DSN").`))
+			}
+		default:
+			diags = append(diags, attrError(db.Body, "driver",
+				"Unknown database driver",
+				fmt.Sprintf(`driver must be "sqlite" or "postgres", not %q.`, db.Driver)))
+		}
+		if db.MaxOpenConns < 0 {
+			diags = append(diags, attrError(db.Body, "max_open_conns",
+				"Invalid max_open_conns", "max_open_conns must be zero (the default) or positive."))
+		}
+	}
+	if c.Log != nil {
+		switch strings.ToLower(c.Log.Level) {
+		case "", "trace", "debug", "info", "warn", "error":
+		default:
+			diags = append(diags, attrError(c.Log.Body, "level",
+				"Unknown log level", fmt.Sprintf(`level must be one of trace, debug, info, warn, error; not %q.`, c.Log.Level)))
+		}
+		switch c.Log.Format {
+		case "", LogText, LogJSON:
+		default:
+			diags = append(diags, attrError(c.Log.Body, "format",
+				"Unknown log format", fmt.Sprintf(`format must be "text" or "json", not %q.`, c.Log.Format)))
+		}
+	}
+	if c.Auth != nil && c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < 32 {
+		diags = append(diags, attrError(c.Auth.Body, "jwt_secret",
+			"JWT secret too short", "jwt_secret must be at least 32 characters; leave it unset to have one generated."))
+	}
+	if c.Listen != "" && !strings.Contains(c.Listen, ":") {
+		diags = append(diags, attrError(root, "listen",
+			"Invalid listen address", fmt.Sprintf(`listen must be host:port, such as "127.0.0.1:8080", not %q.`, c.Listen)))
+	}
+	return diags
+}

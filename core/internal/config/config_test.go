@@ -1,0 +1,98 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseAppliesDefaults(t *testing.T) {
+	c, err := Parse("core.hcl", []byte(`listen = "0.0.0.0:9000"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:9000" || c.Database.Driver != DriverSQLite || c.DataDir != "./data" || c.Log.Format != LogText {
+		t.Fatalf("unexpected config: %+v db=%+v log=%+v", c, c.Database, c.Log)
+	}
+	if got, want := c.SQLitePath(), "data/catalyst.db"; got != want {
+		t.Fatalf("SQLitePath = %q, want %q", got, want)
+	}
+}
+
+func TestParseReadsSecretsFromEnvironment(t *testing.T) {
+	t.Setenv("TEST_CATALYST_DSN", "postgres://u@h/db")
+	c, err := Parse("core.hcl", []byte(`
+database {
+  driver = "postgres"
+  dsn    = env("TEST_CATALYST_DSN")
+}
+auth {
+  jwt_secret = env("TEST_CATALYST_UNSET_SECRET", "0123456789abcdef0123456789abcdef")
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.DSN != "postgres://u@h/db" || c.Auth.JWTSecret != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("env not applied: dsn=%q secret=%q", c.Database.DSN, c.Auth.JWTSecret)
+	}
+}
+
+func TestParseRejectsBadFilesWithPosition(t *testing.T) {
+	cases := []struct {
+		name string
+		src  string
+		want []string // substrings of the error, in order
+	}{
+		{"syntax error", "listen = \"a:1\"\ndatabase {\n  driver = \n}\n", []string{"core.hcl:3:"}},
+		{"unknown top-level key", "listen = \"a:1\"\nlisten_port = 8080\n", []string{"core.hcl:2:1: Unsupported argument", "listen_port"}},
+		{"unknown block key", "database {\n  driver = \"sqlite\"\n  pasword = \"x\"\n}\n", []string{"core.hcl:3:3: Unsupported argument", "pasword"}},
+		{"wrong type", "database {\n  max_open_conns = \"many\"\n}\n", []string{"core.hcl:2:", "number"}},
+		{"unknown driver", "database {\n  driver = \"mysql\"\n}\n", []string{"core.hcl:2:12: Unknown database driver", `"mysql"`}},
+		{"postgres without dsn", "database {\n  driver = \"postgres\"\n}\n", []string{"core.hcl:2:", "Missing PostgreSQL DSN"}},
+		{"missing env var", "auth {\n  jwt_secret = env(\"TEST_CATALYST_NOT_SET_ANYWHERE\")\n}\n", []string{"core.hcl:2:", "TEST_CATALYST_NOT_SET_ANYWHERE is not set"}},
+		{"short secret", "auth {\n  jwt_secret = \"short\"\n}\n", []string{"core.hcl:2:16: JWT secret too short"}},
+		{"bad log format", "log {\n  format = \"xml\"\n}\n", []string{"core.hcl:2:12: Unknown log format"}},
+		{"bad listen", "listen = \"8080\"\n", []string{"core.hcl:1:10: Invalid listen address"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("core.hcl", []byte(tc.src))
+			if err == nil {
+				t.Fatal("Parse accepted a bad file")
+			}
+			var de *DiagnosticsError
+			if !errors.As(err, &de) {
+				t.Fatalf("error is %T, want *DiagnosticsError: %v", err, err)
+			}
+			msg := err.Error()
+			rest := msg
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("error %q does not contain %q", msg, w)
+				}
+				rest = rest[i+len(w):]
+			}
+			if !strings.Contains(msg, "^") {
+				t.Fatalf("error %q does not show the source line", msg)
+			}
+		})
+	}
+}
+
+// The documented example must stay loadable and equal to the defaults it
+// claims to show.
+func TestExampleCoreConfigIsTheDefaults(t *testing.T) {
+	c, err := Load("../../../config/core.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if c.Listen != d.Listen || c.DataDir != d.DataDir || c.Log.Level != d.Log.Level || c.Log.Format != d.Log.Format ||
+		c.Database.Driver != d.Database.Driver || c.Database.Path != d.Database.Path ||
+		c.Database.MaxOpenConns != d.Database.MaxOpenConns || c.Auth.JWTSecret != d.Auth.JWTSecret {
+		t.Fatalf("config/core.hcl differs from the defaults:\nfile:     %+v %+v %+v\ndefaults: %+v %+v %+v",
+			c, c.Database, c.Log, d, d.Database, d.Log)
+	}
+}

@@ -1,0 +1,107 @@
+// Package panel wires the core process together: configuration, store,
+// first-start bootstrap and the HTTP server.
+package panel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/api"
+	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/store"
+	"github.com/hashicorp/go-hclog"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on stop.
+const shutdownGrace = 10 * time.Second
+
+// OpenStore connects to the configured database.
+func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	return store.Open(ctx, store.Options{
+		Driver:       cfg.Database.Driver,
+		SQLitePath:   cfg.SQLitePath(),
+		DSN:          cfg.Database.DSN,
+		MaxOpenConns: cfg.Database.MaxOpenConns,
+	})
+}
+
+// Serve runs the core until ctx is cancelled: it migrates the database,
+// creates the first administrator on an empty database (printing its
+// credentials to out, once), and serves the API on cfg.Listen.
+func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Writer, version string) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	if _, err := jwtSecret(cfg); err != nil {
+		return err
+	}
+
+	s, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "driver", s.Driver(), "applied", applied)
+	}
+
+	creds, err := accounts.NewService(s).EnsureAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("create first administrator: %w", err)
+	}
+	if creds != nil {
+		printCredentials(out, creds, cfg.Listen)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(s, log.Named("api"), version),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("core listening", "address", "http://"+ln.Addr().String(), "database", s.Driver(), "version", version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func printCredentials(out io.Writer, c *accounts.Credentials, listen string) {
+	fmt.Fprintf(out, `
+================================================================
+  Catalyst first start: an administrator account was created.
+
+    panel:    http://%s
+    email:    %s
+    password: %s
+
+  This password is shown only this once. Log in and change it.
+================================================================
+
+`, listen, c.Email, c.Password)
+}

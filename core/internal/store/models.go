@@ -1,0 +1,160 @@
+package store
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Server states. The state machine in internal/servers decides which
+// transitions are legal; the store only keeps the current one.
+const (
+	StateInstalling    = "installing"
+	StateInstallFailed = "install_failed"
+	StateStopped       = "stopped"
+	StateStarting      = "starting"
+	StateRunning       = "running"
+	StateStopping      = "stopping"
+	StateCrashed       = "crashed"
+	StateTransferring  = "transferring"
+	StateSuspended     = "suspended"
+)
+
+// User is an account that logs in to the panel.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           string    `bun:"id,pk" json:"id"`
+	Email        string    `bun:"email,notnull" json:"email"`
+	Username     string    `bun:"username,notnull" json:"username"`
+	PasswordHash string    `bun:"password_hash,notnull" json:"-"`
+	Admin        bool      `bun:"admin,notnull" json:"admin"`
+	CreatedAt    time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// Node is a machine running the agent.
+type Node struct {
+	bun.BaseModel `bun:"table:nodes"`
+
+	ID   string `bun:"id,pk" json:"id"`
+	Name string `bun:"name,notnull" json:"name"`
+	FQDN string `bun:"fqdn,notnull" json:"fqdn"`
+	// MemoryMB and DiskMB are what servers may be given on this node,
+	// before overallocation (a percentage; -1 disables the check).
+	MemoryMB           int64      `bun:"memory_mb,notnull" json:"memory_mb"`
+	MemoryOverallocate int        `bun:"memory_overallocate,notnull" json:"memory_overallocate"`
+	DiskMB             int64      `bun:"disk_mb,notnull" json:"disk_mb"`
+	DiskOverallocate   int        `bun:"disk_overallocate,notnull" json:"disk_overallocate"`
+	Maintenance        bool       `bun:"maintenance,notnull" json:"maintenance"`
+	LastSeenAt         *time.Time `bun:"last_seen_at" json:"last_seen_at"`
+	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt          time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// TemplateVariable is one environment variable a template exposes.
+type TemplateVariable struct {
+	Name         string `json:"name"`
+	EnvName      string `json:"env_name"`
+	Description  string `json:"description,omitempty"`
+	Default      string `json:"default"`
+	UserViewable bool   `json:"user_viewable"`
+	UserEditable bool   `json:"user_editable"`
+	Rules        string `json:"rules,omitempty"`
+}
+
+// Template describes how to install and run one kind of game server.
+type Template struct {
+	bun.BaseModel `bun:"table:templates"`
+
+	ID          string   `bun:"id,pk" json:"id"`
+	Name        string   `bun:"name,notnull" json:"name"`
+	Description string   `bun:"description,notnull" json:"description"`
+	Author      string   `bun:"author,notnull" json:"author"`
+	Images      []string `bun:"images,notnull" json:"images"`
+	// Startup is the command line, with {{VAR}} placeholders.
+	Startup     string   `bun:"startup,notnull" json:"startup"`
+	StopCommand string   `bun:"stop_command,notnull" json:"stop_command"`
+	StartupDone []string `bun:"startup_done,notnull" json:"startup_done"`
+
+	InstallImage      string `bun:"install_image,notnull" json:"install_image"`
+	InstallEntrypoint string `bun:"install_entrypoint,notnull" json:"install_entrypoint"`
+	InstallScript     string `bun:"install_script,notnull" json:"install_script"`
+
+	Variables []TemplateVariable `bun:"variables,notnull" json:"variables"`
+	Denylist  []string           `bun:"denylist,notnull" json:"denylist"`
+	Features  []string           `bun:"features,notnull" json:"features"`
+
+	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// Server is one game server on one node.
+type Server struct {
+	bun.BaseModel `bun:"table:servers"`
+
+	ID string `bun:"id,pk" json:"id"`
+	// ShortID is the last eight characters of ID (its random part), unique,
+	// used where a person types it (SFTP user names).
+	ShortID     string `bun:"short_id,notnull" json:"short_id"`
+	Name        string `bun:"name,notnull" json:"name"`
+	Description string `bun:"description,notnull" json:"description"`
+	OwnerID     string `bun:"owner_id,notnull" json:"owner_id"`
+	NodeID      string `bun:"node_id,notnull" json:"node_id"`
+	TemplateID  string `bun:"template_id,notnull" json:"template_id"`
+	State       string `bun:"state,notnull" json:"state"`
+
+	MemoryMB   int64 `bun:"memory_mb,notnull" json:"memory_mb"`
+	CPUPercent int64 `bun:"cpu_percent,notnull" json:"cpu_percent"`
+	DiskMB     int64 `bun:"disk_mb,notnull" json:"disk_mb"`
+	PidsLimit  int64 `bun:"pids_limit,notnull" json:"pids_limit"`
+
+	Image       string            `bun:"image,notnull" json:"image"`
+	Startup     string            `bun:"startup,notnull" json:"startup"`
+	Environment map[string]string `bun:"environment,notnull" json:"environment"`
+
+	CrashCount int       `bun:"crash_count,notnull" json:"crash_count"`
+	CreatedAt  time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt  time.Time `bun:"updated_at,notnull" json:"updated_at"`
+
+	Allocations []*Allocation `bun:"rel:has-many,join:id=server_id" json:"allocations,omitempty"`
+}
+
+// Allocation is an ip:port on a node, free or assigned to one server.
+type Allocation struct {
+	bun.BaseModel `bun:"table:allocations"`
+
+	ID       string  `bun:"id,pk" json:"id"`
+	NodeID   string  `bun:"node_id,notnull" json:"node_id"`
+	IP       string  `bun:"ip,notnull" json:"ip"`
+	Port     int     `bun:"port,notnull" json:"port"`
+	ServerID *string `bun:"server_id" json:"server_id"`
+	// Primary marks the allocation a server's game listens on.
+	Primary   bool      `bun:"is_primary,notnull" json:"primary"`
+	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
+}
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// AuditEntry records one privileged action. IDs are time-ordered, so they
+// double as a pagination cursor.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:audit_log"`
+
+	ID         string         `bun:"id,pk" json:"id"`
+	CreatedAt  time.Time      `bun:"created_at,notnull" json:"created_at"`
+	ActorID    *string        `bun:"actor_id" json:"actor_id"`
+	ActorType  string         `bun:"actor_type,notnull" json:"actor_type"`
+	IP         string         `bun:"ip,notnull" json:"ip"`
+	Action     string         `bun:"action,notnull" json:"action"`
+	TargetType string         `bun:"target_type,notnull" json:"target_type"`
+	TargetID   string         `bun:"target_id,notnull" json:"target_id"`
+	ServerID   *string        `bun:"server_id" json:"server_id"`
+	Outcome    string         `bun:"outcome,notnull" json:"outcome"`
+	Metadata   map[string]any `bun:"metadata,notnull" json:"metadata"`
+}

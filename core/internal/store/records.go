@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// ErrAllocationTaken is returned when a server asks for an allocation that
+// is missing, on another node, or already assigned.
+var ErrAllocationTaken = errors.New("allocation is not free on this node")
+
+// --- users ---
+
+// CreateUser inserts u, filling ID and timestamps. A taken email or user
+// name is ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	u.ID = NewID()
+	u.CreatedAt = now()
+	u.UpdatedAt = u.CreatedAt
+	_, err := s.db.NewInsert().Model(u).Exec(ctx)
+	return mapError(err)
+}
+
+// UserByID returns the user or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (*User, error) {
+	u := new(User)
+	err := s.db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	return u, mapError(err)
+}
+
+// UserByEmail returns the user or ErrNotFound. Emails are stored lower-case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
+	u := new(User)
+	err := s.db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
+	return u, mapError(err)
+}
+
+// CountUsers counts every account.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*User)(nil)).Count(ctx)
+	return int(n), mapError(err)
+}
+
+// --- nodes ---
+
+// CreateNode inserts n, filling ID and timestamps.
+func (s *Store) CreateNode(ctx context.Context, n *Node) error {
+	n.ID = NewID()
+	n.CreatedAt = now()
+	n.UpdatedAt = n.CreatedAt
+	_, err := s.db.NewInsert().Model(n).Exec(ctx)
+	return mapError(err)
+}
+
+// NodeByID returns the node or ErrNotFound.
+func (s *Store) NodeByID(ctx context.Context, id string) (*Node, error) {
+	n := new(Node)
+	err := s.db.NewSelect().Model(n).Where("id = ?", id).Scan(ctx)
+	return n, mapError(err)
+}
+
+// ListNodes returns every node by name.
+func (s *Store) ListNodes(ctx context.Context) ([]*Node, error) {
+	var ns []*Node
+	err := s.db.NewSelect().Model(&ns).Order("name").Scan(ctx)
+	return ns, mapError(err)
+}
+
+// --- allocations ---
+
+// CreateAllocations adds ip:port pairs to a node in one transaction; if any
+// already exists none is added and the error is ErrConflict.
+func (s *Store) CreateAllocations(ctx context.Context, nodeID, ip string, ports []int) ([]*Allocation, error) {
+	allocs := make([]*Allocation, 0, len(ports))
+	t := now()
+	for _, p := range ports {
+		allocs = append(allocs, &Allocation{ID: NewID(), NodeID: nodeID, IP: ip, Port: p, CreatedAt: t})
+	}
+	if len(allocs) == 0 {
+		return allocs, nil
+	}
+	_, err := s.db.NewInsert().Model(&allocs).Exec(ctx)
+	return allocs, mapError(err)
+}
+
+// FreeAllocations lists a node's unassigned allocations by port.
+func (s *Store) FreeAllocations(ctx context.Context, nodeID string) ([]*Allocation, error) {
+	var as []*Allocation
+	err := s.db.NewSelect().Model(&as).
+		Where("node_id = ?", nodeID).Where("server_id IS NULL").
+		Order("ip", "port").Scan(ctx)
+	return as, mapError(err)
+}
+
+// --- templates ---
+
+// CreateTemplate inserts t, filling ID and timestamps. Nil lists are stored
+// as empty lists.
+func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
+	t.ID = NewID()
+	t.CreatedAt = now()
+	t.UpdatedAt = t.CreatedAt
+	t.Images = nonNil(t.Images)
+	t.StartupDone = nonNil(t.StartupDone)
+	t.Variables = nonNil(t.Variables)
+	t.Denylist = nonNil(t.Denylist)
+	t.Features = nonNil(t.Features)
+	_, err := s.db.NewInsert().Model(t).Exec(ctx)
+	return mapError(err)
+}
+
+// TemplateByID returns the template or ErrNotFound.
+func (s *Store) TemplateByID(ctx context.Context, id string) (*Template, error) {
+	t := new(Template)
+	err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
+	return t, mapError(err)
+}
+
+// ListTemplates returns every template by name.
+func (s *Store) ListTemplates(ctx context.Context) ([]*Template, error) {
+	var ts []*Template
+	err := s.db.NewSelect().Model(&ts).Order("name").Scan(ctx)
+	return ts, mapError(err)
+}
+
+// --- servers ---
+
+// CreateServer inserts srv and assigns it the given allocations (the first
+// becomes primary), all in one transaction: if an allocation is not free on
+// srv's node nothing is written and the error is ErrAllocationTaken.
+func (s *Store) CreateServer(ctx context.Context, srv *Server, allocationIDs []string) error {
+	srv.ID = NewID()
+	srv.ShortID = srv.ID[len(srv.ID)-8:]
+	srv.CreatedAt = now()
+	srv.UpdatedAt = srv.CreatedAt
+	if srv.Environment == nil {
+		srv.Environment = map[string]string{}
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(srv).Exec(ctx); err != nil {
+			return mapError(err)
+		}
+		for i, id := range allocationIDs {
+			res, err := tx.NewUpdate().Model((*Allocation)(nil)).
+				Set("server_id = ?", srv.ID).Set("is_primary = ?", i == 0).
+				Where("id = ?", id).Where("node_id = ?", srv.NodeID).Where("server_id IS NULL").
+				Exec(ctx)
+			if err != nil {
+				return mapError(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("%w: %s", ErrAllocationTaken, id)
+			}
+		}
+		return nil
+	})
+}
+
+// ServerByID returns the server with its allocations, or ErrNotFound.
+func (s *Store) ServerByID(ctx context.Context, id string) (*Server, error) {
+	srv := new(Server)
+	err := s.db.NewSelect().Model(srv).
+		Relation("Allocations", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("is_primary DESC", "port") }).
+		Where("server.id = ?", id).Scan(ctx)
+	return srv, mapError(err)
+}
+
+// ServerFilter narrows ListServers. Zero fields match everything.
+type ServerFilter struct {
+	OwnerID string
+	NodeID  string
+}
+
+// ListServers returns servers by name with their allocations.
+func (s *Store) ListServers(ctx context.Context, f ServerFilter) ([]*Server, error) {
+	var ss []*Server
+	q := s.db.NewSelect().Model(&ss).Relation("Allocations").Order("server.name", "server.id")
+	if f.OwnerID != "" {
+		q = q.Where("server.owner_id = ?", f.OwnerID)
+	}
+	if f.NodeID != "" {
+		q = q.Where("server.node_id = ?", f.NodeID)
+	}
+	err := q.Scan(ctx)
+	return ss, mapError(err)
+}
+
+// SetServerState records a server's new state if it is still in one of
+// from; otherwise nothing changes and the error is ErrNotFound. The compare
+// and set is one statement, so two writers cannot both win.
+func (s *Store) SetServerState(ctx context.Context, id, to string, from ...string) error {
+	q := s.db.NewUpdate().Model((*Server)(nil)).
+		Set("state = ?", to).Set("updated_at = ?", now()).
+		Where("id = ?", id)
+	if len(from) > 0 {
+		q = q.Where("state IN (?)", bun.List(from))
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// --- audit log ---
+
+// AppendAudit records e, filling ID and time.
+func (s *Store) AppendAudit(ctx context.Context, e *AuditEntry) error {
+	e.ID = NewID()
+	e.CreatedAt = now()
+	if e.Metadata == nil {
+		e.Metadata = map[string]any{}
+	}
+	_, err := s.db.NewInsert().Model(e).Exec(ctx)
+	return mapError(err)
+}
+
+// AuditFilter narrows ListAudit. Zero fields match everything.
+type AuditFilter struct {
+	ActorID  string
+	Action   string
+	ServerID string
+	Since    time.Time
+	Until    time.Time
+	// Before is a cursor: only entries older than this ID.
+	Before string
+	Limit  int
+}
+
+// ListAudit returns entries newest first. The last entry's ID is the cursor
+// for the next page.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error) {
+	var es []*AuditEntry
+	limit := int64(f.Limit)
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := s.db.NewSelect().Model(&es).Order("id DESC").Limit(limit)
+	if f.ActorID != "" {
+		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.ServerID != "" {
+		q = q.Where("server_id = ?", f.ServerID)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until.UTC())
+	}
+	if f.Before != "" {
+		q = q.Where("id < ?", f.Before)
+	}
+	err := q.Scan(ctx)
+	return es, mapError(err)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,3 @@
+module catalyst.dev/plugins/alerts-discord
+
+go 1.26

@@ -1,0 +1,3 @@
+module catalyst.dev/plugins/alerts-webhook
+
+go 1.26

@@ -1,0 +1,3 @@
+module catalyst.dev/plugins/backup-local
+
+go 1.26
