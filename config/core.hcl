@@ -37,6 +37,44 @@ auth {
   # core: one is generated on first start and kept in data_dir/jwt-secret.
   # Several replicas must share one:
   #   jwt_secret = env("CATALYST_JWT_SECRET")
+
+  # Lifetime of an access token (JWT) and of a refresh token. Refresh
+  # tokens rotate: each use returns a new one and spends the old.
+  access_token_ttl  = "15m"
+  refresh_token_ttl = "720h"
+
+  # Password guesses allowed per client IP and email, per minute.
+  login_attempts_per_minute = 5
+}
+
+http {
+  # Browser origins allowed to call the API (CORS), e.g.
+  # ["https://panel.example.com"]; "*" allows any. Empty: same origin only.
+  cors_origins = []
+
+  # Largest JSON request body, in KiB. File uploads have their own limit.
+  max_body_kb = 1024
+
+  # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).
+  # Empty: the client is the TCP peer.
+  trusted_proxies = []
+
+  # Send Strict-Transport-Security. Turn on only when served over HTTPS.
+  hsts = false
+}
+
+# Token buckets per route group, in requests per minute: per_user counts an
+# account's requests, per_ip a client address's. 0 turns a side off.
+# Groups: "api" (everything but logins) and "auth" (login, refresh, logout,
+# password and two-factor changes).
+rate_limit "api" {
+  per_user = 100
+  per_ip   = 200
+}
+
+rate_limit "auth" {
+  per_user = 0
+  per_ip   = 30
 }
 
 log {

@@ -85,8 +85,12 @@ func report(w io.Writer, results []result) {
 			if !ok || bv == 0 || !compared(unit) {
 				continue
 			}
-			fmt.Fprintf(w, "%-60s %14.4g %-10s vs %-22s %14.4g  ratio %.2f×\n",
-				r.name, v, unit, baseLeaf, bv, v/bv)
+			rate := ""
+			if unit == "ns/op" {
+				rate = fmt.Sprintf("  (%.4g/s vs %.4g/s)", 1e9/v, 1e9/bv)
+			}
+			fmt.Fprintf(w, "%-60s %14.4g %-10s vs %-22s %14.4g  ratio %.2f×%s\n",
+				r.name, v, unit, baseLeaf, bv, v/bv, rate)
 			printed++
 		}
 	}

@@ -43,29 +43,82 @@ func NewService(s *store.Store) *Service { return &Service{store: s} }
 // Create validates n, hashes its password and stores the account. A taken
 // email or user name is store.ErrConflict; bad input is *ValidationError.
 func (a *Service) Create(ctx context.Context, n NewUser) (*store.User, error) {
-	email := strings.ToLower(strings.TrimSpace(n.Email))
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || !strings.Contains(email, "@") {
-		return nil, &ValidationError{Field: "email", Message: fmt.Sprintf("%q is not an email address", n.Email)}
-	}
-	username := strings.ToLower(strings.TrimSpace(n.Username))
-	if username == "" {
-		username = usernameFromEmail(email)
-	}
-	if !usernameRE.MatchString(username) {
-		return nil, &ValidationError{Field: "username", Message: "must be 1-32 characters of a-z, 0-9, _ and -, starting with a letter or digit"}
-	}
-	if len(n.Password) < MinPasswordLength {
-		return nil, &ValidationError{Field: "password", Message: fmt.Sprintf("must be at least %d characters", MinPasswordLength)}
-	}
-	hash, err := HashPassword(n.Password)
+	email, err := normalizeEmail(n.Email)
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Email: email, Username: username, PasswordHash: hash, Admin: n.Admin}
+	username := n.Username
+	if strings.TrimSpace(username) == "" {
+		username = usernameFromEmail(email)
+	}
+	if username, err = normalizeUsername(username); err != nil {
+		return nil, err
+	}
+	u := &store.User{Email: email, Username: username, Admin: n.Admin}
+	if err := SetPassword(u, n.Password); err != nil {
+		return nil, err
+	}
 	if err := a.store.CreateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("create user %s: %w", email, err)
 	}
 	return u, nil
+}
+
+func normalizeEmail(s string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(s))
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+		return "", &ValidationError{Field: "email", Message: fmt.Sprintf("%q is not an email address", s)}
+	}
+	return email, nil
+}
+
+func normalizeUsername(s string) (string, error) {
+	u := strings.ToLower(strings.TrimSpace(s))
+	if !usernameRE.MatchString(u) {
+		return "", &ValidationError{Field: "username", Message: "must be 1-32 characters of a-z, 0-9, _ and -, starting with a letter or digit"}
+	}
+	return u, nil
+}
+
+// ApplyProfile validates and applies a new email and user name (nil: keep)
+// to u, returning the columns that changed. It does not store u.
+func ApplyProfile(u *store.User, email, username *string) ([]string, error) {
+	var cols []string
+	if email != nil {
+		e, err := normalizeEmail(*email)
+		if err != nil {
+			return nil, err
+		}
+		if e != u.Email {
+			u.Email = e
+			cols = append(cols, "email")
+		}
+	}
+	if username != nil {
+		n, err := normalizeUsername(*username)
+		if err != nil {
+			return nil, err
+		}
+		if n != u.Username {
+			u.Username = n
+			cols = append(cols, "username")
+		}
+	}
+	return cols, nil
+}
+
+// SetPassword validates and hashes a new password into u. It does not
+// store u.
+func SetPassword(u *store.User, password string) error {
+	if len(password) < MinPasswordLength {
+		return &ValidationError{Field: "password", Message: fmt.Sprintf("must be at least %d characters", MinPasswordLength)}
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash = h
+	return nil
 }
 
 func usernameFromEmail(email string) string {

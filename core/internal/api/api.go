@@ -1,31 +1,67 @@
 // Package api is the core's REST API: gin handlers under /api, one JSON
 // envelope for answers ({"data": …}) and one for errors
-// ({"error": {"code", "message"}}).
+// ({"error": {"code", "message", "request_id"}}).
+//
+// Every route is declared once in routes(): method, path, who may call it
+// and what it takes and returns. From that table come the gin routes, the
+// one authorization middleware, and the OpenAPI document.
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
+	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/audit"
+	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 )
 
-// API holds the handlers' dependencies.
-type API struct {
-	store   *store.Store
-	log     hclog.Logger
-	version string
+// Deps are the API's collaborators.
+type Deps struct {
+	Store    *store.Store
+	Auth     *auth.Service
+	Accounts *accounts.Service
+	Audit    *audit.Recorder
+	Config   *config.Config
+	Log      hclog.Logger
+	Version  string
 }
 
-// New returns the API's HTTP handler.
-func New(s *store.Store, log hclog.Logger, version string) http.Handler {
-	a := &API{store: s, log: log, version: version}
+// API holds the handlers and their dependencies.
+type API struct {
+	Deps
+	log     hclog.Logger
+	store   *store.Store
+	version string
+
+	limits       map[string]*groupLimiter
+	loginLimiter *keyedLimiter
+	table        []route
+	engine       *gin.Engine
+}
+
+// New builds the API and its router.
+func New(d Deps) (*API, error) {
+	a := &API{Deps: d, log: d.Log, store: d.Store, version: d.Version, limits: map[string]*groupLimiter{}}
+	for _, g := range config.RateLimitGroups {
+		rl := d.Config.RateLimitFor(g)
+		a.limits[g] = newGroupLimiter(rl.PerUser, rl.PerIP)
+	}
+	a.loginLimiter = newKeyedLimiter(d.Config.Auth.LoginAttemptsPerMinute)
+
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(a.logRequests, a.recoverPanics)
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	r.Use(a.requestID, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors, a.limitBody)
 	r.NoRoute(func(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route " + c.Request.Method + " " + c.Request.URL.Path})
 	})
@@ -33,10 +69,16 @@ func New(s *store.Store, log hclog.Logger, version string) http.Handler {
 		a.fail(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
 	})
 
-	api := r.Group("/api")
-	api.GET("/health", a.health)
-	return r
+	a.table = a.routes()
+	for _, rt := range a.table {
+		r.Handle(rt.Method, rt.Path, a.chain(rt)...)
+	}
+	a.engine = r
+	return a, nil
 }
+
+// ServeHTTP makes the API an http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
 
 func (a *API) logRequests(c *gin.Context) {
 	if !a.log.IsDebug() {
@@ -46,13 +88,13 @@ func (a *API) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	a.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration", time.Since(start), "ip", c.ClientIP())
+		"status", c.Writer.Status(), "duration", time.Since(start), "ip", c.ClientIP(), "request_id", requestIDOf(c))
 }
 
 func (a *API) recoverPanics(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			a.log.Error("handler panicked", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
+			a.log.Error("handler panicked", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v, "request_id", requestIDOf(c))
 			a.fail(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; the server log has details"})
 		}
 	}()

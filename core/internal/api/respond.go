@@ -1,24 +1,39 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
 
 // Error is an API error with the status and machine-readable code clients
-// see. Handlers return it (or a store/accounts sentinel) to fail; fail
-// turns any error into the one JSON envelope.
+// see. Handlers return it (or a sentinel from store, accounts or auth) to
+// fail; fail turns any error into the one JSON envelope.
 type Error struct {
 	Status  int
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func badRequest(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalidField(field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_field", Field: field, Message: field + ": " + fmt.Sprintf(format, args...)}
+}
 
 // errorBody is the envelope every failed request answers with.
 type errorBody struct {
@@ -26,9 +41,10 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // respond writes {"data": data}.
@@ -36,26 +52,120 @@ func respond(c *gin.Context, status int, data any) {
 	c.JSON(status, gin.H{"data": data})
 }
 
-// fail writes err as the error envelope, choosing the status in one place.
-// Unexpected errors are logged and reach the client as a generic message:
-// no SQL or stack traces leave the process.
-func (a *API) fail(c *gin.Context, err error) {
+// errorStatus maps the errors handlers return to what the client sees, in
+// one place. ok is false for unexpected errors.
+func errorStatus(err error) (d errorDetail, status int, ok bool) {
 	var apiErr *Error
 	var valErr *accounts.ValidationError
-	detail := errorDetail{}
-	status := http.StatusInternalServerError
+	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &apiErr):
-		status, detail.Code, detail.Message = apiErr.Status, apiErr.Code, apiErr.Message
+		return errorDetail{Code: apiErr.Code, Message: apiErr.Message, Field: apiErr.Field}, apiErr.Status, true
 	case errors.As(err, &valErr):
-		status, detail.Code, detail.Message, detail.Field = http.StatusUnprocessableEntity, "invalid_field", valErr.Error(), valErr.Field
+		return errorDetail{Code: "invalid_field", Message: valErr.Error(), Field: valErr.Field}, http.StatusUnprocessableEntity, true
+	case errors.As(err, &maxErr):
+		return errorDetail{Code: "body_too_large", Message: fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit)}, http.StatusRequestEntityTooLarge, true
 	case errors.Is(err, store.ErrNotFound):
-		status, detail.Code, detail.Message = http.StatusNotFound, "not_found", "no such resource"
+		return errorDetail{Code: "not_found", Message: "no such resource"}, http.StatusNotFound, true
 	case errors.Is(err, store.ErrConflict):
-		status, detail.Code, detail.Message = http.StatusConflict, "conflict", "a resource with the same unique field already exists"
-	default:
-		a.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)
-		detail.Code, detail.Message = "internal", "internal error; the server log has details"
+		return errorDetail{Code: "conflict", Message: "a resource with the same unique field already exists"}, http.StatusConflict, true
+	case errors.Is(err, store.ErrInUse):
+		return errorDetail{Code: "in_use", Message: "other records still depend on this resource"}, http.StatusConflict, true
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return errorDetail{Code: "invalid_credentials", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, auth.ErrTOTPRequired):
+		return errorDetail{Code: "two_factor_required", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, auth.ErrInvalidTOTP):
+		return errorDetail{Code: "invalid_two_factor_code", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, auth.ErrInvalidToken):
+		return errorDetail{Code: "invalid_token", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, auth.ErrInvalidRefresh):
+		return errorDetail{Code: "invalid_refresh_token", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, auth.ErrIPNotAllowed):
+		return errorDetail{Code: "ip_not_allowed", Message: err.Error()}, http.StatusForbidden, true
+	case errors.Is(err, auth.ErrTOTPNotPending), errors.Is(err, auth.ErrTOTPAlreadyEnabled):
+		return errorDetail{Code: "two_factor_state", Message: err.Error()}, http.StatusConflict, true
 	}
-	c.AbortWithStatusJSON(status, errorBody{Error: detail})
+	return errorDetail{Code: "internal", Message: "internal error; the server log has details"}, http.StatusInternalServerError, false
+}
+
+// fail writes err as the error envelope. Unexpected errors are logged with
+// the request ID and reach the client as a generic message: no SQL or stack
+// trace leaves the process.
+func (a *API) fail(c *gin.Context, err error) {
+	d, status, ok := errorStatus(err)
+	if !ok {
+		a.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err, "request_id", requestIDOf(c))
+	}
+	d.RequestID = requestIDOf(c)
+	c.AbortWithStatusJSON(status, errorBody{Error: d})
+}
+
+// bind decodes the JSON body into v strictly: unknown fields, trailing
+// data, wrong types and oversized bodies are errors naming what was wrong.
+func bind(c *gin.Context, v any) error {
+	if c.Request.Body == nil || c.Request.ContentLength == 0 {
+		return badRequest("missing_body", "a JSON request body is required")
+	}
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send application/json, not " + ct}
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return badRequest("malformed_json", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return err
+	case errors.As(err, &syn):
+		return badRequest("malformed_json", "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return badRequest("malformed_json", "the JSON body ends early")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return invalidField(field, "must be %s, not a JSON %s", jsonKind(typ.Type), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalidField(name, "is not a field of this request")
+	}
+	return badRequest("malformed_json", "%v", err)
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return t.String()
 }

@@ -8,9 +8,12 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -36,9 +39,54 @@ type Config struct {
 	// DataDir holds the SQLite database and generated secrets.
 	DataDir string `hcl:"data_dir,optional"`
 
-	Database *Database `hcl:"database,block"`
-	Auth     *Auth     `hcl:"auth,block"`
-	Log      *Log      `hcl:"log,block"`
+	Database   *Database    `hcl:"database,block"`
+	Auth       *Auth        `hcl:"auth,block"`
+	HTTP       *HTTP        `hcl:"http,block"`
+	RateLimits []*RateLimit `hcl:"rate_limit,block"`
+	Log        *Log         `hcl:"log,block"`
+}
+
+// HTTP tunes the API server's protections.
+type HTTP struct {
+	// CORSOrigins may call the API from a browser ("*" for any; empty for
+	// same-origin only).
+	CORSOrigins []string `hcl:"cors_origins,optional"`
+	// MaxBodyKB caps JSON request bodies; file uploads have their own limit.
+	MaxBodyKB int64 `hcl:"max_body_kb,optional"`
+	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For is
+	// believed when finding a client's IP.
+	TrustedProxies []string `hcl:"trusted_proxies,optional"`
+	// HSTS sends Strict-Transport-Security; turn on behind HTTPS only.
+	HSTS bool `hcl:"hsts,optional"`
+
+	Body hcl.Body `hcl:",body"`
+}
+
+// RateLimit is a token bucket per user and per client IP for one group of
+// routes ("api", "auth"), in requests per minute. Zero disables that side.
+type RateLimit struct {
+	Group    string    `hcl:"group,label"`
+	PerUser  int       `hcl:"per_user,optional"`
+	PerIP    int       `hcl:"per_ip,optional"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// RateLimitGroups are the route groups a rate_limit block may name.
+var RateLimitGroups = []string{"api", "auth"}
+
+// RateLimitFor returns the limits of group, or the defaults.
+func (c *Config) RateLimitFor(group string) RateLimit {
+	for _, r := range c.RateLimits {
+		if r.Group == group {
+			return *r
+		}
+	}
+	switch group {
+	case "auth":
+		return RateLimit{Group: group, PerIP: 30}
+	default:
+		return RateLimit{Group: group, PerUser: 100, PerIP: 200}
+	}
 }
 
 // Database selects and tunes the store.
@@ -59,6 +107,11 @@ type Auth struct {
 	// JWTSecret signs access tokens. Empty means: generate one on first
 	// start and keep it in DataDir/jwt-secret.
 	JWTSecret string `hcl:"jwt_secret,optional"`
+	// AccessTokenTTL and RefreshTokenTTL are Go durations ("15m", "720h").
+	AccessTokenTTL  string `hcl:"access_token_ttl,optional"`
+	RefreshTokenTTL string `hcl:"refresh_token_ttl,optional"`
+	// LoginAttemptsPerMinute throttles password guesses per IP and email.
+	LoginAttemptsPerMinute int `hcl:"login_attempts_per_minute,optional"`
 
 	// Body is kept so validation can point at the offending attribute.
 	Body hcl.Body `hcl:",body"`
@@ -101,6 +154,21 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Auth == nil {
 		c.Auth = &Auth{}
+	}
+	if c.Auth.AccessTokenTTL == "" {
+		c.Auth.AccessTokenTTL = "15m"
+	}
+	if c.Auth.RefreshTokenTTL == "" {
+		c.Auth.RefreshTokenTTL = "720h"
+	}
+	if c.Auth.LoginAttemptsPerMinute == 0 {
+		c.Auth.LoginAttemptsPerMinute = 5
+	}
+	if c.HTTP == nil {
+		c.HTTP = &HTTP{}
+	}
+	if c.HTTP.MaxBodyKB == 0 {
+		c.HTTP.MaxBodyKB = 1024
 	}
 	if c.Log == nil {
 		c.Log = &Log{}
@@ -194,9 +262,55 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 				"Unknown log format", fmt.Sprintf(`format must be "text" or "json", not %q.`, c.Log.Format)))
 		}
 	}
-	if c.Auth != nil && c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < 32 {
-		diags = append(diags, attrError(c.Auth.Body, "jwt_secret",
-			"JWT secret too short", "jwt_secret must be at least 32 characters; leave it unset to have one generated."))
+	if c.Auth != nil {
+		if c.Auth.JWTSecret != "" && len(c.Auth.JWTSecret) < 32 {
+			diags = append(diags, attrError(c.Auth.Body, "jwt_secret",
+				"JWT secret too short", "jwt_secret must be at least 32 characters; leave it unset to have one generated."))
+		}
+		for _, f := range []struct{ name, value string }{
+			{"access_token_ttl", c.Auth.AccessTokenTTL}, {"refresh_token_ttl", c.Auth.RefreshTokenTTL},
+		} {
+			if f.value == "" {
+				continue
+			}
+			if d, err := time.ParseDuration(f.value); err != nil || d <= 0 {
+				diags = append(diags, attrError(c.Auth.Body, f.name,
+					"Invalid duration", fmt.Sprintf(`%s must be a positive duration such as "15m" or "720h", not %q.`, f.name, f.value)))
+			}
+		}
+		if c.Auth.LoginAttemptsPerMinute < 0 {
+			diags = append(diags, attrError(c.Auth.Body, "login_attempts_per_minute",
+				"Invalid login_attempts_per_minute", "login_attempts_per_minute must be positive."))
+		}
+	}
+	if c.HTTP != nil {
+		for _, p := range c.HTTP.TrustedProxies {
+			if _, err := netip.ParsePrefix(p); err != nil {
+				if _, err := netip.ParseAddr(p); err != nil {
+					diags = append(diags, attrError(c.HTTP.Body, "trusted_proxies",
+						"Invalid trusted proxy", fmt.Sprintf("%q is not an IP address or CIDR prefix.", p)))
+				}
+			}
+		}
+		if c.HTTP.MaxBodyKB < 0 {
+			diags = append(diags, attrError(c.HTTP.Body, "max_body_kb", "Invalid max_body_kb", "max_body_kb must be positive."))
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range c.RateLimits {
+		switch {
+		case !slices.Contains(RateLimitGroups, r.Group):
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &r.DefRange,
+				Summary: "Unknown rate_limit group",
+				Detail:  fmt.Sprintf("rate_limit %q: the groups are %s.", r.Group, strings.Join(RateLimitGroups, ", "))})
+		case seen[r.Group]:
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &r.DefRange,
+				Summary: "Duplicate rate_limit block", Detail: fmt.Sprintf("rate_limit %q is declared twice.", r.Group)})
+		case r.PerUser < 0 || r.PerIP < 0:
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &r.DefRange,
+				Summary: "Invalid rate limit", Detail: "per_user and per_ip are requests per minute: zero (off) or positive."})
+		}
+		seen[r.Group] = true
 	}
 	if c.Listen != "" && !strings.Contains(c.Listen, ":") {
 		diags = append(diags, attrError(root, "listen",
@@ -204,3 +318,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	}
 	return diags
 }
+
+// AccessTTL is the parsed access token lifetime.
+func (a *Auth) AccessTTL() time.Duration { d, _ := time.ParseDuration(a.AccessTokenTTL); return d }
+
+// RefreshTTL is the parsed refresh token lifetime.
+func (a *Auth) RefreshTTL() time.Duration { d, _ := time.ParseDuration(a.RefreshTokenTTL); return d }

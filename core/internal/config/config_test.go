@@ -91,8 +91,29 @@ func TestExampleCoreConfigIsTheDefaults(t *testing.T) {
 	d := Default()
 	if c.Listen != d.Listen || c.DataDir != d.DataDir || c.Log.Level != d.Log.Level || c.Log.Format != d.Log.Format ||
 		c.Database.Driver != d.Database.Driver || c.Database.Path != d.Database.Path ||
-		c.Database.MaxOpenConns != d.Database.MaxOpenConns || c.Auth.JWTSecret != d.Auth.JWTSecret {
+		c.Database.MaxOpenConns != d.Database.MaxOpenConns || c.Auth.JWTSecret != d.Auth.JWTSecret ||
+		c.Auth.AccessTokenTTL != d.Auth.AccessTokenTTL || c.Auth.RefreshTokenTTL != d.Auth.RefreshTokenTTL ||
+		c.Auth.LoginAttemptsPerMinute != d.Auth.LoginAttemptsPerMinute || c.HTTP.MaxBodyKB != d.HTTP.MaxBodyKB ||
+		len(c.HTTP.CORSOrigins) != 0 || len(c.HTTP.TrustedProxies) != 0 || c.HTTP.HSTS {
 		t.Fatalf("config/core.hcl differs from the defaults:\nfile:     %+v %+v %+v\ndefaults: %+v %+v %+v",
 			c, c.Database, c.Log, d, d.Database, d.Log)
+	}
+}
+
+func TestRateLimitDefaultsMatchTheExample(t *testing.T) {
+	c, err := Load("../../../config/core.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	for _, g := range RateLimitGroups {
+		got, want := c.RateLimitFor(g), d.RateLimitFor(g)
+		if got.PerUser != want.PerUser || got.PerIP != want.PerIP {
+			t.Errorf("rate_limit %q: example %+v, default %+v", g, got, want)
+		}
+	}
+	if _, err := Parse("core.hcl", []byte("rate_limit \"uploads\" {\n  per_ip = 1\n}\n")); err == nil ||
+		!strings.Contains(err.Error(), "core.hcl:1:1: Unknown rate_limit group") {
+		t.Errorf("unknown group: %v", err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/api"
+	"catalyst.dev/core/internal/audit"
+	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/store"
 	"github.com/hashicorp/go-hclog"
@@ -39,7 +41,8 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
-	if _, err := jwtSecret(cfg); err != nil {
+	secret, err := jwtSecret(cfg)
+	if err != nil {
 		return err
 	}
 
@@ -56,7 +59,8 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		log.Info("database migrated", "driver", s.Driver(), "applied", applied)
 	}
 
-	creds, err := accounts.NewService(s).EnsureAdmin(ctx)
+	accts := accounts.NewService(s)
+	creds, err := accts.EnsureAdmin(ctx)
 	if err != nil {
 		return fmt.Errorf("create first administrator: %w", err)
 	}
@@ -64,12 +68,24 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		printCredentials(out, creds, cfg.Listen)
 	}
 
+	authn, err := auth.New(s, auth.Options{Secret: secret, AccessTTL: cfg.Auth.AccessTTL(), RefreshTTL: cfg.Auth.RefreshTTL()})
+	if err != nil {
+		return err
+	}
+	handler, err := api.New(api.Deps{
+		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")),
+		Config: cfg, Log: log.Named("api"), Version: version,
+	})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(s, log.Named("api"), version),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}

@@ -24,13 +24,21 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID           string    `bun:"id,pk" json:"id"`
-	Email        string    `bun:"email,notnull" json:"email"`
-	Username     string    `bun:"username,notnull" json:"username"`
-	PasswordHash string    `bun:"password_hash,notnull" json:"-"`
-	Admin        bool      `bun:"admin,notnull" json:"admin"`
-	CreatedAt    time.Time `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt    time.Time `bun:"updated_at,notnull" json:"updated_at"`
+	ID           string `bun:"id,pk" json:"id"`
+	Email        string `bun:"email,notnull" json:"email"`
+	Username     string `bun:"username,notnull" json:"username"`
+	PasswordHash string `bun:"password_hash,notnull" json:"-"`
+	Admin        bool   `bun:"admin,notnull" json:"admin"`
+	// TOTPSecret is set by two-factor setup; TOTPEnabled once a code from
+	// it was verified. RecoveryCodes are SHA-256 hashes, each usable once.
+	TOTPSecret    string   `bun:"totp_secret,notnull" json:"-"`
+	TOTPEnabled   bool     `bun:"totp_enabled,notnull" json:"totp_enabled"`
+	RecoveryCodes []string `bun:"recovery_codes,notnull" json:"-"`
+	// SessionVersion is carried by access tokens; bumping it refuses every
+	// token issued before.
+	SessionVersion int       `bun:"session_version,notnull" json:"-"`
+	CreatedAt      time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt      time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // Node is a machine running the agent.
@@ -157,4 +165,64 @@ type AuditEntry struct {
 	ServerID   *string        `bun:"server_id" json:"server_id"`
 	Outcome    string         `bun:"outcome,notnull" json:"outcome"`
 	Metadata   map[string]any `bun:"metadata,notnull" json:"metadata"`
+}
+
+// RefreshToken is one link of a rotating refresh-token chain. Tokens of one
+// login share a family; presenting a revoked token revokes its family.
+type RefreshToken struct {
+	bun.BaseModel `bun:"table:refresh_tokens"`
+
+	ID        string     `bun:"id,pk"`
+	UserID    string     `bun:"user_id,notnull"`
+	FamilyID  string     `bun:"family_id,notnull"`
+	TokenHash string     `bun:"token_hash,notnull"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+	CreatedAt time.Time  `bun:"created_at,notnull"`
+	IP        string     `bun:"ip,notnull"`
+	UserAgent string     `bun:"user_agent,notnull"`
+}
+
+// APIKey lets automation act as its user. Only a hash of the secret is
+// kept; Prefix identifies the key in lists and logs.
+type APIKey struct {
+	bun.BaseModel `bun:"table:api_keys"`
+
+	ID      string `bun:"id,pk" json:"id"`
+	UserID  string `bun:"user_id,notnull" json:"user_id"`
+	Name    string `bun:"name,notnull" json:"name"`
+	Prefix  string `bun:"prefix,notnull" json:"prefix"`
+	KeyHash string `bun:"key_hash,notnull" json:"-"`
+	// Scopes limits the key to these permissions (nil: all of the user's).
+	Scopes     []string   `bun:"scopes" json:"scopes"`
+	AllowedIPs []string   `bun:"allowed_ips,notnull" json:"allowed_ips"`
+	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
+	ExpiresAt  *time.Time `bun:"expires_at" json:"expires_at"`
+	CreatedAt  time.Time  `bun:"created_at,notnull" json:"created_at"`
+}
+
+// SSHKey is a public key its user may log in to SFTP with.
+type SSHKey struct {
+	bun.BaseModel `bun:"table:ssh_keys"`
+
+	ID          string    `bun:"id,pk" json:"id"`
+	UserID      string    `bun:"user_id,notnull" json:"user_id"`
+	Name        string    `bun:"name,notnull" json:"name"`
+	PublicKey   string    `bun:"public_key,notnull" json:"public_key"`
+	Fingerprint string    `bun:"fingerprint,notnull" json:"fingerprint"`
+	CreatedAt   time.Time `bun:"created_at,notnull" json:"created_at"`
+}
+
+// Subuser gives a user a chosen set of permissions on one server.
+type Subuser struct {
+	bun.BaseModel `bun:"table:subusers"`
+
+	ID          string    `bun:"id,pk" json:"id"`
+	ServerID    string    `bun:"server_id,notnull" json:"server_id"`
+	UserID      string    `bun:"user_id,notnull" json:"user_id"`
+	Permissions []string  `bun:"permissions,notnull" json:"permissions"`
+	CreatedAt   time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull" json:"updated_at"`
+
+	User *User `bun:"rel:belongs-to,join:user_id=id" json:"user,omitempty"`
 }

@@ -21,6 +21,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	u.ID = NewID()
 	u.CreatedAt = now()
 	u.UpdatedAt = u.CreatedAt
+	u.RecoveryCodes = nonNil(u.RecoveryCodes)
 	_, err := s.db.NewInsert().Model(u).Exec(ctx)
 	return mapError(err)
 }
@@ -173,6 +174,8 @@ func (s *Store) ServerByID(ctx context.Context, id string) (*Server, error) {
 type ServerFilter struct {
 	OwnerID string
 	NodeID  string
+	// AccessibleBy matches servers the user owns or is a subuser of.
+	AccessibleBy string
 }
 
 // ListServers returns servers by name with their allocations.
@@ -184,6 +187,12 @@ func (s *Store) ListServers(ctx context.Context, f ServerFilter) ([]*Server, err
 	}
 	if f.NodeID != "" {
 		q = q.Where("server.node_id = ?", f.NodeID)
+	}
+	if f.AccessibleBy != "" {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("server.owner_id = ?", f.AccessibleBy).
+				WhereOr("server.id IN (?)", s.db.NewSelect().Model((*Subuser)(nil)).Column("server_id").Where("user_id = ?", f.AccessibleBy))
+		})
 	}
 	err := q.Scan(ctx)
 	return ss, mapError(err)
@@ -238,11 +247,7 @@ type AuditFilter struct {
 // for the next page.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error) {
 	var es []*AuditEntry
-	limit := int64(f.Limit)
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	q := s.db.NewSelect().Model(&es).Order("id DESC").Limit(limit)
+	q := s.db.NewSelect().Model(&es).Order("id DESC").Limit(clampLimit(f.Limit))
 	if f.ActorID != "" {
 		q = q.Where("actor_id = ?", f.ActorID)
 	}

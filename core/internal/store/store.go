@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +28,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrInUse is a delete refused because other records still need the row.
+	ErrInUse = errors.New("still in use")
 )
 
 // Options selects the database.
@@ -125,15 +128,56 @@ func mapError(err error) error {
 		return ErrNotFound
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+		case "23503":
+			return fmt.Errorf("%w: %s", ErrInUse, pgErr.ConstraintName)
+		}
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
 		switch liteErr.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %s", ErrConflict, strings.TrimPrefix(liteErr.Error(), "constraint failed: "))
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %s", ErrInUse, strings.TrimPrefix(liteErr.Error(), "constraint failed: "))
 		}
 	}
 	return err
+}
+
+// affectedOne turns an update or delete that touched no row into
+// ErrNotFound.
+func affectedOne(res sql.Result, err error) error {
+	if err != nil {
+		return mapError(err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// clampLimit bounds a page size to 1..500, 50 by default.
+func clampLimit(n int) int64 {
+	if n <= 0 || n > 500 {
+		return 50
+	}
+	return int64(n)
+}
+
+// escapeLike escapes LIKE's wildcards so user input matches literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// jsonList encodes a list for a JSON column in a hand-written SET clause.
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

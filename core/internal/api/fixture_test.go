@@ -1,0 +1,211 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/audit"
+	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/store"
+	"catalyst.dev/core/internal/store/storetest"
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/crypto/ssh"
+)
+
+const testPassword = "password123"
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
+
+// passwordHash is computed once: argon2id is deliberately slow.
+var passwordHash = sync.OnceValue(func() string {
+	h, err := accounts.HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// newTestAPI builds the API on s with defaults, adjusted by tune.
+func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
+	t.Helper()
+	cfg := config.Default()
+	if tune != nil {
+		tune(cfg)
+	}
+	authn, err := auth.New(s, auth.Options{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
+		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type role string
+
+const (
+	roleAdmin      role = "admin"
+	roleOwner      role = "owner"
+	roleSubWith    role = "subuser+perm"
+	roleSubWithout role = "subuser-perm"
+	roleStranger   role = "stranger"
+	roleAnonymous  role = "anonymous"
+)
+
+var allRoles = []role{roleAdmin, roleOwner, roleSubWith, roleSubWithout, roleStranger, roleAnonymous}
+
+// fixture is a small world: users in every role around one server.
+type fixture struct {
+	t      testing.TB
+	api    *API
+	store  *store.Store
+	users  map[role]*store.User
+	tokens map[role]*auth.Session
+	// candidate is a subuser with server.read; newcomer has no relation.
+	candidate, newcomer *store.User
+	server              *store.Server
+}
+
+// newFixture builds the world; the "with" subuser holds every server
+// permission and the "without" one every permission except withheld.
+func newFixture(t testing.TB, withheld rbac.Permission, tune func(*config.Config)) *fixture {
+	t.Helper()
+	s := storetest.SQLite(t)
+	f := &fixture{t: t, store: s, api: newTestAPI(t, s, tune), users: map[role]*store.User{}, tokens: map[role]*auth.Session{}}
+	ctx := context.Background()
+	mk := func(name string, admin bool) *store.User {
+		u := &store.User{Email: name + "@example.com", Username: name, PasswordHash: passwordHash(), Admin: admin}
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	for _, r := range allRoles[:5] {
+		f.users[r] = mk(strings.NewReplacer("+", "-with-", "-perm", "-without").Replace(string(r)), r == roleAdmin)
+	}
+	f.candidate, f.newcomer = mk("candidate", false), mk("newcomer", false)
+
+	node := &store.Node{Name: "n1", FQDN: "n1.example.com", MemoryMB: 4096, DiskMB: 10000}
+	tmpl := &store.Template{Name: "t", Images: []string{"img"}, Startup: "run"}
+	if err := s.CreateNode(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTemplate(ctx, tmpl); err != nil {
+		t.Fatal(err)
+	}
+	f.server = &store.Server{Name: "srv", OwnerID: f.users[roleOwner].ID, NodeID: node.ID, TemplateID: tmpl.ID,
+		State: store.StateStopped, Image: "img", Startup: "run"}
+	if err := s.CreateServer(ctx, f.server, nil); err != nil {
+		t.Fatal(err)
+	}
+	var all, without []string
+	for _, p := range rbac.ServerPermissions {
+		all = append(all, string(p))
+		if p != withheld {
+			without = append(without, string(p))
+		}
+	}
+	for _, su := range []struct {
+		u     *store.User
+		perms []string
+	}{{f.users[roleSubWith], all}, {f.users[roleSubWithout], without}, {f.candidate, []string{"server.read"}}} {
+		if err := s.CreateSubuser(ctx, &store.Subuser{ServerID: f.server.ID, UserID: su.u.ID, Permissions: su.perms}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r, u := range f.users {
+		sess, err := f.api.Auth.StartSession(ctx, u, store.NewID(), auth.Client{IP: "192.0.2.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[r] = sess
+	}
+	return f
+}
+
+// response is a decoded answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Data   json.RawMessage
+	Error  *errorDetail
+}
+
+// do sends a request as role with body (a string, or nil).
+func (f *fixture) do(r role, method, path string, body any) response {
+	f.t.Helper()
+	token := ""
+	if s, ok := f.tokens[r]; ok {
+		token = s.Token
+	}
+	return send(f.t, f.api, method, path, token, body, nil)
+}
+
+func send(t testing.TB, h http.Handler, method, path, token string, body any, hdr map[string]string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.RemoteAddr = "192.0.2.1:4242"
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	out := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	var env struct {
+		Data  json.RawMessage `json:"data"`
+		Error *errorDetail    `json:"error"`
+	}
+	if len(out.Body) > 0 && json.Unmarshal(out.Body, &env) == nil {
+		out.Data, out.Error = env.Data, env.Error
+	}
+	return out
+}
+
+// testPublicKey is a fresh ed25519 key in authorized_keys form.
+func testPublicKey(t testing.TB) string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sk))) + " test@example"
+}
+
+func totpCodeAt(secret string, at time.Time) (string, error) { return auth.TOTPCodeAt(secret, at) }

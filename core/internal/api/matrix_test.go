@@ -1,0 +1,245 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/store"
+)
+
+// expect maps each role to the status it must get.
+type expect map[role]int
+
+// The usual shapes; ok is the route's success status.
+func public(ok int) expect {
+	return expect{roleAdmin: ok, roleOwner: ok, roleSubWith: ok, roleSubWithout: ok, roleStranger: ok, roleAnonymous: ok}
+}
+
+func anyUser(ok int) expect {
+	return expect{roleAdmin: ok, roleOwner: ok, roleSubWith: ok, roleSubWithout: ok, roleStranger: ok, roleAnonymous: 401}
+}
+
+func onServer(ok int) expect {
+	return expect{roleAdmin: ok, roleOwner: ok, roleSubWith: ok, roleSubWithout: 403, roleStranger: 404, roleAnonymous: 401}
+}
+
+func adminOnly(ok int) expect {
+	return expect{roleAdmin: ok, roleOwner: 403, roleSubWith: 403, roleSubWithout: 403, roleStranger: 403, roleAnonymous: 401}
+}
+
+// matrixCase is one route. path and body may use the fixture and role.
+type matrixCase struct {
+	method, route string // route as registered, to check coverage
+	perm          rbac.Permission
+	path          func(f *fixture, r role) string
+	body          func(f *fixture, r role) any
+	want          expect
+}
+
+func fixed(p string) func(*fixture, role) string { return func(*fixture, role) string { return p } }
+
+func serverPath(suffix string) func(*fixture, role) string {
+	return func(f *fixture, _ role) string { return "/api/servers/" + f.server.ID + suffix }
+}
+
+func jsonBody(v any) func(*fixture, role) any { return func(*fixture, role) any { return v } }
+
+// sessionOf is the role's own session, or the owner's for anonymous.
+func sessionOf(f *fixture, r role) *auth.Session {
+	if s, ok := f.tokens[r]; ok {
+		return s
+	}
+	return f.tokens[roleOwner]
+}
+
+func userOfRole(f *fixture, r role) *store.User {
+	if u, ok := f.users[r]; ok {
+		return u
+	}
+	return f.users[roleOwner]
+}
+
+var matrix = []matrixCase{
+	{method: "GET", route: "/api/health", path: fixed("/api/health"), want: public(200)},
+	{method: "GET", route: "/api/openapi.json", path: fixed("/api/openapi.json"), want: public(200)},
+	{method: "POST", route: "/api/auth/login", path: fixed("/api/auth/login"),
+		body: func(f *fixture, r role) any {
+			return map[string]string{"email": userOfRole(f, r).Email, "password": testPassword}
+		}, want: public(200)},
+	{method: "POST", route: "/api/auth/refresh", path: fixed("/api/auth/refresh"),
+		body: func(f *fixture, r role) any { return map[string]string{"refresh_token": sessionOf(f, r).RefreshToken} },
+		want: public(200)},
+	{method: "POST", route: "/api/auth/logout", path: fixed("/api/auth/logout"),
+		body: func(f *fixture, r role) any { return map[string]string{"refresh_token": sessionOf(f, r).RefreshToken} },
+		want: public(204)},
+
+	{method: "GET", route: "/api/account", path: fixed("/api/account"), want: anyUser(200)},
+	{method: "PATCH", route: "/api/account", path: fixed("/api/account"), body: jsonBody(map[string]string{"username": "renamed"}), want: anyUser(200)},
+	{method: "PUT", route: "/api/account/password", path: fixed("/api/account/password"),
+		body: jsonBody(map[string]string{"current_password": testPassword, "new_password": "another-password"}), want: anyUser(200)},
+	{method: "POST", route: "/api/account/totp", path: fixed("/api/account/totp"), want: anyUser(200)},
+	{method: "POST", route: "/api/account/totp/enable", path: fixed("/api/account/totp/enable"),
+		body: func(f *fixture, r role) any {
+			// Start setup for the role's user so a valid code exists.
+			u := userOfRole(f, r)
+			secret, _, err := f.api.Auth.BeginTOTP(context.Background(), u)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			code, _ := auth.TOTPCodeAt(secret, time.Now())
+			return map[string]string{"code": code}
+		}, want: anyUser(200)},
+	{method: "POST", route: "/api/account/totp/disable", path: fixed("/api/account/totp/disable"),
+		body: jsonBody(map[string]string{"password": testPassword, "code": ""}), want: anyUser(204)},
+	{method: "GET", route: "/api/account/api-keys", path: fixed("/api/account/api-keys"), want: anyUser(200)},
+	{method: "POST", route: "/api/account/api-keys", path: fixed("/api/account/api-keys"), body: jsonBody(map[string]any{"name": "billing"}), want: anyUser(201)},
+	{method: "DELETE", route: "/api/account/api-keys/:kid",
+		path: func(f *fixture, r role) string {
+			_, k, err := f.api.Auth.CreateAPIKey(context.Background(), userOfRole(f, r), auth.NewAPIKey{Name: "k"})
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/account/api-keys/" + k.ID
+		}, want: anyUser(204)},
+	{method: "GET", route: "/api/account/ssh-keys", path: fixed("/api/account/ssh-keys"), want: anyUser(200)},
+	{method: "POST", route: "/api/account/ssh-keys", path: fixed("/api/account/ssh-keys"),
+		body: func(f *fixture, _ role) any {
+			return map[string]string{"name": "laptop", "public_key": testPublicKey(f.t)}
+		},
+		want: anyUser(201)},
+	{method: "DELETE", route: "/api/account/ssh-keys/:kid",
+		path: func(f *fixture, r role) string {
+			k := &store.SSHKey{UserID: userOfRole(f, r).ID, Name: "k", PublicKey: "x", Fingerprint: "SHA256:" + store.NewID()}
+			if err := f.store.CreateSSHKey(context.Background(), k); err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/account/ssh-keys/" + k.ID
+		}, want: anyUser(204)},
+	{method: "GET", route: "/api/permissions", path: fixed("/api/permissions"), want: anyUser(200)},
+	{method: "GET", route: "/api/servers", path: fixed("/api/servers"), want: anyUser(200)},
+
+	{method: "GET", route: "/api/servers/:id", perm: rbac.ServerRead, path: serverPath(""), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"),
+		body: func(f *fixture, _ role) any {
+			return map[string]any{"email": f.newcomer.Email, "permissions": []string{"server.read", "server.console"}}
+		}, want: onServer(201)},
+	{method: "GET", route: "/api/servers/:id/subusers/:uid", perm: rbac.SubuserManage,
+		path: func(f *fixture, _ role) string { return "/api/servers/" + f.server.ID + "/subusers/" + f.candidate.ID },
+		want: onServer(200)},
+	{method: "PATCH", route: "/api/servers/:id/subusers/:uid", perm: rbac.SubuserManage,
+		path: func(f *fixture, _ role) string { return "/api/servers/" + f.server.ID + "/subusers/" + f.candidate.ID },
+		body: jsonBody(map[string]any{"permissions": []string{"file.read"}}), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id/subusers/:uid", perm: rbac.SubuserManage,
+		path: func(f *fixture, _ role) string { return "/api/servers/" + f.server.ID + "/subusers/" + f.candidate.ID },
+		want: onServer(204)},
+
+	{method: "GET", route: "/api/admin/users", path: fixed("/api/admin/users"), want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/users", path: fixed("/api/admin/users"),
+		body: jsonBody(map[string]any{"email": "fresh@example.com", "password": "long-enough-pw"}), want: adminOnly(201)},
+	{method: "GET", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID }, want: adminOnly(200)},
+	{method: "PATCH", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID },
+		body: jsonBody(map[string]any{"username": "newname"}), want: adminOnly(200)},
+	{method: "DELETE", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID }, want: adminOnly(204)},
+	{method: "GET", route: "/api/admin/audit-logs", path: fixed("/api/admin/audit-logs"), want: adminOnly(200)},
+}
+
+// TestPermissionMatrix calls every route as every role, each on a fresh
+// world, and checks the status. A route added without a row here fails
+// TestPermissionMatrixCoversEveryRoute.
+func TestPermissionMatrix(t *testing.T) {
+	for _, mc := range matrix {
+		for _, r := range allRoles {
+			t.Run(fmt.Sprintf("%s %s as %s", mc.method, mc.route, r), func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t, mc.perm, nil)
+				var body any
+				if mc.body != nil {
+					body = mc.body(f, r)
+				}
+				got := f.do(r, mc.method, mc.path(f, r), body)
+				if want := mc.want[r]; got.Status != want {
+					t.Fatalf("status %d, want %d; body %s", got.Status, want, got.Body)
+				}
+				if got.Status >= 400 && (got.Error == nil || got.Error.Code == "" || got.Error.RequestID == "") {
+					t.Fatalf("error without the envelope: %s", got.Body)
+				}
+				if got.Status == 403 {
+					denied, _ := f.store.ListAudit(context.Background(), store.AuditFilter{Action: "permission.denied"})
+					if len(denied) != 1 || denied[0].Outcome != store.OutcomeDenied {
+						t.Fatalf("a 403 did not record one permission.denied audit entry: %+v", denied)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPermissionMatrixCoversEveryRoute(t *testing.T) {
+	f := newFixture(t, "", nil)
+	var have []string
+	for _, mc := range matrix {
+		have = append(have, mc.method+" "+mc.route)
+	}
+	for _, ri := range f.api.engine.Routes() {
+		key := ri.Method + " " + ri.Path
+		if !slices.Contains(have, key) {
+			t.Errorf("route %s has no row in the permission matrix", key)
+		}
+	}
+	if len(have) != len(f.api.engine.Routes()) {
+		t.Errorf("matrix has %d rows for %d routes", len(have), len(f.api.engine.Routes()))
+	}
+}
+
+// A scoped API key is held to its scopes even on the owner's own server.
+func TestScopedAPIKeyIsLimitedToItsScopes(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	key, _, err := f.api.Auth.CreateAPIKey(ctx, f.users[roleOwner], auth.NewAPIKey{Name: "ro", Scopes: []string{"file.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := send(t, f.api, "GET", "/api/servers/"+f.server.ID, key, nil, nil)
+	if got.Status != http.StatusForbidden {
+		t.Fatalf("file.* key reading the server: %d %s", got.Status, got.Body)
+	}
+	got = send(t, f.api, "GET", "/api/account", key, nil, nil)
+	if got.Status != http.StatusOK {
+		t.Fatalf("file.* key reading its account: %d %s", got.Status, got.Body)
+	}
+	full, _, _ := f.api.Auth.CreateAPIKey(ctx, f.users[roleOwner], auth.NewAPIKey{Name: "full"})
+	if got := send(t, f.api, "GET", "/api/servers/"+f.server.ID, full, nil, nil); got.Status != http.StatusOK {
+		t.Fatalf("unscoped key: %d %s", got.Status, got.Body)
+	}
+	// A key from an address outside its allow list is refused.
+	ipKey, _, _ := f.api.Auth.CreateAPIKey(ctx, f.users[roleOwner], auth.NewAPIKey{Name: "ip", AllowedIPs: []string{"198.51.100.0/24"}})
+	if got := send(t, f.api, "GET", "/api/account", ipKey, nil, nil); got.Status != http.StatusForbidden || got.Error.Code != "ip_not_allowed" {
+		t.Fatalf("key from a disallowed IP: %d %s", got.Status, got.Body)
+	}
+	// A scoped key cannot mint a broader one.
+	got = send(t, f.api, "POST", "/api/account/api-keys", key, map[string]any{"name": "escalate"}, nil)
+	if got.Status != http.StatusUnprocessableEntity || !strings.Contains(got.Error.Message, "scopes") {
+		t.Fatalf("scoped key minting an unscoped key: %d %s", got.Status, got.Body)
+	}
+}
+
+// A subuser with subuser.manage cannot grant what it does not hold.
+func TestSubuserCannotEscalate(t *testing.T) {
+	f := newFixture(t, rbac.FileDelete, nil)
+	got := f.do(roleSubWithout, "POST", "/api/servers/"+f.server.ID+"/subusers",
+		map[string]any{"email": f.newcomer.Email, "permissions": []string{"file.delete"}})
+	if got.Status != http.StatusUnprocessableEntity || got.Error.Field != "permissions" {
+		t.Fatalf("granting a withheld permission: %d %s", got.Status, got.Body)
+	}
+	if _, err := f.store.Subuser(context.Background(), f.server.ID, f.newcomer.ID); err == nil {
+		t.Fatal("the refused grant was stored")
+	}
+}

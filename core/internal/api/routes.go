@@ -1,0 +1,105 @@
+package api
+
+import (
+	"net/http"
+
+	"catalyst.dev/core/internal/rbac"
+	"github.com/gin-gonic/gin"
+)
+
+// Access says who may call a route.
+type Access int
+
+const (
+	// Public routes need no credential.
+	Public Access = iota
+	// Authenticated routes need any valid credential.
+	Authenticated
+	// Global routes need a permission not tied to a server (admin.*).
+	Global
+	// OnServer routes need a permission on the server named by :id.
+	OnServer
+)
+
+// route is one entry of the API: everything the router, the authorization
+// middleware and the OpenAPI document need to know about it.
+type route struct {
+	Method  string
+	Path    string // gin syntax: /api/servers/:id
+	Access  Access
+	Perm    rbac.Permission
+	Summary string
+	// Group selects the rate limits ("auth" or "api").
+	Group string
+	// Request and Response are zero values of the body and data types, for
+	// the OpenAPI document; nil when there is none.
+	Request  any
+	Response any
+	// Status is the success status (200 when zero).
+	Status  int
+	Handler gin.HandlerFunc
+}
+
+// chain is the handler list of a route: rate limits, authentication,
+// authorization, then the handler itself.
+func (a *API) chain(rt route) []gin.HandlerFunc {
+	group := rt.Group
+	if group == "" {
+		group = "api"
+	}
+	hs := []gin.HandlerFunc{a.limitIP(group)}
+	if rt.Access != Public {
+		hs = append(hs, a.authenticate, a.limitUser(group))
+	}
+	switch rt.Access {
+	case Global:
+		hs = append(hs, a.requireGlobal(rt.Perm))
+	case OnServer:
+		hs = append(hs, a.requireServer(rt.Perm))
+	}
+	return append(hs, rt.Handler)
+}
+
+// routes is the whole API.
+func (a *API) routes() []route {
+	const (
+		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
+	)
+	return []route{
+		{Method: get, Path: "/api/health", Access: Public, Summary: "Report whether the core and its database answer", Response: healthReport{}, Handler: a.health},
+		{Method: get, Path: "/api/openapi.json", Access: Public, Summary: "This API's OpenAPI 3 document", Handler: a.openAPI},
+
+		{Method: post, Path: "/api/auth/login", Access: Public, Group: "auth", Summary: "Log in with email and password (and a two-factor code when enabled)", Request: loginRequest{}, Response: sessionResponse{}, Handler: a.login},
+		{Method: post, Path: "/api/auth/refresh", Access: Public, Group: "auth", Summary: "Spend a refresh token for a new access token and refresh token", Request: refreshRequest{}, Response: sessionResponse{}, Handler: a.refresh},
+		{Method: post, Path: "/api/auth/logout", Access: Public, Group: "auth", Summary: "Revoke the login a refresh token belongs to", Request: refreshRequest{}, Status: http.StatusNoContent, Handler: a.logout},
+
+		{Method: get, Path: "/api/account", Access: Authenticated, Summary: "The current user", Response: accountView{}, Handler: a.getAccount},
+		{Method: patch, Path: "/api/account", Access: Authenticated, Summary: "Change the current user's email or user name", Request: accountUpdate{}, Response: accountView{}, Handler: a.updateAccount},
+		{Method: put, Path: "/api/account/password", Access: Authenticated, Group: "auth", Summary: "Change the password; ends every other session", Request: passwordChange{}, Response: sessionResponse{}, Handler: a.changePassword},
+		{Method: post, Path: "/api/account/totp", Access: Authenticated, Summary: "Start two-factor setup: a new secret and its otpauth:// URL", Response: totpSetup{}, Handler: a.beginTOTP},
+		{Method: post, Path: "/api/account/totp/enable", Access: Authenticated, Group: "auth", Summary: "Turn two-factor on with a code from the app; returns recovery codes once", Request: totpCode{}, Response: recoveryCodes{}, Handler: a.enableTOTP},
+		{Method: post, Path: "/api/account/totp/disable", Access: Authenticated, Group: "auth", Summary: "Turn two-factor off (password and code required)", Request: totpDisable{}, Status: http.StatusNoContent, Handler: a.disableTOTP},
+		{Method: get, Path: "/api/account/api-keys", Access: Authenticated, Summary: "The current user's API keys", Response: []apiKeyView{}, Handler: a.listAPIKeys},
+		{Method: post, Path: "/api/account/api-keys", Access: Authenticated, Summary: "Create an API key; its secret is shown once", Request: apiKeyCreate{}, Response: apiKeyCreated{}, Status: http.StatusCreated, Handler: a.createAPIKey},
+		{Method: del, Path: "/api/account/api-keys/:kid", Access: Authenticated, Summary: "Delete an API key", Status: http.StatusNoContent, Handler: a.deleteAPIKey},
+		{Method: get, Path: "/api/account/ssh-keys", Access: Authenticated, Summary: "The current user's SSH public keys (for SFTP)", Response: []sshKeyView{}, Handler: a.listSSHKeys},
+		{Method: post, Path: "/api/account/ssh-keys", Access: Authenticated, Summary: "Add an SSH public key", Request: sshKeyCreate{}, Response: sshKeyView{}, Status: http.StatusCreated, Handler: a.createSSHKey},
+		{Method: del, Path: "/api/account/ssh-keys/:kid", Access: Authenticated, Summary: "Delete an SSH public key", Status: http.StatusNoContent, Handler: a.deleteSSHKey},
+		{Method: get, Path: "/api/permissions", Access: Authenticated, Summary: "Every permission, for subuser and API key forms", Response: permissionCatalog{}, Handler: a.permissions},
+
+		{Method: get, Path: "/api/servers", Access: Authenticated, Summary: "Servers the caller owns or is a subuser of (all, for admins)", Response: []serverView{}, Handler: a.listServers},
+		{Method: get, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerRead, Summary: "One server", Response: serverView{}, Handler: a.getServer},
+		{Method: get, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "A server's subusers", Response: []subuserView{}, Handler: a.listSubusers},
+		{Method: post, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "Give a user permissions on the server", Request: subuserCreate{}, Response: subuserView{}, Status: http.StatusCreated, Handler: a.createSubuser},
+		{Method: get, Path: "/api/servers/:id/subusers/:uid", Access: OnServer, Perm: rbac.SubuserManage, Summary: "One subuser", Response: subuserView{}, Handler: a.getSubuser},
+		{Method: patch, Path: "/api/servers/:id/subusers/:uid", Access: OnServer, Perm: rbac.SubuserManage, Summary: "Replace a subuser's permissions", Request: subuserUpdate{}, Response: subuserView{}, Handler: a.updateSubuser},
+		{Method: del, Path: "/api/servers/:id/subusers/:uid", Access: OnServer, Perm: rbac.SubuserManage, Summary: "Remove a subuser", Status: http.StatusNoContent, Handler: a.deleteSubuser},
+
+		{Method: get, Path: "/api/admin/users", Access: Global, Perm: rbac.AdminUsersRead, Summary: "List users (filter q, cursor after, limit)", Response: userPage{}, Handler: a.adminListUsers},
+		{Method: post, Path: "/api/admin/users", Access: Global, Perm: rbac.AdminUsersWrite, Summary: "Create a user", Request: userCreate{}, Response: accountView{}, Status: http.StatusCreated, Handler: a.adminCreateUser},
+		{Method: get, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersRead, Summary: "One user", Response: accountView{}, Handler: a.adminGetUser},
+		{Method: patch, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersWrite, Summary: "Change a user's email, name, password or admin flag", Request: userUpdate{}, Response: accountView{}, Handler: a.adminUpdateUser},
+		{Method: del, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersWrite, Summary: "Delete a user who owns no servers", Status: http.StatusNoContent, Handler: a.adminDeleteUser},
+		{Method: get, Path: "/api/admin/audit-logs", Access: Global, Perm: rbac.AdminAuditRead, Summary: "The audit log, newest first (filters actor, action, server, since, until; cursor before)", Response: auditPage{}, Handler: a.auditLogs},
+	}
+}

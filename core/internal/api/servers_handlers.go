@@ -1,0 +1,214 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/store"
+	"github.com/gin-gonic/gin"
+)
+
+type allocationView struct {
+	IP      string `json:"ip"`
+	Port    int    `json:"port"`
+	Primary bool   `json:"primary"`
+}
+
+type serverView struct {
+	ID          string            `json:"id"`
+	ShortID     string            `json:"short_id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	OwnerID     string            `json:"owner_id"`
+	NodeID      string            `json:"node_id"`
+	TemplateID  string            `json:"template_id"`
+	State       string            `json:"state"`
+	MemoryMB    int64             `json:"memory_mb"`
+	CPUPercent  int64             `json:"cpu_percent"`
+	DiskMB      int64             `json:"disk_mb"`
+	Image       string            `json:"image"`
+	Environment map[string]string `json:"environment"`
+	CrashCount  int               `json:"crash_count"`
+	Allocations []allocationView  `json:"allocations"`
+	// Permissions are the caller's permissions on this server.
+	Permissions []string  `json:"permissions"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func viewServer(s *store.Server, perms []string) serverView {
+	v := serverView{ID: s.ID, ShortID: s.ShortID, Name: s.Name, Description: s.Description, OwnerID: s.OwnerID,
+		NodeID: s.NodeID, TemplateID: s.TemplateID, State: s.State, MemoryMB: s.MemoryMB, CPUPercent: s.CPUPercent,
+		DiskMB: s.DiskMB, Image: s.Image, Environment: s.Environment, CrashCount: s.CrashCount,
+		Allocations: []allocationView{}, Permissions: perms, CreatedAt: s.CreatedAt}
+	for _, al := range s.Allocations {
+		v.Allocations = append(v.Allocations, allocationView{IP: al.IP, Port: al.Port, Primary: al.Primary})
+	}
+	return v
+}
+
+func (a *API) listServers(c *gin.Context) {
+	p := principalOf(c)
+	f := store.ServerFilter{}
+	if !p.Admin {
+		f.AccessibleBy = p.UserID
+	}
+	ss, err := a.store.ListServers(c.Request.Context(), f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]serverView, 0, len(ss))
+	for _, s := range ss {
+		access := rbac.ServerAccess{Owner: s.OwnerID == p.UserID}
+		if !access.Owner && !p.Admin {
+			sub, err := a.store.Subuser(c.Request.Context(), s.ID, p.UserID)
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			access.Granted = sub.Permissions
+		}
+		if !p.CanOnServer(rbac.ServerRead, access) {
+			continue
+		}
+		out = append(out, viewServer(s, p.Effective(access)))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+func (a *API) getServer(c *gin.Context) {
+	respond(c, http.StatusOK, viewServer(serverOf(c), principalOf(c).Effective(accessOf(c))))
+}
+
+// --- subusers ---
+
+type subuserView struct {
+	UserID      string    `json:"user_id"`
+	Email       string    `json:"email"`
+	Username    string    `json:"username"`
+	Permissions []string  `json:"permissions"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func viewSubuser(s *store.Subuser) subuserView {
+	v := subuserView{UserID: s.UserID, Permissions: s.Permissions, CreatedAt: s.CreatedAt}
+	if s.User != nil {
+		v.Email, v.Username = s.User.Email, s.User.Username
+	}
+	return v
+}
+
+type subuserCreate struct {
+	Email       string   `json:"email"`
+	Permissions []string `json:"permissions"`
+}
+
+type subuserUpdate struct {
+	Permissions []string `json:"permissions"`
+}
+
+// checkGrant refuses unknown permissions and any the granting principal
+// does not hold itself, so subuser.manage cannot be used to escalate.
+func (a *API) checkGrant(c *gin.Context, perms []string) error {
+	if perms == nil {
+		return invalidField("permissions", "is required (an empty list grants nothing)")
+	}
+	p, access := principalOf(c), accessOf(c)
+	for _, perm := range perms {
+		if !rbac.IsServerPermission(perm) {
+			return invalidField("permissions", "%q is not a server permission", perm)
+		}
+		if !p.CanOnServer(rbac.Permission(perm), access) {
+			return invalidField("permissions", "you cannot grant %q: you do not hold it", perm)
+		}
+	}
+	return nil
+}
+
+func (a *API) listSubusers(c *gin.Context) {
+	us, err := a.store.ListSubusers(c.Request.Context(), serverOf(c).ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]subuserView, 0, len(us))
+	for _, u := range us {
+		out = append(out, viewSubuser(u))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+func (a *API) createSubuser(c *gin.Context) {
+	var req subuserCreate
+	if err := bind(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkGrant(c, req.Permissions); err != nil {
+		a.fail(c, err)
+		return
+	}
+	srv := serverOf(c)
+	u, err := a.store.UserByEmail(c.Request.Context(), normalizeEmailLoose(req.Email))
+	if err != nil {
+		a.fail(c, invalidField("email", "no account has this email; the user must register first"))
+		return
+	}
+	if u.ID == srv.OwnerID {
+		a.fail(c, invalidField("email", "is the server's owner, who holds every permission already"))
+		return
+	}
+	sub := &store.Subuser{ServerID: srv.ID, UserID: u.ID, Permissions: slices.Compact(slices.Sorted(slices.Values(req.Permissions))), User: u}
+	if err := a.store.CreateSubuser(c.Request.Context(), sub); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "subuser.create", "user", u.ID, srv.ID, store.OutcomeSuccess, map[string]any{"permissions": sub.Permissions})
+	respond(c, http.StatusCreated, viewSubuser(sub))
+}
+
+func (a *API) getSubuser(c *gin.Context) {
+	sub, err := a.store.Subuser(c.Request.Context(), serverOf(c).ID, c.Param("uid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, viewSubuser(sub))
+}
+
+func (a *API) updateSubuser(c *gin.Context) {
+	var req subuserUpdate
+	if err := bind(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkGrant(c, req.Permissions); err != nil {
+		a.fail(c, err)
+		return
+	}
+	srv := serverOf(c)
+	perms := slices.Compact(slices.Sorted(slices.Values(req.Permissions)))
+	if err := a.store.UpdateSubuserPermissions(c.Request.Context(), srv.ID, c.Param("uid"), perms); err != nil {
+		a.fail(c, err)
+		return
+	}
+	sub, err := a.store.Subuser(c.Request.Context(), srv.ID, c.Param("uid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "subuser.update", "user", sub.UserID, srv.ID, store.OutcomeSuccess, map[string]any{"permissions": perms})
+	respond(c, http.StatusOK, viewSubuser(sub))
+}
+
+func (a *API) deleteSubuser(c *gin.Context) {
+	srv := serverOf(c)
+	if err := a.store.DeleteSubuser(c.Request.Context(), srv.ID, c.Param("uid")); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "subuser.delete", "user", c.Param("uid"), srv.ID, store.OutcomeSuccess, nil)
+	c.Status(http.StatusNoContent)
+}
