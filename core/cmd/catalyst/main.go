@@ -45,6 +45,7 @@ func newRootCommand() *cobra.Command {
 		newServeCommand(g),
 		newMigrateCommand(g),
 		newUserCommand(g),
+		newNodeCommand(g),
 		newVersionCommand(),
 	)
 	return root

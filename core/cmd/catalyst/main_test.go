@@ -180,3 +180,18 @@ func TestUserCreateRejectsBadInput(t *testing.T) {
 		t.Fatalf("duplicate account: err = %v, stderr = %q", err, stderr)
 	}
 }
+
+func TestNodeCreatePrintsTokenAndAgentCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, err := run(t, dir, "node", "create", "--name", "fra-1", "--fqdn", "fra1.example.com")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	if !strings.Contains(out, "catalyst-agent configure --core http://127.0.0.1:8080 --token catd_") {
+		t.Fatalf("no agent command in:\n%s", out)
+	}
+	_, stderr, err = run(t, dir, "node", "create", "--name", "fra-1", "--fqdn", "fra1.example.com")
+	if err == nil || !strings.Contains(stderr, "already exists") {
+		t.Fatalf("duplicate node name: %v %s", err, stderr)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
@@ -27,6 +28,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
+	Nodes    *nodes.Service
 	Config   *config.Config
 	Log      hclog.Logger
 	Version  string

@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/store/storetest"
@@ -50,7 +51,7 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 		t.Fatal(err)
 	}
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
-		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
+		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: nodes.NewService(s), Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +81,7 @@ type fixture struct {
 	// candidate is a subuser with server.read; newcomer has no relation.
 	candidate, newcomer *store.User
 	server              *store.Server
+	node                *store.Node
 }
 
 // newFixture builds the world; the "with" subuser holds every server
@@ -106,6 +108,7 @@ func newFixture(t testing.TB, withheld rbac.Permission, tune func(*config.Config
 	if err := s.CreateNode(ctx, node); err != nil {
 		t.Fatal(err)
 	}
+	f.node = node
 	if err := s.CreateTemplate(ctx, tmpl); err != nil {
 		t.Fatal(err)
 	}

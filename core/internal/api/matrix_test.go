@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 )
@@ -148,6 +149,30 @@ var matrix = []matrixCase{
 	{method: "PATCH", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID },
 		body: jsonBody(map[string]any{"username": "newname"}), want: adminOnly(200)},
 	{method: "DELETE", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID }, want: adminOnly(204)},
+	{method: "GET", route: "/api/admin/nodes", path: fixed("/api/admin/nodes"), want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/nodes", path: fixed("/api/admin/nodes"),
+		body: jsonBody(map[string]any{"name": "fra-2", "fqdn": "fra2.example.com", "memory_mb": 8192, "disk_mb": 50000}), want: adminOnly(201)},
+	{method: "GET", route: "/api/admin/nodes/:nid", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID }, want: adminOnly(200)},
+	{method: "DELETE", route: "/api/admin/nodes/:nid",
+		path: func(f *fixture, _ role) string {
+			n, _, err := f.api.Nodes.Create(context.Background(), nodes.NewNode{Name: "spare", FQDN: "spare.example.com", MemoryMB: 1, DiskMB: 1})
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/admin/nodes/" + n.ID
+		}, want: adminOnly(204)},
+	{method: "POST", route: "/api/admin/nodes/:nid/token", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/token" }, want: adminOnly(200)},
+	{method: "GET", route: "/api/admin/nodes/:nid/allocations", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/allocations" }, want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/nodes/:nid/allocations", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/allocations" },
+		body: jsonBody(map[string]any{"ip": "0.0.0.0", "ports": []string{"25565-25567"}}), want: adminOnly(201)},
+	{method: "POST", route: "/api/agent/configure", path: fixed("/api/agent/configure"),
+		body: func(f *fixture, _ role) any {
+			_, token, err := f.api.Nodes.Create(context.Background(), nodes.NewNode{Name: "new", FQDN: "new.example.com", MemoryMB: 1, DiskMB: 1})
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return map[string]string{"token": token}
+		}, want: public(200)},
 	{method: "GET", route: "/api/admin/audit-logs", path: fixed("/api/admin/audit-logs"), want: adminOnly(200)},
 }
 

@@ -241,3 +241,15 @@ func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, out
 	e.Metadata["request_id"] = requestIDOf(c)
 	a.Audit.Record(c.Request.Context(), e)
 }
+
+// auditEntryAnon is an entry for a request without a user (logins, agent
+// enrolment).
+func auditEntryAnon(c *gin.Context, action, outcome string) audit.Entry {
+	return audit.Entry{IP: c.ClientIP(), Action: action, Outcome: outcome,
+		Metadata: map[string]any{"request_id": requestIDOf(c)}}
+}
+
+func validIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}

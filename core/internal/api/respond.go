@@ -11,6 +11,7 @@ import (
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
@@ -81,6 +82,8 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "invalid_token", Message: err.Error()}, http.StatusUnauthorized, true
 	case errors.Is(err, auth.ErrInvalidRefresh):
 		return errorDetail{Code: "invalid_refresh_token", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.Is(err, nodes.ErrInvalidToken):
+		return errorDetail{Code: "invalid_node_token", Message: err.Error()}, http.StatusUnauthorized, true
 	case errors.Is(err, auth.ErrIPNotAllowed):
 		return errorDetail{Code: "ip_not_allowed", Message: err.Error()}, http.StatusForbidden, true
 	case errors.Is(err, auth.ErrTOTPNotPending), errors.Is(err, auth.ErrTOTPAlreadyEnabled):

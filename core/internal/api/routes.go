@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -100,6 +101,14 @@ func (a *API) routes() []route {
 		{Method: get, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersRead, Summary: "One user", Response: accountView{}, Handler: a.adminGetUser},
 		{Method: patch, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersWrite, Summary: "Change a user's email, name, password or admin flag", Request: userUpdate{}, Response: accountView{}, Handler: a.adminUpdateUser},
 		{Method: del, Path: "/api/admin/users/:uid", Access: Global, Perm: rbac.AdminUsersWrite, Summary: "Delete a user who owns no servers", Status: http.StatusNoContent, Handler: a.adminDeleteUser},
+		{Method: get, Path: "/api/admin/nodes", Access: Global, Perm: rbac.AdminNodesRead, Summary: "List nodes", Response: []nodeView{}, Handler: a.listNodes},
+		{Method: post, Path: "/api/admin/nodes", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Create a node; returns its one-time deployment token and the agent command", Request: nodeCreate{}, Response: nodeCreated{}, Status: http.StatusCreated, Handler: a.createNode},
+		{Method: get, Path: "/api/admin/nodes/:nid", Access: Global, Perm: rbac.AdminNodesRead, Summary: "One node", Response: nodeView{}, Handler: a.getNode},
+		{Method: del, Path: "/api/admin/nodes/:nid", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Delete a node that has no servers", Status: http.StatusNoContent, Handler: a.deleteNode},
+		{Method: post, Path: "/api/admin/nodes/:nid/token", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Issue a new deployment token (re-enrol a reinstalled machine)", Response: nodeCreated{}, Handler: a.newNodeToken},
+		{Method: get, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesRead, Summary: "A node's allocations (ip:port), free and assigned", Response: []*store.Allocation{}, Handler: a.listAllocations},
+		{Method: post, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Add allocations: an IP and ports or ranges", Request: allocationCreate{}, Response: []*store.Allocation{}, Status: http.StatusCreated, Handler: a.createAllocations},
+		{Method: post, Path: "/api/agent/configure", Access: Public, Group: "auth", Summary: "Agent enrolment: exchange a deployment token for the node's credential", Request: enrolRequest{}, Response: enrolResponse{}, Handler: a.enrolAgent},
 		{Method: get, Path: "/api/admin/audit-logs", Access: Global, Perm: rbac.AdminAuditRead, Summary: "The audit log, newest first (filters actor, action, server, since, until; cursor before)", Response: auditPage{}, Handler: a.auditLogs},
 	}
 }

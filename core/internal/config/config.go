@@ -38,6 +38,9 @@ type Config struct {
 	Listen string `hcl:"listen,optional"`
 	// DataDir holds the SQLite database and generated secrets.
 	DataDir string `hcl:"data_dir,optional"`
+	// PublicURL is how agents and browsers reach this core; it goes into
+	// the agent command printed for a new node. Default: http://<listen>.
+	PublicURL string `hcl:"public_url,optional"`
 
 	Database   *Database    `hcl:"database,block"`
 	Auth       *Auth        `hcl:"auth,block"`
@@ -140,6 +143,10 @@ func (c *Config) applyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.Database == nil {
 		c.Database = &Database{}
 	}
@@ -311,6 +318,10 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 				Summary: "Invalid rate limit", Detail: "per_user and per_ip are requests per minute: zero (off) or positive."})
 		}
 		seen[r.Group] = true
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		diags = append(diags, attrError(root, "public_url",
+			"Invalid public URL", fmt.Sprintf(`public_url must start with http:// or https://, not %q.`, c.PublicURL)))
 	}
 	if c.Listen != "" && !strings.Contains(c.Listen, ":") {
 		diags = append(diags, attrError(root, "listen",

@@ -17,6 +17,7 @@ import (
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
 	"github.com/hashicorp/go-hclog"
 )
@@ -73,7 +74,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		return err
 	}
 	handler, err := api.New(api.Deps{
-		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")),
+		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodes.NewService(s),
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {

@@ -56,8 +56,14 @@ type Node struct {
 	DiskOverallocate   int        `bun:"disk_overallocate,notnull" json:"disk_overallocate"`
 	Maintenance        bool       `bun:"maintenance,notnull" json:"maintenance"`
 	LastSeenAt         *time.Time `bun:"last_seen_at" json:"last_seen_at"`
-	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt          time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+	// DeployTokenHash is the one-time enrolment token's hash until the agent
+	// spends it; CredentialHash then holds the agent's lasting credential.
+	DeployTokenHash      string     `bun:"deploy_token_hash,notnull" json:"-"`
+	DeployTokenExpiresAt *time.Time `bun:"deploy_token_expires_at" json:"-"`
+	CredentialHash       string     `bun:"credential_hash,notnull" json:"-"`
+	AgentVersion         string     `bun:"agent_version,notnull" json:"agent_version"`
+	CreatedAt            time.Time  `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt            time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // TemplateVariable is one environment variable a template exposes.

@@ -64,6 +64,46 @@ func (s *Store) NodeByID(ctx context.Context, id string) (*Node, error) {
 	return n, mapError(err)
 }
 
+// UpdateNode writes the named columns of n and bumps updated_at.
+func (s *Store) UpdateNode(ctx context.Context, n *Node, columns ...string) error {
+	n.UpdatedAt = now()
+	res, err := s.db.NewUpdate().Model(n).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// NodeByDeployToken returns the node whose unspent deployment token hashes
+// to hash, or ErrNotFound.
+func (s *Store) NodeByDeployToken(ctx context.Context, hash string) (*Node, error) {
+	n := new(Node)
+	err := s.db.NewSelect().Model(n).Where("deploy_token_hash = ?", hash).Where("deploy_token_hash <> ''").Scan(ctx)
+	return n, mapError(err)
+}
+
+// EnrolNode swaps a node's deployment token for a credential, once: the
+// compare-and-set on the token hash makes a second exchange of the same
+// token fail with ErrNotFound.
+func (s *Store) EnrolNode(ctx context.Context, id, deployHash, credentialHash string) error {
+	res, err := s.db.NewUpdate().Model((*Node)(nil)).
+		Set("credential_hash = ?", credentialHash).Set("deploy_token_hash = ''").
+		Set("deploy_token_expires_at = NULL").Set("updated_at = ?", now()).
+		Where("id = ?", id).Where("deploy_token_hash = ?", deployHash).Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// DeleteNode removes a node and its free allocations. A node that still
+// has servers is ErrInUse.
+func (s *Store) DeleteNode(ctx context.Context, id string) error {
+	res, err := s.db.NewDelete().Model((*Node)(nil)).Where("id = ?", id).Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// ListAllocations lists a node's allocations by address.
+func (s *Store) ListAllocations(ctx context.Context, nodeID string) ([]*Allocation, error) {
+	var as []*Allocation
+	err := s.db.NewSelect().Model(&as).Where("node_id = ?", nodeID).Order("ip", "port").Scan(ctx)
+	return as, mapError(err)
+}
+
 // ListNodes returns every node by name.
 func (s *Store) ListNodes(ctx context.Context) ([]*Node, error) {
 	var ns []*Node

@@ -1,0 +1,186 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/store"
+	"github.com/gin-gonic/gin"
+)
+
+type nodeView struct {
+	ID                 string     `json:"id"`
+	Name               string     `json:"name"`
+	FQDN               string     `json:"fqdn"`
+	MemoryMB           int64      `json:"memory_mb"`
+	MemoryOverallocate int        `json:"memory_overallocate"`
+	DiskMB             int64      `json:"disk_mb"`
+	DiskOverallocate   int        `json:"disk_overallocate"`
+	Maintenance        bool       `json:"maintenance"`
+	Enrolled           bool       `json:"enrolled"`
+	AgentVersion       string     `json:"agent_version"`
+	LastSeenAt         *time.Time `json:"last_seen_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+}
+
+func viewNode(n *store.Node) nodeView {
+	return nodeView{ID: n.ID, Name: n.Name, FQDN: n.FQDN, MemoryMB: n.MemoryMB, MemoryOverallocate: n.MemoryOverallocate,
+		DiskMB: n.DiskMB, DiskOverallocate: n.DiskOverallocate, Maintenance: n.Maintenance, Enrolled: n.CredentialHash != "",
+		AgentVersion: n.AgentVersion, LastSeenAt: n.LastSeenAt, CreatedAt: n.CreatedAt}
+}
+
+type nodeCreate struct {
+	Name               string `json:"name"`
+	FQDN               string `json:"fqdn"`
+	MemoryMB           int64  `json:"memory_mb"`
+	DiskMB             int64  `json:"disk_mb"`
+	MemoryOverallocate int    `json:"memory_overallocate,omitempty"`
+	DiskOverallocate   int    `json:"disk_overallocate,omitempty"`
+}
+
+type nodeCreated struct {
+	Node nodeView `json:"node"`
+	// DeployToken is shown once; it is exchanged by the agent within 24 h.
+	DeployToken  string `json:"deploy_token"`
+	AgentCommand string `json:"agent_command"`
+}
+
+func (a *API) listNodes(c *gin.Context) {
+	ns, err := a.store.ListNodes(c.Request.Context())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]nodeView, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, viewNode(n))
+	}
+	respond(c, http.StatusOK, out)
+}
+
+func (a *API) createNode(c *gin.Context) {
+	var req nodeCreate
+	if err := bind(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	n, token, err := a.Nodes.Create(c.Request.Context(), nodes.NewNode(req))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "admin.node.create", "node", n.ID, "", store.OutcomeSuccess, map[string]any{"name": n.Name, "fqdn": n.FQDN})
+	respond(c, http.StatusCreated, nodeCreated{Node: viewNode(n), DeployToken: token, AgentCommand: nodes.AgentCommand(a.Config.PublicURL, token)})
+}
+
+func (a *API) getNode(c *gin.Context) {
+	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, viewNode(n))
+}
+
+func (a *API) deleteNode(c *gin.Context) {
+	if err := a.store.DeleteNode(c.Request.Context(), c.Param("nid")); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "admin.node.delete", "node", c.Param("nid"), "", store.OutcomeSuccess, nil)
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) newNodeToken(c *gin.Context) {
+	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	token, err := a.Nodes.NewDeployToken(c.Request.Context(), n)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "admin.node.token", "node", n.ID, "", store.OutcomeSuccess, nil)
+	respond(c, http.StatusOK, nodeCreated{Node: viewNode(n), DeployToken: token, AgentCommand: nodes.AgentCommand(a.Config.PublicURL, token)})
+}
+
+type allocationCreate struct {
+	IP string `json:"ip"`
+	// Ports are single ports or ranges: ["25565", "27015-27020"].
+	Ports []string `json:"ports"`
+}
+
+func (a *API) listAllocations(c *gin.Context) {
+	if _, err := a.store.NodeByID(c.Request.Context(), c.Param("nid")); err != nil {
+		a.fail(c, err)
+		return
+	}
+	as, err := a.store.ListAllocations(c.Request.Context(), c.Param("nid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, as)
+}
+
+func (a *API) createAllocations(c *gin.Context) {
+	var req allocationCreate
+	if err := bind(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ip := strings.TrimSpace(req.IP)
+	if !validIP(ip) {
+		a.fail(c, invalidField("ip", "%q is not an IP address", req.IP))
+		return
+	}
+	ports, err := nodes.ParsePorts(req.Ports)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	as, err := a.store.CreateAllocations(c.Request.Context(), n.ID, ip, ports)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.record(c, "admin.node.allocations", "node", n.ID, "", store.OutcomeSuccess, map[string]any{"ip": ip, "ports": req.Ports})
+	respond(c, http.StatusCreated, as)
+}
+
+type enrolRequest struct {
+	Token string `json:"token"`
+}
+
+type enrolResponse struct {
+	NodeID     string `json:"node_id"`
+	Credential string `json:"credential"`
+	CoreURL    string `json:"core_url"`
+}
+
+func (a *API) enrolAgent(c *gin.Context) {
+	var req enrolRequest
+	if err := bind(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	n, cred, err := a.Nodes.Enrol(c.Request.Context(), strings.TrimSpace(req.Token))
+	if err != nil {
+		a.Audit.Record(c.Request.Context(), auditEntryAnon(c, "agent.enrol", store.OutcomeFailure))
+		a.fail(c, err)
+		return
+	}
+	e := auditEntryAnon(c, "agent.enrol", store.OutcomeSuccess)
+	e.TargetType, e.TargetID = "node", n.ID
+	a.Audit.Record(c.Request.Context(), e)
+	respond(c, http.StatusOK, enrolResponse{NodeID: n.ID, Credential: cred, CoreURL: a.Config.PublicURL})
+}
