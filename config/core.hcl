@@ -11,6 +11,10 @@
 # of it when it faces the internet.
 listen = "127.0.0.1:8080"
 
+# How agents and browsers reach this core; printed in the command a new node
+# runs. Default: "http://" + listen.
+# public_url = "https://panel.example.com"
+
 # Directory for the SQLite database and generated secrets. Relative paths
 # are relative to the working directory.
 data_dir = "./data"

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"catalyst.dev/agent/internal/config"
 )
@@ -13,26 +16,35 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+const defaultConfigPath = "/etc/catalyst/agent.hcl"
+
 func main() {
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
 	switch os.Args[1] {
 	case "version":
 		fmt.Println("catalyst-agent", version)
+	case "configure":
+		err = configure(ctx, os.Args[2:], os.Stdout)
 	case "check-config":
 		fs := flag.NewFlagSet("check-config", flag.ExitOnError)
-		path := fs.String("config", "/etc/catalyst/agent.hcl", "agent configuration file")
+		path := fs.String("config", defaultConfigPath, "agent configuration file")
 		fs.Parse(os.Args[2:])
-		if _, err := config.Load(*path); err != nil {
-			fmt.Fprintln(os.Stderr, "catalyst-agent:", err)
-			os.Exit(1)
+		if _, err = config.Load(*path); err == nil {
+			fmt.Println(*path, "is valid")
 		}
-		fmt.Println(*path, "is valid")
 	default:
 		usage()
 		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "catalyst-agent:", err)
+		os.Exit(1)
 	}
 }
 
@@ -40,6 +52,7 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage: catalyst-agent <command>
 
 commands:
-  version         print the version
-  check-config    validate an agent.hcl (--config FILE)`)
+  configure       enrol this node: --core URL --token TOKEN [--config FILE]
+  check-config    validate an agent.hcl (--config FILE)
+  version         print the version`)
 }

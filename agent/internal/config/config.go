@@ -104,3 +104,25 @@ func diagError(diags hcl.Diagnostics) error {
 	}
 	return fmt.Errorf("%s", msg)
 }
+
+// Render writes c as an agent.hcl that Load reads back.
+func Render(c Config) []byte {
+	c.applyDefaults()
+	return []byte(fmt.Sprintf(`# Written by catalyst-agent configure. See config/agent.hcl for every key.
+
+core_url   = %q
+node_id    = %q
+credential = %q
+data_dir   = %q
+
+containerd {
+  address   = %q
+  namespace = %q
+}
+
+log {
+  level  = %q
+  format = %q
+}
+`, c.CoreURL, c.NodeID, c.Credential, c.DataDir, c.Containerd.Address, c.Containerd.Namespace, c.Log.Level, c.Log.Format))
+}

@@ -22,3 +22,14 @@ func TestUnknownKeyNamesLine(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRenderRoundTrips(t *testing.T) {
+	in := Config{CoreURL: "https://panel.example.com", NodeID: "n-1", Credential: `catn_"quoted"`, DataDir: "/srv/catalyst"}
+	out, err := Parse("agent.hcl", Render(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.CoreURL != in.CoreURL || out.NodeID != in.NodeID || out.Credential != in.Credential || out.DataDir != in.DataDir {
+		t.Fatalf("round trip: %+v", out)
+	}
+}

@@ -195,3 +195,59 @@ func TestNodeCreatePrintsTokenAndAgentCommand(t *testing.T) {
 		t.Fatalf("duplicate node name: %v %s", err, stderr)
 	}
 }
+
+// The operator's path for a new node: node create on the core, then the
+// printed command on the node, against the running core.
+func TestAgentConfigureEnrolsWithTheCore(t *testing.T) {
+	agent := filepath.Join(filepath.Dir(binary), "catalyst-agent")
+	if out, err := exec.Command("go", "build", "-o", agent, "catalyst.dev/agent/cmd/catalyst-agent").CombinedOutput(); err != nil {
+		t.Fatalf("build agent: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	addr := freePort(t)
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(fmt.Sprintf("listen = %q\n", addr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := run(t, dir, "--config", "core.hcl", "node", "create", "--name", "local", "--fqdn", "127.0.0.1")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	i := strings.Index(out, "--token ")
+	token := strings.Fields(out[i+len("--token "):])[0]
+	startServe(t, dir, addr)
+
+	cfgPath := filepath.Join(dir, "agent", "agent.hcl")
+	configure := func() (string, error) {
+		cmd := exec.Command(agent, "configure", "--core", "http://"+addr, "--token", token, "--config", cfgPath, "--data-dir", filepath.Join(dir, "node"))
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	if msg, err := configure(); err != nil {
+		t.Fatalf("configure: %v\n%s", err, msg)
+	}
+	info, err := os.Stat(cfgPath)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("agent.hcl: %v, mode %v", err, info.Mode())
+	}
+	if b, err := exec.Command(agent, "check-config", "--config", cfgPath).CombinedOutput(); err != nil {
+		t.Fatalf("written config does not load: %v\n%s", err, b)
+	}
+	body, _ := os.ReadFile(cfgPath)
+	if !strings.Contains(string(body), `credential = "catn_`) {
+		t.Fatalf("no credential in agent.hcl:\n%s", body)
+	}
+	// The token is spent: a second exchange is refused, clearly, and the
+	// existing file is kept.
+	msg, err := configure()
+	if err == nil || !strings.Contains(msg, "exists; pass --force") {
+		t.Fatalf("second configure without --force: %v %s", err, msg)
+	}
+	cmd := exec.Command(agent, "configure", "--core", "http://"+addr, "--token", token, "--config", cfgPath, "--force")
+	b, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "the core refused the token") {
+		t.Fatalf("spent token: %v %s", err, b)
+	}
+	if after, _ := os.ReadFile(cfgPath); string(after) != string(body) {
+		t.Fatal("a refused configure changed agent.hcl")
+	}
+}
