@@ -15,14 +15,15 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 # Every module of the workspace, as ./dir/... patterns.
 MODULES     := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null | sed 's|^$(CURDIR)|.|')
 PACKAGES    := $(addsuffix /...,$(MODULES))
-# Plugin modules that have a main package yet.
-PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/main.go)))
+# Plugin modules that have a main package yet, and the example plugins.
+PLUGIN_DIRS  := $(sort $(dir $(wildcard plugins/*/main.go)))
+EXAMPLE_DIRS := $(sort $(dir $(wildcard examples/*/main.go)))
 TEST_FLAGS  ?= -timeout 30m
 BENCH_FLAGS ?= -benchtime 2s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build core agent plugins run install-runtime test unit lint fmt vet staticcheck bench tools clean
+.PHONY: all build core agent plugins run install-runtime test unit lint fmt vet staticcheck bench tools proto clean
 
 all: build
 
@@ -34,14 +35,26 @@ core:
 agent:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/catalyst-agent ./agent/cmd/catalyst-agent
 
+# Shipped plugins become bin/plugins/catalyst-<name>; examples keep their
+# folder's name.
 plugins:
 	@mkdir -p $(BIN)/plugins
-	@if [ -z "$(PLUGIN_DIRS)" ]; then echo "plugins: no plugin has a main package yet"; fi
 	@for d in $(PLUGIN_DIRS); do \
 		name=catalyst-$$(basename $$d); \
 		echo "$(GO) build -o bin/plugins/$$name ./$$d"; \
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$name ./$$d || exit 1; \
 	done
+	@for d in $(EXAMPLE_DIRS); do \
+		name=$$(basename $$d); \
+		echo "$(GO) build -o bin/plugins/$$name ./$$d"; \
+		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$name ./$$d || exit 1; \
+	done
+
+# Regenerates sdk/proto's Go code with the protoc plugins pinned in
+# tools/go.mod (protoc itself from Debian's protobuf-compiler).
+proto:
+	@command -v protoc >/dev/null || { echo "proto: installing protobuf-compiler (apt-get)"; apt-get install -y -qq protobuf-compiler >/dev/null; }
+	sdk/proto/generate.sh
 
 run: install-runtime build
 	./scripts/run.sh

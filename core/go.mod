@@ -3,6 +3,7 @@ module catalyst.dev/core
 go 1.26.0
 
 require (
+	catalyst.dev/sdk v0.0.0
 	github.com/agext/levenshtein v1.2.1 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
 	github.com/apparentlymart/go-textseg/v17 v17.0.1 // indirect
@@ -72,3 +73,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.61.1 // indirect
 )
+
+replace catalyst.dev/sdk => ../sdk

@@ -46,6 +46,7 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(g),
 		newUserCommand(g),
 		newNodeCommand(g),
+		newPluginsCommand(g),
 		newVersionCommand(),
 	)
 	return root

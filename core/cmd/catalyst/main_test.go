@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -78,7 +79,12 @@ func freePort(t *testing.T) string {
 // what it printed to stdout once the API answers.
 func startServe(t *testing.T, dir, addr string) string {
 	t.Helper()
-	cfg := fmt.Sprintf("listen = %q\n", addr)
+	return startServeWith(t, dir, addr, fmt.Sprintf("listen = %q\n", addr))
+}
+
+// startServeWith is startServe with a whole core.hcl.
+func startServeWith(t *testing.T, dir, addr, cfg string) string {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -249,5 +255,77 @@ func TestAgentConfigureEnrolsWithTheCore(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(cfgPath); string(after) != string(body) {
 		t.Fatal("a refused configure changed agent.hcl")
+	}
+}
+
+func buildExamplePlugin(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(filepath.Dir(binary), "plugins", name)
+	if b, err := exec.Command("go", "build", "-o", out, "catalyst.dev/examples/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+func TestPluginsAreLaunchedListedAndCheckedAgainstTheirSchema(t *testing.T) {
+	bin := buildExamplePlugin(t, "alerts-log")
+	dir := t.TempDir()
+	good := fmt.Sprintf(`plugin_dir = %q
+
+plugin "alerts" {
+  path = "alerts-log"
+  config {
+    path = "-"
+  }
+}
+`, filepath.Dir(bin))
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := run(t, dir, "--config", "core.hcl", "plugins", "list")
+	if err != nil {
+		t.Fatalf("plugins list: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "alerts") || !strings.Contains(out, "alert_sink") || !strings.Contains(out, "healthy") {
+		t.Fatalf("plugins list output:\n%s", out)
+	}
+
+	// The running core serves the same status to administrators.
+	addr := freePort(t)
+	withListen := fmt.Sprintf("listen = %q\n", addr) + good
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(withListen), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	printed := startServeWith(t, dir, addr, withListen)
+	password := strings.Fields(printed[strings.Index(printed, "password: ")+len("password: "):])[0]
+	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
+		strings.NewReader(`{"email":"admin@catalyst.local","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Data struct{ Token string } `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/admin/plugins", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Data.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"name":"alerts","kind":"alert_sink"`) || !strings.Contains(string(body), `"health":"healthy"`) {
+		t.Fatalf("GET /api/admin/plugins: %d %s", resp.StatusCode, body)
+	}
+
+	bad := strings.Replace(good, `path = "-"`, "path = \"-\"\n    colour = \"red\"", 1)
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = run(t, dir, "--config", "core.hcl", "serve")
+	if err == nil || !strings.Contains(stderr, "core.hcl:7:") || !strings.Contains(stderr, "colour") {
+		t.Fatalf("unknown plugin config key: err = %v, stderr:\n%s", err, stderr)
 	}
 }

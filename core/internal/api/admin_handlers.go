@@ -8,6 +8,7 @@ import (
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
 )
 
@@ -202,4 +203,12 @@ func (a *API) auditLogs(c *gin.Context) {
 		page.Next = es[len(es)-1].ID
 	}
 	respond(c, http.StatusOK, page)
+}
+
+func (a *API) listPlugins(c *gin.Context) {
+	st := a.Plugins.Status()
+	if st == nil {
+		st = []host.Status{}
+	}
+	respond(c, http.StatusOK, st)
 }

@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 )
@@ -29,9 +30,15 @@ type Deps struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Nodes    *nodes.Service
+	Plugins  PluginHost
 	Config   *config.Config
 	Log      hclog.Logger
 	Version  string
+}
+
+// PluginHost is what the API needs of the plugin host.
+type PluginHost interface {
+	Status() []host.Status
 }
 
 // API holds the handlers and their dependencies.

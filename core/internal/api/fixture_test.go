@@ -22,6 +22,7 @@ import (
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/store/storetest"
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/ssh"
 )
@@ -51,7 +52,7 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 		t.Fatal(err)
 	}
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
-		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: nodes.NewService(s), Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
+		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: nodes.NewService(s), Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,3 +213,9 @@ func testPublicKey(t testing.TB) string {
 }
 
 func totpCodeAt(secret string, at time.Time) (string, error) { return auth.TOTPCodeAt(secret, at) }
+
+// noPlugins is a plugin host with nothing loaded; the real host is tested
+// in sdk/plugin/host and end to end in cmd/catalyst.
+type noPlugins struct{}
+
+func (noPlugins) Status() []host.Status { return nil }

@@ -173,6 +173,7 @@ var matrix = []matrixCase{
 			}
 			return map[string]string{"token": token}
 		}, want: public(200)},
+	{method: "GET", route: "/api/admin/plugins", path: fixed("/api/admin/plugins"), want: adminOnly(200)},
 	{method: "GET", route: "/api/admin/audit-logs", path: fixed("/api/admin/audit-logs"), want: adminOnly(200)},
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
 )
 
@@ -109,6 +110,7 @@ func (a *API) routes() []route {
 		{Method: get, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesRead, Summary: "A node's allocations (ip:port), free and assigned", Response: []*store.Allocation{}, Handler: a.listAllocations},
 		{Method: post, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Add allocations: an IP and ports or ranges", Request: allocationCreate{}, Response: []*store.Allocation{}, Status: http.StatusCreated, Handler: a.createAllocations},
 		{Method: post, Path: "/api/agent/configure", Access: Public, Group: "auth", Summary: "Agent enrolment: exchange a deployment token for the node's credential", Request: enrolRequest{}, Response: enrolResponse{}, Handler: a.enrolAgent},
+		{Method: get, Path: "/api/admin/plugins", Access: Global, Perm: rbac.AdminPluginsRead, Summary: "Configured plugins: name, kind, version, health, restarts", Response: []host.Status{}, Handler: a.listPlugins},
 		{Method: get, Path: "/api/admin/audit-logs", Access: Global, Perm: rbac.AdminAuditRead, Summary: "The audit log, newest first (filters actor, action, server, since, until; cursor before)", Response: auditPage{}, Handler: a.auditLogs},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -42,11 +43,27 @@ type Config struct {
 	// the agent command printed for a new node. Default: http://<listen>.
 	PublicURL string `hcl:"public_url,optional"`
 
+	// PluginDir is where plugin paths that are not absolute are found.
+	PluginDir string `hcl:"plugin_dir,optional"`
+	// Plugins are the plugin blocks as written; PluginSpecs, decoded.
+	Plugins     []host.Block `hcl:"plugin,block"`
+	PluginSpecs []host.Spec
+
 	Database   *Database    `hcl:"database,block"`
 	Auth       *Auth        `hcl:"auth,block"`
 	HTTP       *HTTP        `hcl:"http,block"`
 	RateLimits []*RateLimit `hcl:"rate_limit,block"`
 	Log        *Log         `hcl:"log,block"`
+
+	// files are the parsed sources, for rendering later diagnostics (a
+	// plugin's config checked against its schema at launch) with excerpts.
+	files map[string]*hcl.File
+}
+
+// Diagnostics renders diagnostics about this configuration's files, such
+// as a plugin config block that does not fit the plugin's schema.
+func (c *Config) Diagnostics(diags hcl.Diagnostics) *DiagnosticsError {
+	return newDiagnosticsError(diags, c.files)
 }
 
 // HTTP tunes the API server's protections.
@@ -143,6 +160,9 @@ func (c *Config) applyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}
+	if c.PluginDir == "" {
+		c.PluginDir = "./bin/plugins"
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
 	}
@@ -218,9 +238,13 @@ func Parse(filename string, src []byte) (*Config, error) {
 	diags = gohcl.DecodeBody(file.Body, evalContext(), &c)
 	if !diags.HasErrors() {
 		diags = append(diags, c.validate(file.Body)...)
+		var pd hcl.Diagnostics
+		c.PluginSpecs, pd = host.DecodeBlocks(c.Plugins, evalContext())
+		diags = append(diags, pd...)
 	}
+	c.files = parser.Files()
 	if diags.HasErrors() {
-		return nil, newDiagnosticsError(diags, parser.Files())
+		return nil, newDiagnosticsError(diags, c.files)
 	}
 	c.applyDefaults()
 	return &c, nil

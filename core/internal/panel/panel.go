@@ -19,6 +19,7 @@ import (
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin/host"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -69,12 +70,18 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		printCredentials(out, creds, cfg.Listen)
 	}
 
+	plugins, err := StartPlugins(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Close()
+
 	authn, err := auth.New(s, auth.Options{Secret: secret, AccessTTL: cfg.Auth.AccessTTL(), RefreshTTL: cfg.Auth.RefreshTTL()})
 	if err != nil {
 		return err
 	}
 	handler, err := api.New(api.Deps{
-		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodes.NewService(s),
+		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodes.NewService(s), Plugins: plugins,
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {
@@ -121,4 +128,26 @@ func printCredentials(out io.Writer, c *accounts.Credentials, listen string) {
 ================================================================
 
 `, listen, c.Email, c.Password)
+}
+
+// StartPlugins launches every configured plugin and checks its config
+// block against the schema it publishes. A block that does not fit is an
+// error naming file:line:col, and nothing is left running.
+func StartPlugins(ctx context.Context, cfg *config.Config, log hclog.Logger) (*host.Host, error) {
+	h, err := host.New(host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
+	if err != nil {
+		return nil, fmt.Errorf("plugin host: %w", err)
+	}
+	if err := h.Load(ctx, cfg.PluginSpecs); err != nil {
+		h.Close()
+		var de *host.DiagnosticsError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("invalid plugin configuration:\n%w", cfg.Diagnostics(de.Diags))
+		}
+		return nil, fmt.Errorf("start plugins: %w", err)
+	}
+	if n := len(cfg.PluginSpecs); n > 0 {
+		log.Info("plugins started", "count", n)
+	}
+	return h, nil
 }

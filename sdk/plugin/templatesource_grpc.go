@@ -1,0 +1,114 @@
+package plugin
+
+import (
+	"context"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	templatesourcev1 "catalyst.dev/sdk/proto/templatesource/v1"
+)
+
+var (
+	_ TemplateSource                        = (*templateSourceClient)(nil)
+	_ templatesourcev1.TemplateSourceServer = (*templateSourceServer)(nil)
+)
+
+func registerTemplateSource(s *grpc.Server, impl TemplateSource, log hclog.Logger) {
+	templatesourcev1.RegisterTemplateSourceServer(s, &templateSourceServer{impl: impl, log: log})
+}
+
+type templateSourceServer struct {
+	templatesourcev1.UnimplementedTemplateSourceServer
+	impl TemplateSource
+	log  hclog.Logger
+}
+
+func (s *templateSourceServer) List(ctx context.Context, _ *templatesourcev1.ListRequest) (_ *templatesourcev1.ListResponse, err error) {
+	defer recoverPanic(s.log, "List", &err)
+	list, err := s.impl.List(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &templatesourcev1.ListResponse{}
+	for _, t := range list {
+		resp.Templates = append(resp.Templates, &templatesourcev1.TemplateSummary{
+			Id: t.ID, Name: t.Name, Description: t.Description, Version: t.Version,
+		})
+	}
+	return resp, nil
+}
+
+func (s *templateSourceServer) Fetch(ctx context.Context, req *templatesourcev1.FetchRequest) (_ *templatesourcev1.FetchResponse, err error) {
+	defer recoverPanic(s.log, "Fetch", &err)
+	t, err := s.impl.Fetch(ctx, req.GetId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &templatesourcev1.FetchResponse{Template: templateToProto(t)}, nil
+}
+
+type templateSourceClient struct {
+	*baseClient
+	client templatesourcev1.TemplateSourceClient
+}
+
+func newTemplateSourceClient(conn grpc.ClientConnInterface) *templateSourceClient {
+	return &templateSourceClient{baseClient: newBaseClient(conn), client: templatesourcev1.NewTemplateSourceClient(conn)}
+}
+
+func (c *templateSourceClient) List(ctx context.Context) ([]TemplateSummary, error) {
+	resp, err := c.client.List(ctx, &templatesourcev1.ListRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	out := make([]TemplateSummary, 0, len(resp.GetTemplates()))
+	for _, t := range resp.GetTemplates() {
+		out = append(out, TemplateSummary{ID: t.GetId(), Name: t.GetName(), Description: t.GetDescription(), Version: t.GetVersion()})
+	}
+	return out, nil
+}
+
+func (c *templateSourceClient) Fetch(ctx context.Context, id string) (Template, error) {
+	resp, err := c.client.Fetch(ctx, &templatesourcev1.FetchRequest{Id: id})
+	if err != nil {
+		return Template{}, fromStatus(err)
+	}
+	return templateFromProto(resp.GetTemplate()), nil
+}
+
+func templateToProto(t Template) *templatesourcev1.Template {
+	p := &templatesourcev1.Template{
+		Id: t.ID, Name: t.Name, Description: t.Description, Version: t.Version, Author: t.Author,
+		Images: t.Images, Startup: t.Startup, Stop: t.Stop, DonePattern: t.DonePattern,
+		Install: &templatesourcev1.Install{Image: t.Install.Image, Entrypoint: t.Install.Entrypoint, Script: t.Install.Script},
+	}
+	for _, v := range t.Variables {
+		p.Variables = append(p.Variables, &templatesourcev1.Variable{
+			Name: v.Name, Description: v.Description, Env: v.Env, DefaultValue: v.DefaultValue,
+			UserViewable: v.UserViewable, UserEditable: v.UserEditable, Rules: v.Rules,
+		})
+	}
+	for _, f := range t.ConfigFiles {
+		p.ConfigFiles = append(p.ConfigFiles, &templatesourcev1.ConfigFile{Path: f.Path, Parser: f.Parser, Replace: f.Replace})
+	}
+	return p
+}
+
+func templateFromProto(p *templatesourcev1.Template) Template {
+	t := Template{
+		ID: p.GetId(), Name: p.GetName(), Description: p.GetDescription(), Version: p.GetVersion(), Author: p.GetAuthor(),
+		Images: p.GetImages(), Startup: p.GetStartup(), Stop: p.GetStop(), DonePattern: p.GetDonePattern(),
+		Install: Install{Image: p.GetInstall().GetImage(), Entrypoint: p.GetInstall().GetEntrypoint(), Script: p.GetInstall().GetScript()},
+	}
+	for _, v := range p.GetVariables() {
+		t.Variables = append(t.Variables, Variable{
+			Name: v.GetName(), Description: v.GetDescription(), Env: v.GetEnv(), DefaultValue: v.GetDefaultValue(),
+			UserViewable: v.GetUserViewable(), UserEditable: v.GetUserEditable(), Rules: v.GetRules(),
+		})
+	}
+	for _, f := range p.GetConfigFiles() {
+		t.ConfigFiles = append(t.ConfigFiles, ConfigFile{Path: f.GetPath(), Parser: f.GetParser(), Replace: f.GetReplace()})
+	}
+	return t
+}

@@ -1,0 +1,74 @@
+package plugintest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"catalyst.dev/sdk/plugin"
+)
+
+// TemplateSourceOptions tune the template source suite.
+type TemplateSourceOptions struct {
+	Config map[string]any
+	// WantIDs must all be listed; empty requires at least one template.
+	WantIDs []string
+}
+
+// TemplateSource checks a template source plugin: every listed template
+// can be fetched and matches its summary, templates are complete enough to
+// run, unknown IDs are ErrNotFound, and the configuration schema holds.
+func TemplateSource(t *testing.T, target Target, opts TemplateSourceOptions) {
+	src := target.open(t, plugin.KindTemplateSource, encodeConfig(t, opts.Config)).(plugin.TemplateSource)
+	ctx := context.Background()
+
+	list, err := src.List(ctx)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	t.Run("list", func(t *testing.T) {
+		if len(list) == 0 {
+			t.Fatal("List returned no templates")
+		}
+		seen := map[string]bool{}
+		for _, s := range list {
+			if s.ID == "" || s.Name == "" || s.Version == "" {
+				t.Errorf("summary %+v lacks an ID, name or version", s)
+			}
+			if seen[s.ID] {
+				t.Errorf("template %s listed twice", s.ID)
+			}
+			seen[s.ID] = true
+		}
+		for _, id := range opts.WantIDs {
+			if !seen[id] {
+				t.Errorf("template %s not listed", id)
+			}
+		}
+	})
+	t.Run("fetch every listed template", func(t *testing.T) {
+		for _, s := range list {
+			tpl, err := src.Fetch(ctx, s.ID)
+			if err != nil {
+				t.Fatalf("Fetch %s: %v", s.ID, err)
+			}
+			if tpl.ID != s.ID || tpl.Name != s.Name || tpl.Version != s.Version {
+				t.Errorf("Fetch %s = %s/%s/%s, listed as %s/%s/%s", s.ID, tpl.ID, tpl.Name, tpl.Version, s.ID, s.Name, s.Version)
+			}
+			if tpl.Startup == "" || len(tpl.Images) == 0 {
+				t.Errorf("template %s has no startup command or no image", s.ID)
+			}
+			for _, v := range tpl.Variables {
+				if v.Env == "" {
+					t.Errorf("template %s: variable %q has no environment name", s.ID, v.Name)
+				}
+			}
+		}
+	})
+	t.Run("unknown template is ErrNotFound", func(t *testing.T) {
+		if _, err := src.Fetch(ctx, "plugintest-no-such-template"); !errors.Is(err, plugin.ErrNotFound) {
+			t.Fatalf("want ErrNotFound, got %s", describe(err))
+		}
+	})
+	t.Run("config schema", func(t *testing.T) { checkSchema(t, src, opts.Config) })
+}
