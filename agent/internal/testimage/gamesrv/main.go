@@ -1,0 +1,231 @@
+// Command gamesrv is the game server Catalyst's tests run: it behaves like a
+// console game server (banner, ticks, commands on stdin, a TCP port) and can
+// be told to misbehave (crash, exhaust memory, ignore stop). It is built
+// static and packed into an OCI image by package testimage.
+//
+//	gamesrv [--ignore-stop]          run the server
+//	gamesrv install [--exit N]       run the installer: write /mnt/server/installed.txt
+//
+// Environment: SERVER_PORT (the TCP and UDP port to answer on: a line
+// "catalyst-test-server" to each connection or datagram), GAMESRV_IGNORE_STOP=1
+// (same as --ignore-stop), GAMESRV_TICK (tick interval, default 1s).
+//
+// Commands on stdin (every line is echoed first as "> echo: <line>"):
+//
+//	help, stop, crash N, burn DURATION, oom, write PATH, whoami
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"catalyst.dev/agent/internal/testimage"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "install" {
+		os.Exit(install(os.Args[2:]))
+	}
+	fs := flag.NewFlagSet("gamesrv", flag.ExitOnError)
+	ignoreStop := fs.Bool("ignore-stop", os.Getenv("GAMESRV_IGNORE_STOP") == "1", "ignore the stop command and SIGTERM")
+	fs.Parse(os.Args[1:])
+	os.Exit(serve(*ignoreStop))
+}
+
+// console serialises whole lines onto stdout so ticks and echoes never interleave.
+type console struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (c *console) println(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintf(c.w, format+"\n", args...)
+}
+
+func serve(ignoreStop bool) int {
+	out := &console{w: os.Stdout}
+	out.println("%s", testimage.BannerStart)
+	fmt.Fprintln(os.Stderr, "gamesrv: stderr is connected")
+
+	if port := os.Getenv("SERVER_PORT"); port != "" {
+		ln, err := net.Listen("tcp", ":"+port)
+		if err != nil {
+			out.println("listen on port %s: %v", port, err)
+			return 1
+		}
+		pc, err := net.ListenPacket("udp", ":"+port)
+		if err != nil {
+			out.println("listen on udp port %s: %v", port, err)
+			return 1
+		}
+		out.println("Listening on 0.0.0.0:%s (tcp and udp)", port)
+		go answer(ln)
+		go answerPackets(pc)
+	}
+	if ignoreStop {
+		out.println("ignore-stop mode: stop and SIGTERM will be ignored")
+	}
+	out.println("%s", testimage.BannerDone)
+
+	exit := make(chan int, 1)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		for sig := range signals {
+			if ignoreStop {
+				out.println("received %v, ignoring it", sig)
+				continue
+			}
+			out.println("received %v, stopping", sig)
+			exit <- 0
+			return
+		}
+	}()
+
+	go readCommands(out, ignoreStop, exit)
+
+	interval := time.Second
+	if d, err := time.ParseDuration(os.Getenv("GAMESRV_TICK")); err == nil && d > 0 {
+		interval = d
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for n := 1; ; n++ {
+		select {
+		case code := <-exit:
+			return code
+		case <-tick.C:
+			out.println("tick %d", n)
+		}
+	}
+}
+
+func answer(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		fmt.Fprintln(c, testimage.PortAnswer)
+		c.Close()
+	}
+}
+
+func answerPackets(pc net.PacketConn) {
+	buf := make([]byte, 1500)
+	for {
+		_, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		pc.WriteTo([]byte(testimage.PortAnswer+"\n"), from)
+	}
+}
+
+func readCommands(out *console, ignoreStop bool, exit chan<- int) {
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		out.println("> echo: %s", line)
+		cmd, arg, _ := strings.Cut(line, " ")
+		switch cmd {
+		case "help":
+			out.println("commands: help, stop, crash N, oom, write PATH, whoami")
+		case "stop":
+			if ignoreStop {
+				out.println("stop ignored")
+				continue
+			}
+			out.println("Stopping the server")
+			exit <- 0
+			return
+		case "crash":
+			code, err := strconv.Atoi(arg)
+			if err != nil {
+				out.println("crash needs an exit code")
+				continue
+			}
+			out.println("Crashing with exit code %d", code)
+			exit <- code
+			return
+		case "burn":
+			d, err := time.ParseDuration(arg)
+			if err != nil {
+				out.println("burn needs a duration")
+				continue
+			}
+			out.println("Burning CPU on %d threads for %v", runtime.GOMAXPROCS(0), d)
+			for range runtime.GOMAXPROCS(0) {
+				go spin(d)
+			}
+		case "oom":
+			out.println("Allocating memory until killed")
+			go exhaustMemory(out)
+		case "write":
+			if err := os.WriteFile(arg, []byte("written by gamesrv\n"), 0o644); err != nil {
+				out.println("write failed %s: %v", arg, err)
+			} else {
+				out.println("write ok %s", arg)
+			}
+		case "whoami":
+			out.println("uid=%d gid=%d", os.Getuid(), os.Getgid())
+		}
+	}
+	out.println("stdin closed")
+}
+
+// spin keeps one thread busy for d.
+func spin(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+	}
+}
+
+// exhaustMemory allocates and touches memory until the kernel kills the process.
+func exhaustMemory(out *console) {
+	var hold [][]byte
+	for {
+		b := make([]byte, 4<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		hold = append(hold, b)
+		if len(hold)%4 == 0 {
+			out.println("allocated %d MiB", len(hold)*4)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func install(args []string) int {
+	fs := flag.NewFlagSet("install", flag.ExitOnError)
+	code := fs.Int("exit", 0, "exit code to finish with")
+	dir := fs.String("dir", "/mnt/server", "directory to install into")
+	fs.Parse(args)
+	fmt.Println("Installing into", *dir)
+	if err := os.MkdirAll(filepath.Join(*dir, "config"), 0o755); err != nil {
+		fmt.Println("install failed:", err)
+		return 1
+	}
+	body := fmt.Sprintf("installed by gamesrv as uid %d\n", os.Getuid())
+	if err := os.WriteFile(filepath.Join(*dir, "installed.txt"), []byte(body), 0o644); err != nil {
+		fmt.Println("install failed:", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "installer: wrote installed.txt")
+	fmt.Println("Install complete, exit code", *code)
+	return *code
+}
