@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/panel"
+	"catalyst.dev/core/internal/store"
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )
@@ -63,6 +65,24 @@ func (g *globals) load() (*config.Config, error) {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	return cfg, err
+}
+
+// openStore loads the configuration and opens its database, migrated, for
+// commands that change data directly.
+func (g *globals) openStore(ctx context.Context) (*config.Config, *store.Store, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := panel.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return cfg, s, nil
 }
 
 func newLogger(cfg *config.Config) hclog.Logger {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"catalyst.dev/core/internal/nodes"
-	"catalyst.dev/core/internal/panel"
 	"github.com/spf13/cobra"
 )
 
@@ -16,18 +15,11 @@ func newNodeCommand(g *globals) *cobra.Command {
 		Short: "Register a node and print its one-time deployment token and agent command",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			s, err := panel.OpenStore(cmd.Context(), cfg)
+			cfg, s, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if _, err := s.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			n, token, err := nodes.NewService(s).Create(cmd.Context(), in)
 			if err != nil {
 				return err

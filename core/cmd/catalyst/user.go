@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"catalyst.dev/core/internal/accounts"
-	"catalyst.dev/core/internal/panel"
 	"catalyst.dev/core/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -31,18 +30,11 @@ func newUserCommand(g *globals) *cobra.Command {
 			if in.Email == "" || in.Password == "" {
 				return errors.New("--email and one of --password or --password-stdin are required")
 			}
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			s, err := panel.OpenStore(cmd.Context(), cfg)
+			_, s, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if _, err := s.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			u, err := accounts.NewService(s).Create(cmd.Context(), in)
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("an account with this email or user name already exists (%w)", err)
