@@ -15,7 +15,7 @@ import (
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
-	"catalyst.dev/agent/internal/testimage"
+	"catalyst.dev/agent/testkit/testimage"
 )
 
 // BenchmarkStart measures a server start, from Create to the banner on the

@@ -22,8 +22,8 @@ import (
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
-	"catalyst.dev/agent/internal/testenv"
-	"catalyst.dev/agent/internal/testimage"
+	"catalyst.dev/agent/testkit/testenv"
+	"catalyst.dev/agent/testkit/testimage"
 )
 
 // One private containerd, one image and one bridge serve every test of the

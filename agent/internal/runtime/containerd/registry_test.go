@@ -18,7 +18,7 @@ import (
 
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
-	"catalyst.dev/agent/internal/testimage"
+	"catalyst.dev/agent/testkit/testimage"
 )
 
 // registry serves the test image's archive over the registry HTTP API

@@ -21,7 +21,7 @@ import (
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
-	"catalyst.dev/agent/internal/testimage"
+	"catalyst.dev/agent/testkit/testimage"
 )
 
 func TestImportNamesAndUnpacksTheArchive(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/containerd/containerd/v2/client"
 
-	"catalyst.dev/agent/internal/testenv"
+	"catalyst.dev/agent/testkit/testenv"
 )
 
 func TestPrivateContainerdServesAndCleansUp(t *testing.T) {

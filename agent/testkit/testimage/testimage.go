@@ -37,7 +37,7 @@ const (
 )
 
 // The program's import path; `go build` resolves it through the workspace.
-const gamesrvPkg = "catalyst.dev/agent/internal/testimage/gamesrv"
+const gamesrvPkg = "catalyst.dev/agent/testkit/testimage/gamesrv"
 
 // Image is a built test image.
 type Image struct {

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"catalyst.dev/agent/internal/testimage"
+	"catalyst.dev/agent/testkit/testimage"
 )
 
 func main() {
