@@ -48,7 +48,7 @@ func (a *API) updateAccount(c *gin.Context) {
 		return
 	}
 	if len(cols) > 0 {
-		if err := a.store.UpdateUser(c.Request.Context(), u, cols...); err != nil {
+		if err := a.Store.UpdateUser(c.Request.Context(), u, cols...); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -173,7 +173,7 @@ type apiKeyCreated struct {
 }
 
 func (a *API) listAPIKeys(c *gin.Context) {
-	ks, err := a.store.ListAPIKeys(c.Request.Context(), userOf(c).ID)
+	ks, err := a.Store.ListAPIKeys(c.Request.Context(), userOf(c).ID)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -207,7 +207,7 @@ func (a *API) createAPIKey(c *gin.Context) {
 }
 
 func (a *API) deleteAPIKey(c *gin.Context) {
-	if err := a.store.DeleteAPIKey(c.Request.Context(), userOf(c).ID, c.Param("kid")); err != nil {
+	if err := a.Store.DeleteAPIKey(c.Request.Context(), userOf(c).ID, c.Param("kid")); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -245,7 +245,7 @@ func viewSSHKey(k *store.SSHKey) sshKeyView {
 }
 
 func (a *API) listSSHKeys(c *gin.Context) {
-	ks, err := a.store.ListSSHKeys(c.Request.Context(), userOf(c).ID)
+	ks, err := a.Store.ListSSHKeys(c.Request.Context(), userOf(c).ID)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -301,7 +301,7 @@ func (a *API) createSSHKey(c *gin.Context) {
 	k := &store.SSHKey{UserID: u.ID, Name: name,
 		PublicKey:   strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))),
 		Fingerprint: ssh.FingerprintSHA256(pk)}
-	if err := a.store.CreateSSHKey(c.Request.Context(), k); err != nil {
+	if err := a.Store.CreateSSHKey(c.Request.Context(), k); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -310,7 +310,7 @@ func (a *API) createSSHKey(c *gin.Context) {
 }
 
 func (a *API) deleteSSHKey(c *gin.Context) {
-	if err := a.store.DeleteSSHKey(c.Request.Context(), userOf(c).ID, c.Param("kid")); err != nil {
+	if err := a.Store.DeleteSSHKey(c.Request.Context(), userOf(c).ID, c.Param("kid")); err != nil {
 		a.fail(c, err)
 		return
 	}

@@ -53,7 +53,7 @@ func (a *API) adminListUsers(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	us, err := a.store.ListUsers(c.Request.Context(), store.UserFilter{Query: c.Query("q"), After: c.Query("after"), Limit: limit})
+	us, err := a.Store.ListUsers(c.Request.Context(), store.UserFilter{Query: c.Query("q"), After: c.Query("after"), Limit: limit})
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -84,7 +84,7 @@ func (a *API) adminCreateUser(c *gin.Context) {
 }
 
 func (a *API) adminGetUser(c *gin.Context) {
-	u, err := a.store.UserByID(c.Request.Context(), c.Param("uid"))
+	u, err := a.Store.UserByID(c.Request.Context(), c.Param("uid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -99,7 +99,7 @@ func (a *API) adminUpdateUser(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u, err := a.store.UserByID(ctx, c.Param("uid"))
+	u, err := a.Store.UserByID(ctx, c.Param("uid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -125,7 +125,7 @@ func (a *API) adminUpdateUser(c *gin.Context) {
 		cols = append(cols, "admin")
 	}
 	if len(cols) > 0 {
-		if err := a.store.UpdateUser(ctx, u, cols...); err != nil {
+		if err := a.Store.UpdateUser(ctx, u, cols...); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -147,7 +147,7 @@ func (a *API) adminDeleteUser(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusConflict, Code: "in_use", Message: "you cannot delete your own account"})
 		return
 	}
-	if err := a.store.DeleteUser(c.Request.Context(), id); err != nil {
+	if err := a.Store.DeleteUser(c.Request.Context(), id); err != nil {
 		a.record(c, "admin.user.delete", "user", id, "", store.OutcomeFailure, map[string]any{"error": err.Error()})
 		a.fail(c, err)
 		return
@@ -190,7 +190,7 @@ func (a *API) auditLogs(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	es, err := a.store.ListAudit(c.Request.Context(), store.AuditFilter{
+	es, err := a.Store.ListAudit(c.Request.Context(), store.AuditFilter{
 		ActorID: c.Query("actor"), Action: c.Query("action"), ServerID: c.Query("server"),
 		Since: since, Until: until, Before: c.Query("before"), Limit: limit,
 	})

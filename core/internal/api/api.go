@@ -44,9 +44,6 @@ type PluginHost interface {
 // API holds the handlers and their dependencies.
 type API struct {
 	Deps
-	log     hclog.Logger
-	store   *store.Store
-	version string
 
 	limits       map[string]*groupLimiter
 	loginLimiter *keyedLimiter
@@ -56,7 +53,7 @@ type API struct {
 
 // New builds the API and its router.
 func New(d Deps) (*API, error) {
-	a := &API{Deps: d, log: d.Log, store: d.Store, version: d.Version, limits: map[string]*groupLimiter{}}
+	a := &API{Deps: d, limits: map[string]*groupLimiter{}}
 	for _, g := range config.RateLimitGroups {
 		rl := d.Config.RateLimitFor(g)
 		a.limits[g] = newGroupLimiter(rl.PerUser, rl.PerIP)
@@ -90,20 +87,20 @@ func New(d Deps) (*API, error) {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
 
 func (a *API) logRequests(c *gin.Context) {
-	if !a.log.IsDebug() {
+	if !a.Log.IsDebug() {
 		c.Next()
 		return
 	}
 	start := time.Now()
 	c.Next()
-	a.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+	a.Log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "duration", time.Since(start), "ip", c.ClientIP(), "request_id", requestIDOf(c))
 }
 
 func (a *API) recoverPanics(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			a.log.Error("handler panicked", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v, "request_id", requestIDOf(c))
+			a.Log.Error("handler panicked", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v, "request_id", requestIDOf(c))
 			a.fail(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; the server log has details"})
 		}
 	}()

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
@@ -49,8 +49,7 @@ func (a *API) login(c *gin.Context) {
 		return
 	}
 	if ok, wait := a.loginLimiter.allow(c.ClientIP() + "|" + email); !ok {
-		a.Audit.Record(c.Request.Context(), audit.Entry{IP: c.ClientIP(), Action: "auth.login", TargetType: "user",
-			TargetID: email, Outcome: store.OutcomeDenied, Metadata: map[string]any{"reason": "throttled", "request_id": requestIDOf(c)}})
+		a.record(c, "auth.login", "user", email, "", store.OutcomeDenied, map[string]any{"reason": "throttled"})
 		a.tooMany(c, retryAfterSeconds(wait), "logging in to this account from this address")
 		return
 	}
@@ -65,14 +64,13 @@ func (a *API) login(c *gin.Context) {
 		case errors.Is(err, auth.ErrInvalidTOTP):
 			reason = "invalid_two_factor_code"
 		}
-		a.Audit.Record(c.Request.Context(), audit.Entry{IP: c.ClientIP(), Action: "auth.login", TargetType: "user",
-			TargetID: email, Outcome: store.OutcomeFailure, Metadata: map[string]any{"reason": reason, "request_id": requestIDOf(c)}})
+		a.record(c, "auth.login", "user", email, "", store.OutcomeFailure, map[string]any{"reason": reason})
 		a.fail(c, err)
 		return
 	}
-	a.Audit.Record(c.Request.Context(), audit.Entry{ActorID: s.User.ID, ActorType: audit.ActorUser, IP: c.ClientIP(),
-		Action: "auth.login", TargetType: "user", TargetID: s.User.ID, Outcome: store.OutcomeSuccess,
-		Metadata: map[string]any{"request_id": requestIDOf(c), "two_factor": s.User.TOTPEnabled}})
+	// The request now has an actor: the user who just logged in.
+	c.Set(keyPrincipal, &rbac.Principal{UserID: s.User.ID, Admin: s.User.Admin})
+	a.record(c, "auth.login", "user", s.User.ID, "", store.OutcomeSuccess, map[string]any{"two_factor": s.User.TOTPEnabled})
 	respond(c, http.StatusOK, sessionView(s))
 }
 
@@ -89,8 +87,7 @@ func (a *API) refresh(c *gin.Context) {
 	s, err := a.Auth.Refresh(c.Request.Context(), req.RefreshToken, a.client(c))
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidRefresh) {
-			a.Audit.Record(c.Request.Context(), audit.Entry{IP: c.ClientIP(), Action: "auth.refresh",
-				Outcome: store.OutcomeFailure, Metadata: map[string]any{"request_id": requestIDOf(c)}})
+			a.record(c, "auth.refresh", "", "", "", store.OutcomeFailure, nil)
 		}
 		a.fail(c, err)
 		return
@@ -108,7 +105,6 @@ func (a *API) logout(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	a.Audit.Record(c.Request.Context(), audit.Entry{IP: c.ClientIP(), Action: "auth.logout",
-		Outcome: store.OutcomeSuccess, Metadata: map[string]any{"request_id": requestIDOf(c)}})
+	a.record(c, "auth.logout", "", "", "", store.OutcomeSuccess, nil)
 	c.Status(http.StatusNoContent)
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/audit"
@@ -211,8 +210,6 @@ func testPublicKey(t testing.TB) string {
 	}
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sk))) + " test@example"
 }
-
-func totpCodeAt(secret string, at time.Time) (string, error) { return auth.TOTPCodeAt(secret, at) }
 
 // noPlugins is a plugin host with nothing loaded; the real host is tested
 // in sdk/plugin/host and end to end in cmd/catalyst.

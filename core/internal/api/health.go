@@ -27,17 +27,17 @@ func (a *API) health(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := a.store.Ping(ctx); err != nil {
-		a.log.Warn("health check: database unavailable", "error", err)
+	if err := a.Store.Ping(ctx); err != nil {
+		a.Log.Warn("health check: database unavailable", "error", err)
 		a.fail(c, &Error{Status: http.StatusServiceUnavailable, Code: "database_unavailable",
-			Message: "the " + a.store.Driver() + " database does not answer"})
+			Message: "the " + a.Store.Driver() + " database does not answer"})
 		return
 	}
 	respond(c, http.StatusOK, healthReport{
 		Status:  "ok",
-		Version: a.version,
+		Version: a.Version,
 		Database: databaseHealth{
-			Driver:    a.store.Driver(),
+			Driver:    a.Store.Driver(),
 			Status:    "ok",
 			LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
 		},

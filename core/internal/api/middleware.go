@@ -177,14 +177,14 @@ func (a *API) requireGlobal(perm rbac.Permission) gin.HandlerFunc {
 func (a *API) requireServer(perm rbac.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p := principalOf(c)
-		srv, err := a.store.ServerByID(c.Request.Context(), c.Param("id"))
+		srv, err := a.Store.ServerByID(c.Request.Context(), c.Param("id"))
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
 		access := rbac.ServerAccess{Owner: srv.OwnerID == p.UserID}
 		if !access.Owner && !p.Admin {
-			sub, err := a.store.Subuser(c.Request.Context(), srv.ID, p.UserID)
+			sub, err := a.Store.Subuser(c.Request.Context(), srv.ID, p.UserID)
 			switch {
 			case err == nil:
 				access.Granted = sub.Permissions
@@ -218,7 +218,8 @@ func (a *API) deny(c *gin.Context, perm rbac.Permission, targetType, targetID st
 	a.fail(c, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "missing permission " + string(perm)})
 }
 
-// record writes an audit entry for the request's actor.
+// record writes an audit entry for the request's actor, if it has one
+// (anonymous otherwise: logins, agent enrolment).
 func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, outcome string, meta map[string]any) {
 	e := audit.Entry{
 		IP: c.ClientIP(), Action: action, TargetType: targetType, TargetID: targetID,
@@ -240,13 +241,6 @@ func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, out
 	}
 	e.Metadata["request_id"] = requestIDOf(c)
 	a.Audit.Record(c.Request.Context(), e)
-}
-
-// auditEntryAnon is an entry for a request without a user (logins, agent
-// enrolment).
-func auditEntryAnon(c *gin.Context, action, outcome string) audit.Entry {
-	return audit.Entry{IP: c.ClientIP(), Action: action, Outcome: outcome,
-		Metadata: map[string]any{"request_id": requestIDOf(c)}}
 }
 
 func validIP(s string) bool {

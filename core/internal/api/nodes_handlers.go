@@ -48,7 +48,7 @@ type nodeCreated struct {
 }
 
 func (a *API) listNodes(c *gin.Context) {
-	ns, err := a.store.ListNodes(c.Request.Context())
+	ns, err := a.Store.ListNodes(c.Request.Context())
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -76,7 +76,7 @@ func (a *API) createNode(c *gin.Context) {
 }
 
 func (a *API) getNode(c *gin.Context) {
-	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	n, err := a.Store.NodeByID(c.Request.Context(), c.Param("nid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -85,7 +85,7 @@ func (a *API) getNode(c *gin.Context) {
 }
 
 func (a *API) deleteNode(c *gin.Context) {
-	if err := a.store.DeleteNode(c.Request.Context(), c.Param("nid")); err != nil {
+	if err := a.Store.DeleteNode(c.Request.Context(), c.Param("nid")); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -94,7 +94,7 @@ func (a *API) deleteNode(c *gin.Context) {
 }
 
 func (a *API) newNodeToken(c *gin.Context) {
-	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	n, err := a.Store.NodeByID(c.Request.Context(), c.Param("nid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -115,11 +115,11 @@ type allocationCreate struct {
 }
 
 func (a *API) listAllocations(c *gin.Context) {
-	if _, err := a.store.NodeByID(c.Request.Context(), c.Param("nid")); err != nil {
+	if _, err := a.Store.NodeByID(c.Request.Context(), c.Param("nid")); err != nil {
 		a.fail(c, err)
 		return
 	}
-	as, err := a.store.ListAllocations(c.Request.Context(), c.Param("nid"))
+	as, err := a.Store.ListAllocations(c.Request.Context(), c.Param("nid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -143,12 +143,12 @@ func (a *API) createAllocations(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	n, err := a.store.NodeByID(c.Request.Context(), c.Param("nid"))
+	n, err := a.Store.NodeByID(c.Request.Context(), c.Param("nid"))
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	as, err := a.store.CreateAllocations(c.Request.Context(), n.ID, ip, ports)
+	as, err := a.Store.CreateAllocations(c.Request.Context(), n.ID, ip, ports)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -175,12 +175,10 @@ func (a *API) enrolAgent(c *gin.Context) {
 	}
 	n, cred, err := a.Nodes.Enrol(c.Request.Context(), strings.TrimSpace(req.Token))
 	if err != nil {
-		a.Audit.Record(c.Request.Context(), auditEntryAnon(c, "agent.enrol", store.OutcomeFailure))
+		a.record(c, "agent.enrol", "", "", "", store.OutcomeFailure, nil)
 		a.fail(c, err)
 		return
 	}
-	e := auditEntryAnon(c, "agent.enrol", store.OutcomeSuccess)
-	e.TargetType, e.TargetID = "node", n.ID
-	a.Audit.Record(c.Request.Context(), e)
+	a.record(c, "agent.enrol", "node", n.ID, "", store.OutcomeSuccess, nil)
 	respond(c, http.StatusOK, enrolResponse{NodeID: n.ID, Credential: cred, CoreURL: a.Config.PublicURL})
 }

@@ -28,7 +28,7 @@ func (a *API) openAPIDocument() map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{
 			"title":       "Catalyst API",
-			"version":     a.version,
+			"version":     a.Version,
 			"description": `Answers are {"data": …}; errors are {"error": {"code", "message", "field"?, "request_id"}}.`,
 		},
 		"paths": paths,

@@ -98,7 +98,7 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 func (a *API) fail(c *gin.Context, err error) {
 	d, status, ok := errorStatus(err)
 	if !ok {
-		a.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err, "request_id", requestIDOf(c))
+		a.Log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err, "request_id", requestIDOf(c))
 	}
 	d.RequestID = requestIDOf(c)
 	c.AbortWithStatusJSON(status, errorBody{Error: d})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/store"
 	"github.com/golang-jwt/jwt/v5"
@@ -178,8 +179,16 @@ func TestTwoFactorLogin(t *testing.T) {
 	fails, _ := f.store.ListAudit(ctx, store.AuditFilter{Action: "auth.login"})
 	var failures int
 	for _, e := range fails {
-		if e.Outcome == store.OutcomeFailure {
+		switch e.Outcome {
+		case store.OutcomeFailure:
 			failures++
+			if e.ActorID != nil || e.ActorType != "anonymous" {
+				t.Errorf("failed login has an actor: %+v", e)
+			}
+		case store.OutcomeSuccess:
+			if e.ActorID == nil || *e.ActorID != u.ID || e.ActorType != "user" || e.Metadata["request_id"] == nil {
+				t.Errorf("successful login not attributed to its user: %+v", e)
+			}
 		}
 	}
 	if failures != 3 {
@@ -187,9 +196,7 @@ func TestTwoFactorLogin(t *testing.T) {
 	}
 }
 
-func totpNow(secret string) (string, error) {
-	return totpCodeAt(secret, time.Now())
-}
+func totpNow(secret string) (string, error) { return auth.TOTPCodeAt(secret, time.Now()) }
 
 func TestPasswordChangeRevokesEverySession(t *testing.T) {
 	f := newFixture(t, "", nil)

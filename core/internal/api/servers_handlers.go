@@ -54,22 +54,19 @@ func (a *API) listServers(c *gin.Context) {
 	if !p.Admin {
 		f.AccessibleBy = p.UserID
 	}
-	ss, err := a.store.ListServers(c.Request.Context(), f)
+	ss, err := a.Store.ListServers(c.Request.Context(), f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	grants, err := a.Store.SubuserGrants(c.Request.Context(), p.UserID)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
 	out := make([]serverView, 0, len(ss))
 	for _, s := range ss {
-		access := rbac.ServerAccess{Owner: s.OwnerID == p.UserID}
-		if !access.Owner && !p.Admin {
-			sub, err := a.store.Subuser(c.Request.Context(), s.ID, p.UserID)
-			if err != nil {
-				a.fail(c, err)
-				return
-			}
-			access.Granted = sub.Permissions
-		}
+		access := rbac.ServerAccess{Owner: s.OwnerID == p.UserID, Granted: grants[s.ID]}
 		if !p.CanOnServer(rbac.ServerRead, access) {
 			continue
 		}
@@ -128,7 +125,7 @@ func (a *API) checkGrant(c *gin.Context, perms []string) error {
 }
 
 func (a *API) listSubusers(c *gin.Context) {
-	us, err := a.store.ListSubusers(c.Request.Context(), serverOf(c).ID)
+	us, err := a.Store.ListSubusers(c.Request.Context(), serverOf(c).ID)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -151,7 +148,7 @@ func (a *API) createSubuser(c *gin.Context) {
 		return
 	}
 	srv := serverOf(c)
-	u, err := a.store.UserByEmail(c.Request.Context(), normalizeEmailLoose(req.Email))
+	u, err := a.Store.UserByEmail(c.Request.Context(), normalizeEmailLoose(req.Email))
 	if err != nil {
 		a.fail(c, invalidField("email", "no account has this email; the user must register first"))
 		return
@@ -161,7 +158,7 @@ func (a *API) createSubuser(c *gin.Context) {
 		return
 	}
 	sub := &store.Subuser{ServerID: srv.ID, UserID: u.ID, Permissions: slices.Compact(slices.Sorted(slices.Values(req.Permissions))), User: u}
-	if err := a.store.CreateSubuser(c.Request.Context(), sub); err != nil {
+	if err := a.Store.CreateSubuser(c.Request.Context(), sub); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -170,7 +167,7 @@ func (a *API) createSubuser(c *gin.Context) {
 }
 
 func (a *API) getSubuser(c *gin.Context) {
-	sub, err := a.store.Subuser(c.Request.Context(), serverOf(c).ID, c.Param("uid"))
+	sub, err := a.Store.Subuser(c.Request.Context(), serverOf(c).ID, c.Param("uid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -190,11 +187,11 @@ func (a *API) updateSubuser(c *gin.Context) {
 	}
 	srv := serverOf(c)
 	perms := slices.Compact(slices.Sorted(slices.Values(req.Permissions)))
-	if err := a.store.UpdateSubuserPermissions(c.Request.Context(), srv.ID, c.Param("uid"), perms); err != nil {
+	if err := a.Store.UpdateSubuserPermissions(c.Request.Context(), srv.ID, c.Param("uid"), perms); err != nil {
 		a.fail(c, err)
 		return
 	}
-	sub, err := a.store.Subuser(c.Request.Context(), srv.ID, c.Param("uid"))
+	sub, err := a.Store.Subuser(c.Request.Context(), srv.ID, c.Param("uid"))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -205,7 +202,7 @@ func (a *API) updateSubuser(c *gin.Context) {
 
 func (a *API) deleteSubuser(c *gin.Context) {
 	srv := serverOf(c)
-	if err := a.store.DeleteSubuser(c.Request.Context(), srv.ID, c.Param("uid")); err != nil {
+	if err := a.Store.DeleteSubuser(c.Request.Context(), srv.ID, c.Param("uid")); err != nil {
 		a.fail(c, err)
 		return
 	}

@@ -183,6 +183,20 @@ func (s *Store) Subuser(ctx context.Context, serverID, userID string) (*Subuser,
 	return u, mapError(err)
 }
 
+// SubuserGrants maps each server userID is a subuser of to the granted
+// permissions, in one query, for listing many servers at once.
+func (s *Store) SubuserGrants(ctx context.Context, userID string) (map[string][]string, error) {
+	var us []*Subuser
+	if err := s.db.NewSelect().Model(&us).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	out := make(map[string][]string, len(us))
+	for _, u := range us {
+		out[u.ServerID] = u.Permissions
+	}
+	return out, nil
+}
+
 // ListSubusers returns a server's subusers with their accounts.
 func (s *Store) ListSubusers(ctx context.Context, serverID string) ([]*Subuser, error) {
 	var us []*Subuser
