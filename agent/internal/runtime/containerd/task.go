@@ -149,16 +149,23 @@ func waitFor(ctx context.Context, exited <-chan client.ExitStatus, d time.Durati
 	}
 }
 
-// How long WaitExit waits, once the exit status is known, for the exit
-// event that tells it all OOM events for the process have been seen.
+// How long WaitExit waits, once the exit status is known, for the events
+// that complete it: the /tasks/exit event and, after a SIGKILL, the OOM
+// event that may follow it.
 const oomSettle = 2 * time.Second
+
+// sigkillExit is the exit code of a process killed by SIGKILL (128 + 9),
+// as the kernel's OOM killer does.
+const sigkillExit = 137
 
 // WaitExit blocks until the process exits. See runtime.Runtime.
 //
 // The exit status comes from the task itself; the OOM flag from containerd's
 // /tasks/oom events (the shim watches the cgroup's memory events, v1 or v2).
-// Events for one task arrive in order, so once its /tasks/exit event is
-// seen every OOM event before it has been too.
+// The shim publishes OOM events from its own watcher, so one can arrive
+// after the /tasks/exit event. Only a process killed by SIGKILL (code 137)
+// can have been OOM-killed, so for those alone WaitExit keeps listening, up
+// to oomSettle, for the OOM event; every other exit returns at once.
 func (r *Runtime) WaitExit(ctx context.Context, id string) (runtime.ExitState, error) {
 	ctr, err := r.container(ctx, id)
 	if err != nil {
@@ -193,7 +200,14 @@ func (r *Runtime) WaitExit(ctx context.Context, id string) (runtime.ExitState, e
 		gotEvent bool // /tasks/exit event received
 		settle   <-chan time.Time
 	)
-	for !gotExit || !(gotEvent || alreadyExited) {
+	done := func() bool {
+		if !gotExit || !(gotEvent || alreadyExited) {
+			return false
+		}
+		mayBeOOM := state.Code == sigkillExit && !state.OOMKilled && !alreadyExited
+		return !mayBeOOM
+	}
+	for !done() {
 		select {
 		case s := <-exited:
 			gotExit = true
