@@ -1,0 +1,128 @@
+package wire
+
+// The agent's internal HTTP API, served on the streams the core opens in
+// the tunnel. {id} is a server ID (a UUID). Bodies are JSON unless said
+// otherwise; errors use the core's envelope (ErrorBody) with one of the
+// Code* codes.
+//
+//	GET    /v1/servers               → []ServerState, the real state of every server the agent knows
+//	PUT    /v1/servers/{id}          ServerConfig → 204; records the config. A stopped server's
+//	                                 container is recreated from it before its next start.
+//	GET    /v1/servers/{id}          → ServerState
+//	DELETE /v1/servers/{id}          → 204; kills the process, removes container, snapshot, volume
+//	                                 and config. Deleting an unknown server is 204.
+//	POST   /v1/servers/{id}/install  InstallRequest → 202; runs in the background, reporting
+//	                                 EventInstallProgress lines, then EventServerState
+//	                                 stopped or install_failed. 409 while running or installing.
+//	POST   /v1/servers/{id}/power    PowerRequest. start answers 204 once the process runs (so a
+//	                                 bad image or config comes back as the error), kill 204 once it
+//	                                 has exited; stop and restart answer 202 at once. Every state
+//	                                 change is also reported as EventServerState. 409 (CodeConflict)
+//	                                 when the action does not fit the state.
+//	POST   /v1/servers/{id}/command  CommandRequest → 204; 409 (CodeNotRunning) when not running.
+//	POST   /v1/images/import         body: an OCI image-layout or docker-save tar → ImportResult
+const (
+	AgentPathServers     = "/v1/servers"
+	AgentPathImageImport = "/v1/images/import"
+)
+
+// AgentServerPath is the path of a server's resource on the agent;
+// suffix is "", "/install", "/power" or "/command".
+func AgentServerPath(id, suffix string) string { return AgentPathServers + "/" + id + suffix }
+
+// Error codes the agent API answers with.
+const (
+	CodeInvalid    = "invalid_request"  // 400
+	CodeNotFound   = "not_found"        // 404: the agent has no such server
+	CodeConflict   = "conflict"         // 409: not in a state that allows it
+	CodeNotRunning = "not_running"      // 409: command to a stopped server
+	CodeRuntime    = "runtime_error"    // 500: containerd refused
+	CodeTooLarge   = "payload_too_large" // 413
+)
+
+// ErrorBody is the error envelope: {"error":{"code":…,"message":…}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is what went wrong.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Port is one allocation the container listens on; it is mapped for TCP and
+// UDP alike, host IP:port to the same port inside.
+type Port struct {
+	IP   string `json:"ip"`
+	Port int    `json:"port"`
+}
+
+// ServerConfig is everything the agent needs to run a server. The core
+// builds it from the server and its template; the agent keeps the last one
+// it was given on disk, so it can start servers after a restart.
+type ServerConfig struct {
+	ID    string `json:"id"`
+	Image string `json:"image"`
+	// Argv is the startup command after {{VAR}} substitution, split into
+	// words; empty runs the image's entrypoint. Startup is the same line
+	// unsplit, also passed to the process as $STARTUP (for images whose
+	// entrypoint evaluates it, as Pterodactyl's yolks do).
+	Argv    []string `json:"argv"`
+	Startup string   `json:"startup"`
+	// Env is the server's environment: template variables, then the
+	// SERVER_* values the core adds (SERVER_MEMORY, SERVER_IP, SERVER_PORT).
+	Env        map[string]string `json:"env"`
+	MemoryMB   int64             `json:"memory_mb"`
+	CPUPercent int64             `json:"cpu_percent"`
+	DiskMB     int64             `json:"disk_mb"`
+	PidsLimit  int64             `json:"pids_limit"`
+	// Ports lists the allocations, primary first.
+	Ports []Port `json:"ports"`
+	// StopCommand is written to the console to stop the game ("^C" means
+	// SIGINT; "" means SIGTERM). StopTimeout is how long the agent waits
+	// after it before SIGTERM, then SIGKILL.
+	StopCommand string   `json:"stop_command"`
+	StopTimeout Duration `json:"stop_timeout"`
+	// StartupDone lists console substrings, any of which means the game
+	// finished starting (starting → running). Empty: running at once.
+	StartupDone    []string `json:"startup_done"`
+	ReadOnlyRootfs bool     `json:"read_only_rootfs"`
+}
+
+// InstallRequest starts an install. The config is recorded as by PUT.
+type InstallRequest struct {
+	Config ServerConfig `json:"config"`
+	// Image runs the installer; Entrypoint is the interpreter (e.g. "bash",
+	// "/bin/sh"); Script is written to /mnt/install/install.sh and run as
+	// `Entrypoint /mnt/install/install.sh`, with the volume at /mnt/server.
+	// An empty Script skips the installer: the server is stopped at once.
+	Image      string `json:"image"`
+	Entrypoint string `json:"entrypoint"`
+	Script     string `json:"script"`
+	// Env is the installer's environment (the server's, as a rule).
+	Env map[string]string `json:"env"`
+}
+
+// Power actions.
+const (
+	PowerStart   = "start"
+	PowerStop    = "stop"
+	PowerRestart = "restart"
+	PowerKill    = "kill"
+)
+
+// PowerRequest asks for a power action.
+type PowerRequest struct {
+	Action string `json:"action"`
+}
+
+// CommandRequest is a line for the game's console (no newline needed).
+type CommandRequest struct {
+	Command string `json:"command"`
+}
+
+// ImportResult names the images an archive held.
+type ImportResult struct {
+	Images []string `json:"images"`
+}

@@ -1,0 +1,149 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Event types on the event stream.
+const (
+	// EventHello carries Hello (agent → core, first).
+	EventHello = "node_handshake"
+	// EventWelcome carries Welcome and EventRefused carries Refused
+	// (core → agent, the only messages the core writes on the stream).
+	EventWelcome = "welcome"
+	EventRefused = "refused"
+	// EventHeartbeat carries Heartbeat.
+	EventHeartbeat = "heartbeat"
+	// EventServerState carries ServerState: a server changed state.
+	EventServerState = "server_state_update"
+	// EventInstallProgress carries InstallProgress: installer output.
+	EventInstallProgress = "install_progress"
+	// EventConsoleOutput carries ConsoleOutput: game server output.
+	EventConsoleOutput = "console_output"
+)
+
+// Envelope is one line on the event stream.
+type Envelope struct {
+	Type string          `json:"type"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Decode unmarshals the envelope's data into v.
+func (e Envelope) Decode(v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("decode %s event: %w", e.Type, err)
+	}
+	return nil
+}
+
+// Heartbeat says the agent is alive.
+type Heartbeat struct {
+	// Running counts the server processes running on the node.
+	Running int `json:"running"`
+}
+
+// ServerState reports a server's state.
+type ServerState struct {
+	ServerID string `json:"server_id"`
+	State    string `json:"state"`
+	// ExitCode and OOMKilled say how the process ended, on stopped and
+	// crashed; ExitCode is nil when unknown (e.g. never started).
+	ExitCode  *int `json:"exit_code,omitempty"`
+	OOMKilled bool `json:"oom_killed,omitempty"`
+	// Reason is a sentence for people: why it crashed, why install failed.
+	Reason string `json:"reason,omitempty"`
+}
+
+// InstallProgress is a line of installer output.
+type InstallProgress struct {
+	ServerID string `json:"server_id"`
+	Line     string `json:"line"`
+}
+
+// ConsoleOutput is one or more lines of a server's console.
+type ConsoleOutput struct {
+	ServerID string   `json:"server_id"`
+	Lines    []string `json:"lines"`
+}
+
+// EventWriter writes envelopes, one JSON line each. It is safe for
+// concurrent use.
+type EventWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+}
+
+// NewEventWriter writes envelopes to w.
+func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{w: w, now: time.Now} }
+
+// Write sends one event.
+func (ew *EventWriter) Write(typ string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	line, err := json.Marshal(Envelope{Type: typ, At: ew.now().UTC(), Data: raw})
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	if len(line)+1 > MaxEventBytes {
+		return fmt.Errorf("encode %s event: %d bytes is over the %d-byte limit", typ, len(line), MaxEventBytes)
+	}
+	ew.mu.Lock()
+	defer ew.mu.Unlock()
+	_, err = ew.w.Write(append(line, '\n'))
+	return err
+}
+
+// ErrEventTooLarge is a line longer than MaxEventBytes.
+var ErrEventTooLarge = errors.New("event line over the size limit")
+
+// EventReader reads envelopes written by an EventWriter, refusing lines
+// over MaxEventBytes (the peer is not trusted).
+type EventReader struct {
+	r *bufio.Reader
+}
+
+// NewEventReader reads envelopes from r.
+func NewEventReader(r io.Reader) *EventReader {
+	return &EventReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Read returns the next envelope; io.EOF at a clean end.
+func (er *EventReader) Read() (Envelope, error) {
+	var line []byte
+	for {
+		frag, err := er.r.ReadSlice('\n')
+		if len(line)+len(frag) > MaxEventBytes {
+			return Envelope{}, ErrEventTooLarge
+		}
+		line = append(line, frag...)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && len(bytes.TrimSpace(line)) > 0 {
+			return Envelope{}, io.ErrUnexpectedEOF
+		}
+		return Envelope{}, err
+	}
+	var e Envelope
+	if err := json.Unmarshal(line, &e); err != nil {
+		return Envelope{}, fmt.Errorf("malformed event line: %w", err)
+	}
+	if e.Type == "" {
+		return Envelope{}, errors.New("malformed event line: no type")
+	}
+	return e, nil
+}
