@@ -32,11 +32,11 @@ func AgentServerPath(id, suffix string) string { return AgentPathServers + "/" +
 
 // Error codes the agent API answers with.
 const (
-	CodeInvalid    = "invalid_request"  // 400
-	CodeNotFound   = "not_found"        // 404: the agent has no such server
-	CodeConflict   = "conflict"         // 409: not in a state that allows it
-	CodeNotRunning = "not_running"      // 409: command to a stopped server
-	CodeRuntime    = "runtime_error"    // 500: containerd refused
+	CodeInvalid    = "invalid_request"   // 400
+	CodeNotFound   = "not_found"         // 404: the agent has no such server
+	CodeConflict   = "conflict"          // 409: not in a state that allows it
+	CodeNotRunning = "not_running"       // 409: command to a stopped server
+	CodeRuntime    = "runtime_error"     // 500: containerd refused
 	CodeTooLarge   = "payload_too_large" // 413
 )
 
