@@ -157,11 +157,17 @@ type InstallSpec struct {
 	// Argv is the installer process, e.g. ["/bin/bash", "/mnt/install/install.sh"].
 	Argv []string
 	Env  []string
+	// Script, when set, is written to a file the installer sees read-only
+	// at InstallScriptPath (typically run by Argv's interpreter).
+	Script string
 	// Volume is the server's volume, mounted at /mnt/server. The installer
 	// runs as root; afterwards the volume is chowned to the runtime's user.
 	Volume string
 	Limits Limits
 }
+
+// InstallScriptPath is where the installer finds InstallSpec.Script.
+const InstallScriptPath = "/mnt/install/install.sh"
 
 // State is a server's process state as containerd reports it.
 type State string

@@ -3,7 +3,8 @@
 // a network, into an OCI image-layout archive that containerd can import.
 //
 // The same image serves as installer: `/gamesrv install` writes
-// /mnt/server/installed.txt.
+// /mnt/server/installed.txt, and /bin/sh (gamesrv again) runs simple
+// install scripts.
 package testimage
 
 import (
@@ -184,7 +185,7 @@ func rootfsLayer(binary []byte) (layer []byte, diffID digest.Digest, err error) 
 		name string
 		mode int64
 	}{
-		{"dev/", 0o755}, {"etc/", 0o755}, {"proc/", 0o755}, {"sys/", 0o755},
+		{"bin/", 0o755}, {"dev/", 0o755}, {"etc/", 0o755}, {"proc/", 0o755}, {"sys/", 0o755},
 		{"home/", 0o755}, {"home/container/", 0o755},
 		{"mnt/", 0o755}, {"mnt/server/", 0o755},
 		{"tmp/", 0o1777},
@@ -194,6 +195,11 @@ func rootfsLayer(binary []byte) (layer []byte, diffID digest.Digest, err error) 
 		}
 	}
 	if err := writeFile(tw, "gamesrv", 0o755, binary); err != nil {
+		return nil, "", err
+	}
+	// gamesrv doubles as a tiny /bin/sh for install scripts.
+	sh := &tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/sh", Linkname: "/gamesrv", Mode: 0o777, ModTime: epoch, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(sh); err != nil {
 		return nil, "", err
 	}
 	if err := tw.Close(); err != nil {

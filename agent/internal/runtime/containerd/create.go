@@ -127,6 +127,16 @@ func withBind(src, dst string) oci.SpecOpts {
 	}})
 }
 
+// withReadOnlyBind mounts the host directory src read-only at dst.
+func withReadOnlyBind(src, dst string) oci.SpecOpts {
+	return oci.WithMounts([]specs.Mount{{
+		Type:        "bind",
+		Source:      src,
+		Destination: dst,
+		Options:     []string{"rbind", "ro", "nosuid", "nodev"},
+	}})
+}
+
 // withTmp mounts a size-limited tmpfs at /tmp, writable even when the root
 // file system is not.
 func withTmp(bytes int64) oci.SpecOpts {

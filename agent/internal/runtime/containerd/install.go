@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -43,6 +44,13 @@ func (r *Runtime) Install(ctx context.Context, spec runtime.InstallSpec, out io.
 	if err := os.MkdirAll(spec.Volume, 0o755); err != nil {
 		return -1, fmt.Errorf("install %s: %w", spec.ID, err)
 	}
+	// The script's directory, not the file, is bound: a file bind would pin
+	// the inode, and the directory keeps the path the same inside and out.
+	scriptDir := filepath.Join(r.opts.stateDir, "install", id)
+	if err := os.RemoveAll(scriptDir); err != nil {
+		return -1, fmt.Errorf("install %s: %w", spec.ID, err)
+	}
+	defer os.RemoveAll(scriptDir)
 
 	specOpts := []oci.SpecOpts{
 		oci.WithImageConfig(img),
@@ -54,6 +62,12 @@ func (r *Runtime) Install(ctx context.Context, spec runtime.InstallSpec, out io.
 		withTmp(r.opts.tmpBytes),
 		r.withNetwork(id),
 		withLimits(spec.Limits),
+	}
+	if spec.Script != "" {
+		if err := writeScript(scriptDir, spec.Script); err != nil {
+			return -1, fmt.Errorf("install %s: %w", spec.ID, err)
+		}
+		specOpts = append(specOpts, withReadOnlyBind(scriptDir, path.Dir(runtime.InstallScriptPath)))
 	}
 	if len(spec.Argv) > 0 {
 		specOpts = append(specOpts, oci.WithProcessArgs(spec.Argv...))
@@ -81,6 +95,18 @@ func (r *Runtime) Install(ctx context.Context, spec runtime.InstallSpec, out io.
 		return -1, fmt.Errorf("install %s: %w", spec.ID, err)
 	}
 	return code, nil
+}
+
+// writeScript writes the install script into dir under the name the
+// installer expects.
+func writeScript(dir, script string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("install script: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, path.Base(runtime.InstallScriptPath)), []byte(script), 0o755); err != nil {
+		return fmt.Errorf("install script: %w", err)
+	}
+	return nil
 }
 
 func (r *Runtime) runInstaller(ctx context.Context, ctr client.Container, out io.Writer) (int, error) {

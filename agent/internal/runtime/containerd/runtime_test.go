@@ -447,11 +447,13 @@ func TestInstall(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	tests := []struct {
-		name string
-		code int
+		name   string
+		code   int
+		script string // run as /bin/sh /mnt/install/install.sh when set
 	}{
-		{"successful installer", 0},
-		{"failing installer reports its code", 7},
+		{"successful installer", 0, ""},
+		{"failing installer reports its code", 7, ""},
+		{"script is mounted and run", 3, "# install\n/gamesrv install --exit 3\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,12 +461,17 @@ func TestInstall(t *testing.T) {
 			ctx := context.Background()
 			volume := filepath.Join(t.TempDir(), "volume")
 			out := &output{}
-			code, err := e.rt.Install(ctx, runtime.InstallSpec{
+			spec := runtime.InstallSpec{
 				ID:     "t-" + randomHex(6),
 				Image:  e.img.Ref,
 				Argv:   []string{"/gamesrv", "install", "--exit", fmt.Sprint(tt.code)},
 				Volume: volume,
-			}, out)
+			}
+			if tt.script != "" {
+				spec.Argv = []string{"/bin/sh", runtime.InstallScriptPath}
+				spec.Script = tt.script
+			}
+			code, err := e.rt.Install(ctx, spec, out)
 			if err != nil {
 				t.Fatalf("Install: %v", err)
 			}
@@ -495,6 +502,9 @@ func TestInstall(t *testing.T) {
 				if strings.HasSuffix(id, "-install") {
 					t.Errorf("installer container %s left behind", id)
 				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(e.stateDir, "install", spec.ID+"*")); len(left) > 0 {
+				t.Errorf("install script left behind: %v", left)
 			}
 		})
 	}

@@ -5,6 +5,7 @@
 //
 //	gamesrv [--ignore-stop]          run the server
 //	gamesrv install [--exit N]       run the installer: write /mnt/server/installed.txt
+//	/bin/sh FILE                     run FILE as a script (see runScript)
 //
 // Environment: SERVER_PORT (the TCP and UDP port to answer on: a line
 // "catalyst-test-server" to each connection or datagram), GAMESRV_IGNORE_STOP=1
@@ -17,11 +18,13 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -35,6 +38,11 @@ import (
 )
 
 func main() {
+	// The image has no shell: /bin/sh links here, so that installers run
+	// as `/bin/sh /mnt/install/install.sh` the way real eggs' do.
+	if filepath.Base(os.Args[0]) == "sh" {
+		os.Exit(runScript(os.Args[1:]))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "install" {
 		os.Exit(install(os.Args[2:]))
 	}
@@ -228,4 +236,44 @@ func install(args []string) int {
 	fmt.Fprintln(os.Stderr, "installer: wrote installed.txt")
 	fmt.Println("Install complete, exit code", *code)
 	return *code
+}
+
+// runScript is a tiny shell for install scripts: each line that is not blank
+// or a comment is split on spaces and run (with its output passed through);
+// "exit N" ends the script with code N. The first command that fails ends
+// the script with its exit code, as `set -e` would.
+func runScript(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "sh: usage: sh FILE")
+		return 2
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sh:", err)
+		return 127
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		words := strings.Fields(line)
+		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
+			continue
+		}
+		if words[0] == "exit" {
+			code := 0
+			if len(words) > 1 {
+				code, _ = strconv.Atoi(words[1])
+			}
+			return code
+		}
+		cmd := exec.Command(words[0], words[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return ee.ExitCode()
+			}
+			fmt.Fprintln(os.Stderr, "sh:", err)
+			return 127
+		}
+	}
+	return 0
 }
