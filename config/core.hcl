@@ -87,3 +87,24 @@ log {
   # "text" for a terminal, "json" for a log collector.
   format = "text"
 }
+
+# Agent tunnels: every node's agent dials the core and keeps one WebSocket
+# open (GET /api/agent/connect).
+gateway {
+  # How often agents send a heartbeat (told to them when they connect).
+  heartbeat_interval = "10s"
+
+  # Silence after which a node is marked offline and its tunnel closed; at
+  # least twice heartbeat_interval. The agent reconnects on its own.
+  offline_after = "30s"
+
+  # Largest image archive (OCI layout or docker save tar) an administrator
+  # may upload to a node with POST /api/admin/nodes/:nid/images, in MiB.
+  image_import_max_mb = 8192
+}
+
+servers {
+  # How long a server gets to stop after its template's stop command before
+  # the agent sends SIGTERM, then SIGKILL.
+  stop_timeout = "30s"
+}

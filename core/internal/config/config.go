@@ -54,6 +54,8 @@ type Config struct {
 	HTTP       *HTTP        `hcl:"http,block"`
 	RateLimits []*RateLimit `hcl:"rate_limit,block"`
 	Log        *Log         `hcl:"log,block"`
+	Gateway    *Gateway     `hcl:"gateway,block"`
+	Servers    *Servers     `hcl:"servers,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -146,6 +148,39 @@ type Log struct {
 	Body hcl.Body `hcl:",body"`
 }
 
+// Gateway tunes the agent tunnels.
+type Gateway struct {
+	// HeartbeatInterval is how often agents are told to send a heartbeat.
+	HeartbeatInterval string `hcl:"heartbeat_interval,optional"`
+	// OfflineAfter is the silence after which a node is marked offline and
+	// its tunnel closed.
+	OfflineAfter string `hcl:"offline_after,optional"`
+	// ImageImportMaxMB caps an image archive uploaded to a node.
+	ImageImportMaxMB int64 `hcl:"image_import_max_mb,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// HeartbeatEvery is the parsed heartbeat interval.
+func (g *Gateway) HeartbeatEvery() time.Duration { d, _ := time.ParseDuration(g.HeartbeatInterval); return d }
+
+// OfflineAfterDuration is the parsed offline timeout.
+func (g *Gateway) OfflineAfterDuration() time.Duration { d, _ := time.ParseDuration(g.OfflineAfter); return d }
+
+// Servers tunes how servers are run.
+type Servers struct {
+	// StopTimeout is how long a server gets to stop after its stop command
+	// before the agent terminates it.
+	StopTimeout string `hcl:"stop_timeout,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// StopTimeoutDuration is the parsed stop timeout.
+func (s *Servers) StopTimeoutDuration() time.Duration { d, _ := time.ParseDuration(s.StopTimeout); return d }
+
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{}
@@ -196,6 +231,24 @@ func (c *Config) applyDefaults() {
 	}
 	if c.HTTP.MaxBodyKB == 0 {
 		c.HTTP.MaxBodyKB = 1024
+	}
+	if c.Gateway == nil {
+		c.Gateway = &Gateway{}
+	}
+	if c.Gateway.HeartbeatInterval == "" {
+		c.Gateway.HeartbeatInterval = "10s"
+	}
+	if c.Gateway.OfflineAfter == "" {
+		c.Gateway.OfflineAfter = "30s"
+	}
+	if c.Gateway.ImageImportMaxMB == 0 {
+		c.Gateway.ImageImportMaxMB = 8192
+	}
+	if c.Servers == nil {
+		c.Servers = &Servers{}
+	}
+	if c.Servers.StopTimeout == "" {
+		c.Servers.StopTimeout = "30s"
 	}
 	if c.Log == nil {
 		c.Log = &Log{}
@@ -327,6 +380,13 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 			diags = append(diags, attrError(c.HTTP.Body, "max_body_kb", "Invalid max_body_kb", "max_body_kb must be positive."))
 		}
 	}
+	diags = append(diags, c.validateGateway()...)
+	if c.Servers != nil && c.Servers.StopTimeout != "" {
+		if d, err := time.ParseDuration(c.Servers.StopTimeout); err != nil || d <= 0 {
+			diags = append(diags, attrError(c.Servers.Body, "stop_timeout",
+				"Invalid duration", fmt.Sprintf(`stop_timeout must be a positive duration such as "30s", not %q.`, c.Servers.StopTimeout)))
+		}
+	}
 	seen := map[string]bool{}
 	for _, r := range c.RateLimits {
 		switch {
@@ -359,3 +419,40 @@ func (a *Auth) AccessTTL() time.Duration { d, _ := time.ParseDuration(a.AccessTo
 
 // RefreshTTL is the parsed refresh token lifetime.
 func (a *Auth) RefreshTTL() time.Duration { d, _ := time.ParseDuration(a.RefreshTokenTTL); return d }
+
+// validateGateway checks the gateway block: positive durations, and an
+// offline timeout that leaves room for more than one missed heartbeat.
+func (c *Config) validateGateway() hcl.Diagnostics {
+	g := c.Gateway
+	if g == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	parsed := map[string]time.Duration{}
+	for _, f := range []struct{ name, value string }{
+		{"heartbeat_interval", g.HeartbeatInterval}, {"offline_after", g.OfflineAfter},
+	} {
+		if f.value == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.value)
+		if err != nil || d <= 0 {
+			diags = append(diags, attrError(g.Body, f.name,
+				"Invalid duration", fmt.Sprintf(`%s must be a positive duration such as "10s", not %q.`, f.name, f.value)))
+			continue
+		}
+		parsed[f.name] = d
+	}
+	hb, hbOK := parsed["heartbeat_interval"]
+	if !hbOK && g.HeartbeatInterval == "" {
+		hb, hbOK = 10*time.Second, true
+	}
+	if off, ok := parsed["offline_after"]; ok && hbOK && off < 2*hb {
+		diags = append(diags, attrError(g.Body, "offline_after",
+			"offline_after too short", fmt.Sprintf("offline_after (%s) must be at least twice heartbeat_interval (%s), or one late heartbeat marks a node offline.", off, hb)))
+	}
+	if g.ImageImportMaxMB < 0 {
+		diags = append(diags, attrError(g.Body, "image_import_max_mb", "Invalid image_import_max_mb", "image_import_max_mb must be positive."))
+	}
+	return diags
+}

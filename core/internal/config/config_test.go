@@ -54,6 +54,9 @@ func TestParseRejectsBadFilesWithPosition(t *testing.T) {
 		{"short secret", "auth {\n  jwt_secret = \"short\"\n}\n", []string{"core.hcl:2:16: JWT secret too short"}},
 		{"bad log format", "log {\n  format = \"xml\"\n}\n", []string{"core.hcl:2:12: Unknown log format"}},
 		{"bad listen", "listen = \"8080\"\n", []string{"core.hcl:1:10: Invalid listen address"}},
+		{"bad heartbeat", "gateway {\n  heartbeat_interval = \"often\"\n}\n", []string{"core.hcl:2:", "Invalid duration"}},
+		{"offline before two heartbeats", "gateway {\n  heartbeat_interval = \"10s\"\n  offline_after = \"15s\"\n}\n", []string{"core.hcl:3:", "offline_after too short"}},
+		{"bad stop timeout", "servers {\n  stop_timeout = \"-1s\"\n}\n", []string{"core.hcl:2:", "Invalid duration"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +97,9 @@ func TestExampleCoreConfigIsTheDefaults(t *testing.T) {
 		c.Database.MaxOpenConns != d.Database.MaxOpenConns || c.Auth.JWTSecret != d.Auth.JWTSecret ||
 		c.Auth.AccessTokenTTL != d.Auth.AccessTokenTTL || c.Auth.RefreshTokenTTL != d.Auth.RefreshTokenTTL ||
 		c.Auth.LoginAttemptsPerMinute != d.Auth.LoginAttemptsPerMinute || c.HTTP.MaxBodyKB != d.HTTP.MaxBodyKB ||
-		len(c.HTTP.CORSOrigins) != 0 || len(c.HTTP.TrustedProxies) != 0 || c.HTTP.HSTS {
+		len(c.HTTP.CORSOrigins) != 0 || len(c.HTTP.TrustedProxies) != 0 || c.HTTP.HSTS ||
+		c.Gateway.HeartbeatInterval != d.Gateway.HeartbeatInterval || c.Gateway.OfflineAfter != d.Gateway.OfflineAfter ||
+		c.Gateway.ImageImportMaxMB != d.Gateway.ImageImportMaxMB || c.Servers.StopTimeout != d.Servers.StopTimeout {
 		t.Fatalf("config/core.hcl differs from the defaults:\nfile:     %+v %+v %+v\ndefaults: %+v %+v %+v",
 			c, c.Database, c.Log, d, d.Database, d.Log)
 	}

@@ -117,6 +117,9 @@ type Server struct {
 	NodeID      string `bun:"node_id,notnull" json:"node_id"`
 	TemplateID  string `bun:"template_id,notnull" json:"template_id"`
 	State       string `bun:"state,notnull" json:"state"`
+	// StateReason says why the server is in its state (an install failure,
+	// a crash) and is cleared by the next transition.
+	StateReason string `bun:"state_reason,notnull" json:"state_reason"`
 
 	MemoryMB   int64 `bun:"memory_mb,notnull" json:"memory_mb"`
 	CPUPercent int64 `bun:"cpu_percent,notnull" json:"cpu_percent"`

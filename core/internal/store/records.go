@@ -168,6 +168,25 @@ func (s *Store) ListTemplates(ctx context.Context) ([]*Template, error) {
 	return ts, mapError(err)
 }
 
+// UpdateTemplate writes the named columns of t and bumps updated_at.
+func (s *Store) UpdateTemplate(ctx context.Context, t *Template, columns ...string) error {
+	t.UpdatedAt = now()
+	t.Images = nonNil(t.Images)
+	t.StartupDone = nonNil(t.StartupDone)
+	t.Variables = nonNil(t.Variables)
+	t.Denylist = nonNil(t.Denylist)
+	t.Features = nonNil(t.Features)
+	res, err := s.db.NewUpdate().Model(t).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// DeleteTemplate removes a template. One that servers still use is
+// ErrInUse (the servers' foreign key refuses it).
+func (s *Store) DeleteTemplate(ctx context.Context, id string) error {
+	res, err := s.db.NewDelete().Model((*Template)(nil)).Where("id = ?", id).Exec(ctx)
+	return affectedOne(res, err)
+}
+
 // --- servers ---
 
 // CreateServer inserts srv and assigns it the given allocations (the first
@@ -240,11 +259,21 @@ func (s *Store) ListServers(ctx context.Context, f ServerFilter) ([]*Server, err
 
 // SetServerState records a server's new state if it is still in one of
 // from; otherwise nothing changes and the error is ErrNotFound. The compare
-// and set is one statement, so two writers cannot both win.
+// and set is one statement, so two writers cannot both win. It clears the
+// state's reason.
 func (s *Store) SetServerState(ctx context.Context, id, to string, from ...string) error {
+	return s.TransitionServer(ctx, id, to, "", from...)
+}
+
+// TransitionServer is SetServerState with a reason for the new state. A
+// transition to crashed also counts the crash, in the same statement.
+func (s *Store) TransitionServer(ctx context.Context, id, to, reason string, from ...string) error {
 	q := s.db.NewUpdate().Model((*Server)(nil)).
-		Set("state = ?", to).Set("updated_at = ?", now()).
+		Set("state = ?", to).Set("state_reason = ?", reason).Set("updated_at = ?", now()).
 		Where("id = ?", id)
+	if to == StateCrashed {
+		q = q.Set("crash_count = crash_count + 1")
+	}
 	if len(from) > 0 {
 		q = q.Where("state IN (?)", bun.List(from))
 	}
@@ -256,6 +285,48 @@ func (s *Store) SetServerState(ctx context.Context, id, to string, from ...strin
 		return ErrNotFound
 	}
 	return nil
+}
+
+// UpdateServer writes the named columns of srv and bumps updated_at.
+func (s *Store) UpdateServer(ctx context.Context, srv *Server, columns ...string) error {
+	srv.UpdatedAt = now()
+	res, err := s.db.NewUpdate().Model(srv).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	return affectedOne(res, err)
+}
+
+// DeleteServer removes a server and frees its allocations in one
+// transaction; its subusers go with it.
+func (s *Store) DeleteServer(ctx context.Context, id string) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model((*Allocation)(nil)).
+			Set("server_id = NULL").Set("is_primary = ?", false).
+			Where("server_id = ?", id).Exec(ctx); err != nil {
+			return mapError(err)
+		}
+		res, err := tx.NewDelete().Model((*Server)(nil)).Where("id = ?", id).Exec(ctx)
+		return affectedOne(res, err)
+	})
+}
+
+// NodeUsage is what a node's servers are given, summed.
+type NodeUsage struct {
+	MemoryMB int64 `bun:"memory_mb"`
+	DiskMB   int64 `bun:"disk_mb"`
+}
+
+// NodeUsage sums the memory and disk of a node's servers, leaving out
+// exceptID (the server being resized), if any.
+func (s *Store) NodeUsage(ctx context.Context, nodeID, exceptID string) (NodeUsage, error) {
+	var u NodeUsage
+	q := s.db.NewSelect().Model((*Server)(nil)).
+		ColumnExpr("COALESCE(SUM(memory_mb), 0) AS memory_mb").
+		ColumnExpr("COALESCE(SUM(disk_mb), 0) AS disk_mb").
+		Where("node_id = ?", nodeID)
+	if exceptID != "" {
+		q = q.Where("id <> ?", exceptID)
+	}
+	err := q.Scan(ctx, &u)
+	return u, mapError(err)
 }
 
 // --- audit log ---
