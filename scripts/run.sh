@@ -1,7 +1,86 @@
 #!/usr/bin/env bash
-# `make run`: the core on the embedded SQLite default, data under ./data,
-# listening on 127.0.0.1:8080. On first start it prints the administrator's
-# credentials once. Ctrl-C stops it.
+# `make run`: the whole thing on one machine, on the embedded SQLite default.
+#
+#   - containerd: the node's own when it answers, otherwise one started here
+#     (systemd's unit where systemd runs, else a containerd in the
+#     background logging to data/containerd.log);
+#   - the core, listening on 127.0.0.1:8080, data under ./data; on first
+#     start it prints the administrator's credentials once;
+#   - on first start, a node named "local" with allocations
+#     127.0.0.1:25565-25574, enrolled as data/agent.hcl;
+#   - the agent, its servers' volumes under data/agent.
+#
+# Ctrl-C stops the core and the agent; game servers keep running in
+# containerd and the agent reattaches to them on the next `make run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec ./bin/catalyst serve "$@"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make run: the agent runs containers and needs root (sudo make run)" >&2
+	exit 1
+fi
+
+data=$PWD/data
+mkdir -p "$data"
+core_url=http://127.0.0.1:8080
+sock=/run/containerd/containerd.sock
+pids=()
+
+stop_all() {
+	trap - INT TERM EXIT
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+# --- containerd ----------------------------------------------------------
+if ! ctr --address "$sock" version >/dev/null 2>&1; then
+	if [ -d /run/systemd/system ]; then
+		echo "run: starting containerd (systemctl start containerd)"
+		systemctl start containerd
+	else
+		echo "run: starting containerd in the background (log: data/containerd.log)"
+		# Not one of ours to stop: it outlives `make run`, like the servers in it.
+		setsid containerd >>"$data/containerd.log" 2>&1 </dev/null &
+	fi
+	for _ in $(seq 1 50); do
+		ctr --address "$sock" version >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	ctr --address "$sock" version >/dev/null 2>&1 || {
+		echo "run: containerd does not answer at $sock; see data/containerd.log" >&2
+		exit 1
+	}
+fi
+
+# --- core ----------------------------------------------------------------
+./bin/catalyst serve &
+pids+=($!)
+for _ in $(seq 1 100); do
+	# bash itself, not curl: a fresh Debian may not have it.
+	(exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
+	kill -0 "${pids[0]}" 2>/dev/null || { echo "run: the core exited" >&2; exit 1; }
+	sleep 0.1
+done
+
+# --- the local node, once ------------------------------------------------
+agent_cfg=$data/agent.hcl
+if [ ! -f "$agent_cfg" ]; then
+	echo "run: registering this machine as node \"local\""
+	mem_mb=$(awk '/MemTotal/ {print int($2/1024*0.8)}' /proc/meminfo)
+	disk_mb=$(df -Pm "$data" | awk 'NR==2 {print int($4*0.8)}')
+	out=$(./bin/catalyst node create --name local --fqdn 127.0.0.1 \
+		--memory-mb "$mem_mb" --disk-mb "$disk_mb" --ip 127.0.0.1 --ports 25565-25574)
+	token=$(grep -o 'catd_[A-Za-z0-9_]*' <<<"$out" | head -1)
+	./bin/catalyst-agent configure --core "$core_url" --token "$token" \
+		--config "$agent_cfg" --data-dir "$data/agent"
+fi
+
+# --- agent ---------------------------------------------------------------
+./bin/catalyst-agent run --config "$agent_cfg" &
+pids+=($!)
+
+echo "run: panel at $core_url — Ctrl-C stops the core and the agent"
+wait -n "${pids[@]}"

@@ -202,6 +202,23 @@ func TestNodeCreatePrintsTokenAndAgentCommand(t *testing.T) {
 	}
 }
 
+func TestNodeCreateAddsAllocations(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, err := run(t, dir, "node", "create", "--name", "ams-1", "--fqdn", "ams1.example.com", "--ip", "127.0.0.1", "--ports", "25565-25567,27015")
+	if err != nil || !strings.Contains(out, "allocations: 127.0.0.1 ports 25565-25567,27015") {
+		t.Fatalf("%v: %s\n%s", err, stderr, out)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"--ip nowhere --ports 1", `--ip "nowhere" is not an IP address`},
+		{"--ports 70000", "--ports:"},
+	} {
+		_, stderr, err := run(t, dir, append([]string{"node", "create", "--name", "x", "--fqdn", "x.example.com"}, strings.Fields(tc.args)...)...)
+		if err == nil || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: err = %v, stderr = %q; want %q", tc.args, err, stderr, tc.want)
+		}
+	}
+}
+
 // The operator's path for a new node: node create on the core, then the
 // printed command on the node, against the running core.
 func TestAgentConfigureEnrolsWithTheCore(t *testing.T) {

@@ -1,0 +1,528 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"catalyst.dev/agent/testkit/testenv"
+	"catalyst.dev/agent/testkit/testimage"
+)
+
+// What every test and benchmark of the package shares: the binaries, one
+// private containerd and the test image.
+var env struct {
+	dir      string
+	coreBin  string
+	agentBin string
+	ctd      *testenv.Containerd
+	img      testimage.Image
+}
+
+func TestMain(m *testing.M) {
+	if err := testenv.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "e2e: cannot run under CI:", err)
+			os.Exit(1)
+		}
+		fmt.Println("e2e: skipping, containerd cannot run here:", err)
+		os.Exit(0)
+	}
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "catalyst-e2e-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	env.dir = dir
+	env.coreBin = filepath.Join(dir, "catalyst")
+	env.agentBin = filepath.Join(dir, "catalyst-agent")
+
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() { errs[0] = goBuild(ctx, env.coreBin, "catalyst.dev/core/cmd/catalyst") })
+	wg.Go(func() { errs[1] = goBuild(ctx, env.agentBin, "catalyst.dev/agent/cmd/catalyst-agent") })
+	wg.Go(func() { env.img, errs[2] = testimage.Build(ctx, dir) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	if env.ctd, err = testenv.New(ctx); err != nil {
+		return 0, err
+	}
+	defer env.ctd.Stop()
+	return m.Run(), nil
+}
+
+func goBuild(ctx context.Context, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// proc is a running binary whose output goes to a log file, shown when the
+// test fails.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func startProc(t testing.TB, name, logPath string, args ...string) *proc {
+	t.Helper()
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	return p
+}
+
+// stop asks the process to stop (SIGTERM) and waits.
+func (p *proc) stop(t testing.TB) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not stop within 30s of SIGTERM", p.name)
+	}
+}
+
+// kill ends the process with SIGKILL, as a crash or an OOM kill would.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// cluster is one core and one node running its agent, with an
+// administrator logged in.
+type cluster struct {
+	t           testing.TB
+	dir         string
+	addr        string
+	core        *proc
+	agent       *proc
+	token       string
+	nodeID      string
+	agentConfig string
+	ports       []int // the node's allocations
+	templateID  string
+}
+
+// clusterOptions vary a cluster.
+type clusterOptions struct {
+	// hostNetwork runs the node's containers in the host's network.
+	hostNetwork bool
+	ports       int // allocations to create; default 2
+}
+
+func newCluster(t testing.TB, o clusterOptions) *cluster {
+	t.Helper()
+	if o.ports == 0 {
+		o.ports = 2
+	}
+	dir, err := os.MkdirTemp(env.dir, "cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, dir: dir, addr: freeAddr(t)}
+	t.Cleanup(func() {
+		if c.agent != nil && c.agent.running() {
+			c.agent.stop(t)
+		}
+		if c.core != nil && c.core.running() {
+			c.core.stop(t)
+		}
+		if t.Failed() {
+			for _, name := range []string{"core.log", "agent.log"} {
+				b, _ := os.ReadFile(filepath.Join(dir, name))
+				t.Logf("--- %s ---\n%s", name, tail(b, 150))
+			}
+		}
+	})
+	coreHCL := fmt.Sprintf(`listen   = %q
+data_dir = %q
+
+gateway {
+  heartbeat_interval = "1s"
+  offline_after      = "4s"
+}
+
+servers {
+  stop_timeout = "10s"
+}
+
+rate_limit "api" {
+  per_user = 100000
+  per_ip   = 100000
+}
+`, c.addr, filepath.Join(dir, "core-data"))
+	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(coreHCL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.startCore()
+	creds := readCredentials(t, filepath.Join(dir, "core.log"))
+	var sess struct {
+		Token string `json:"token"`
+	}
+	c.must(http.MethodPost, "/api/auth/login", map[string]string{"email": creds[0], "password": creds[1]}, &sess)
+	c.token = sess.Token
+
+	var created struct {
+		Node struct {
+			ID string `json:"id"`
+		} `json:"node"`
+		DeployToken string `json:"deploy_token"`
+	}
+	c.must(http.MethodPost, "/api/admin/nodes", map[string]any{"name": "e2e-" + filepath.Base(dir), "fqdn": "127.0.0.1", "memory_mb": 4096, "disk_mb": 10240}, &created)
+	c.nodeID = created.Node.ID
+	var portArgs []string
+	for range o.ports {
+		p := freePortNumber(t)
+		c.ports = append(c.ports, p)
+		portArgs = append(portArgs, fmt.Sprint(p))
+	}
+	c.must(http.MethodPost, "/api/admin/nodes/"+c.nodeID+"/allocations", map[string]any{"ip": "0.0.0.0", "ports": portArgs}, nil)
+
+	c.agentConfig = filepath.Join(dir, "agent.hcl")
+	out, err := exec.Command(env.agentBin, "configure", "--core", "http://"+c.addr, "--token", created.DeployToken,
+		"--config", c.agentConfig, "--data-dir", filepath.Join(dir, "agent-data")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("catalyst-agent configure: %v\n%s", err, out)
+	}
+	c.rewriteAgentConfig(o)
+	if out, err := exec.Command(env.agentBin, "image", "import", "--config", c.agentConfig, env.img.Archive).CombinedOutput(); err != nil {
+		t.Fatalf("catalyst-agent image import: %v\n%s", err, out)
+	}
+	c.startAgent()
+	c.waitOnline(true)
+	c.templateID = c.createTemplate()
+	return c
+}
+
+// rewriteAgentConfig points the agent at the private containerd and gives
+// it a network of its own, so that clusters and other test packages never
+// share a bridge.
+func (c *cluster) rewriteAgentConfig(o clusterOptions) {
+	b, err := os.ReadFile(c.agentConfig)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), `"/run/containerd/containerd.sock"`, fmt.Sprintf("%q", env.ctd.Address), 1)
+	suffix := randomHex(3)
+	if o.hostNetwork {
+		cfg += "\nnetwork {\n  mode = \"host\"\n}\n"
+	} else {
+		cfg += fmt.Sprintf("\nnetwork {\n  mode   = \"bridge\"\n  name   = \"catalyst-e2e-%s\"\n  bridge = \"ce2e%s\"\n  subnet = \"10.251.%d.0/24\"\n}\n", suffix, suffix, randomByte())
+	}
+	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *cluster) startCore() {
+	c.core = startProc(c.t, "core", filepath.Join(c.dir, "core.log"), env.coreBin, "serve", "--config", filepath.Join(c.dir, "core.hcl"))
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + c.addr + "/api/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if !c.core.running() {
+			c.t.Fatal("core exited during start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatal("core did not answer /api/health within 30s")
+}
+
+func (c *cluster) startAgent() {
+	c.agent = startProc(c.t, "agent", filepath.Join(c.dir, "agent.log"), env.agentBin, "run", "--config", c.agentConfig)
+}
+
+// waitOnline waits until the core reports the node online (or offline).
+func (c *cluster) waitOnline(online bool) {
+	c.t.Helper()
+	c.eventually(30*time.Second, fmt.Sprintf("node online=%v", online), func() bool {
+		var n struct {
+			Online bool `json:"online"`
+		}
+		c.must(http.MethodGet, "/api/admin/nodes/"+c.nodeID, nil, &n)
+		return n.Online == online
+	})
+}
+
+// createTemplate registers the test game server: its banner marks it
+// started, "stop" stops it, and its installer writes installed.txt.
+func (c *cluster) createTemplate() string {
+	var tpl struct {
+		ID string `json:"id"`
+	}
+	c.must(http.MethodPost, "/api/admin/templates", map[string]any{
+		"name":               "gamesrv-" + randomHex(4),
+		"images":             []string{env.img.Ref},
+		"startup":            "/gamesrv",
+		"stop_command":       "stop",
+		"startup_done":       []string{"Done ("},
+		"install_image":      env.img.Ref,
+		"install_entrypoint": "/gamesrv",
+		"install_script":     "install\n",
+		"variables": []map[string]any{
+			{"name": "Tick interval", "env_name": "GAMESRV_TICK", "default": "1s", "user_viewable": true, "user_editable": true},
+			{"name": "Ignore stop", "env_name": "GAMESRV_IGNORE_STOP", "default": "0", "user_viewable": true, "user_editable": true},
+		},
+	}, &tpl)
+	return tpl.ID
+}
+
+// server is the part of the server view the tests read.
+type server struct {
+	ID          string `json:"id"`
+	State       string `json:"state"`
+	Allocations []struct {
+		IP   string `json:"ip"`
+		Port int    `json:"port"`
+	} `json:"allocations"`
+}
+
+func (c *cluster) server(id string) server {
+	var s server
+	c.must(http.MethodGet, "/api/servers/"+id, nil, &s)
+	return s
+}
+
+// waitState waits for the server to reach want, failing early if it lands
+// in a state that cannot lead there.
+func (c *cluster) waitState(id, want string, timeout time.Duration) {
+	c.t.Helper()
+	var last string
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		last = c.server(id).State
+		if last == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatalf("server %s is %q after %v, want %q", id, last, timeout, want)
+}
+
+func (c *cluster) eventually(timeout time.Duration, what string, ok func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("timed out after %v waiting for %s", timeout, what)
+}
+
+// apiError is the core's error envelope.
+type apiError struct {
+	Status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// call sends a JSON request as the administrator and decodes the data of
+// a success into out; an error answer comes back as *apiError.
+func (c *cluster) call(method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+c.addr+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var env struct {
+			Error apiError `json:"error"`
+		}
+		json.Unmarshal(raw, &env)
+		env.Error.Status = resp.StatusCode
+		if env.Error.Message == "" {
+			env.Error.Message = string(raw)
+		}
+		return &env.Error
+	}
+	if out == nil || len(raw) == 0 {
+		return nil
+	}
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return fmt.Errorf("%s %s: %w: %s", method, path, err, raw)
+	}
+	return json.Unmarshal(env.Data, out)
+}
+
+func (c *cluster) must(method, path string, body, out any) {
+	c.t.Helper()
+	if err := c.call(method, path, body, out); err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+var credRE = regexp.MustCompile(`(?m)^\s*email:\s+(\S+)\s*\n\s*password:\s+(\S+)`)
+
+// readCredentials finds the administrator credentials the core printed on
+// its first start.
+func readCredentials(t testing.TB, logPath string) [2]string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(logPath)
+		if m := credRE.FindSubmatch(b); m != nil {
+			return [2]string{string(m[1]), string(m[2])}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the core printed no administrator credentials")
+	return [2]string{}
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// freePortNumber is a port free for TCP and UDP on every address.
+func freePortNumber(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port))
+		ln.Close()
+		if err == nil {
+			pc.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// dialLine connects to addr and returns the line the game server answers.
+func dialLine(addr string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomByte() int {
+	b := make([]byte, 1)
+	rand.Read(b)
+	return int(b[0])
+}
+
+func tail(b []byte, lines int) string {
+	s := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(s) > lines {
+		s = s[len(s)-lines:]
+	}
+	return strings.Join(s, "\n")
+}

@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"catalyst.dev/agent/testkit/testimage"
+)
+
+// logs returns the server's recent console lines.
+func (c *cluster) logs(id string) string {
+	var out struct {
+		Lines []string `json:"lines"`
+	}
+	c.must(http.MethodGet, "/api/servers/"+id+"/logs?lines=500", nil, &out)
+	return strings.Join(out.Lines, "\n")
+}
+
+func (c *cluster) waitLog(id, want string) {
+	c.t.Helper()
+	c.eventually(20*time.Second, fmt.Sprintf("%q in the console of %s", want, id), func() bool {
+		return strings.Contains(c.logs(id), want)
+	})
+}
+
+func (c *cluster) power(id, action string) {
+	c.t.Helper()
+	c.must(http.MethodPost, "/api/servers/"+id+"/power", map[string]string{"action": action}, nil)
+}
+
+func (c *cluster) command(id, line string) {
+	c.t.Helper()
+	c.must(http.MethodPost, "/api/servers/"+id+"/command", map[string]string{"command": line}, nil)
+}
+
+// createServer creates a server on the cluster's node and waits for its
+// install to finish.
+func (c *cluster) createServer(name string, env map[string]string) server {
+	c.t.Helper()
+	var s server
+	c.must(http.MethodPost, "/api/servers", map[string]any{
+		"name": name, "node_id": c.nodeID, "template_id": c.templateID,
+		"memory_mb": 256, "cpu_percent": 100, "disk_mb": 1024, "environment": env,
+	}, &s)
+	c.waitState(s.ID, "stopped", 60*time.Second)
+	return c.server(s.ID)
+}
+
+func (c *cluster) volume(id string) string {
+	return filepath.Join(c.dir, "agent-data", "volumes", id)
+}
+
+// The whole life of a server through the real binaries: install, start,
+// console, port, stop, kill, crash, the agent and the core restarting
+// underneath, delete.
+func TestServerLifecycle(t *testing.T) {
+	c := newCluster(t, clusterOptions{})
+	s := c.createServer("lifecycle", nil)
+
+	t.Run("install ran in the volume", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(c.volume(s.ID), "installed.txt"))
+		if err != nil || !strings.Contains(string(b), "installed by gamesrv") {
+			t.Fatalf("installed.txt: %q, %v", b, err)
+		}
+	})
+
+	t.Run("start reaches running after the banner", func(t *testing.T) {
+		c.power(s.ID, "start")
+		c.waitState(s.ID, "running", 60*time.Second)
+		if logs := c.logs(s.ID); !strings.Contains(logs, testimage.BannerDone) {
+			t.Fatalf("running without the banner in the console:\n%s", logs)
+		}
+	})
+
+	t.Run("command is echoed in the console", func(t *testing.T) {
+		c.command(s.ID, "say hello-e2e")
+		c.waitLog(s.ID, "> echo: say hello-e2e")
+	})
+
+	t.Run("mapped port answers on the host", func(t *testing.T) {
+		port := s.Allocations[0].Port
+		got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil || got != testimage.PortAnswer {
+			t.Fatalf("127.0.0.1:%d answered %q, %v; want %q", port, got, err, testimage.PortAnswer)
+		}
+	})
+
+	t.Run("a second start while running is refused", func(t *testing.T) {
+		err := c.call(http.MethodPost, "/api/servers/"+s.ID+"/power", map[string]string{"action": "start"}, nil)
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status != http.StatusConflict {
+			t.Fatalf("start while running: %v, want 409", err)
+		}
+	})
+
+	t.Run("stop uses the stop command", func(t *testing.T) {
+		c.power(s.ID, "stop")
+		c.waitState(s.ID, "stopped", 30*time.Second)
+		if logs := c.logs(s.ID); !strings.Contains(logs, "Stopping the server") {
+			t.Fatalf("stopped without the stop command reaching the game:\n%s", logs)
+		}
+	})
+
+	t.Run("a crash is reported as crashed", func(t *testing.T) {
+		c.power(s.ID, "start")
+		c.waitState(s.ID, "running", 60*time.Second)
+		c.command(s.ID, "crash 3")
+		c.waitState(s.ID, "crashed", 30*time.Second)
+	})
+
+	t.Run("kill ends a server that ignores stop", func(t *testing.T) {
+		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "1"}}, nil)
+		c.power(s.ID, "start")
+		c.waitState(s.ID, "running", 60*time.Second)
+		c.waitLog(s.ID, "ignore-stop mode")
+		c.power(s.ID, "stop")
+		c.waitLog(s.ID, "stop ignored")
+		if st := c.server(s.ID).State; st != "stopping" {
+			t.Fatalf("state after an ignored stop = %q, want stopping", st)
+		}
+		c.power(s.ID, "kill")
+		c.waitState(s.ID, "stopped", 30*time.Second)
+		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "0"}}, nil)
+	})
+
+	t.Run("the agent restarting leaves the server running and reattaches", func(t *testing.T) {
+		c.power(s.ID, "start")
+		c.waitState(s.ID, "running", 60*time.Second)
+		c.agent.kill()
+		port := s.Allocations[0].Port
+		if got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port)); err != nil || got != testimage.PortAnswer {
+			t.Fatalf("with the agent dead, the server no longer answers: %q, %v", got, err)
+		}
+		c.waitOnline(false)
+		c.startAgent()
+		c.waitOnline(true)
+		if st := c.server(s.ID).State; st != "running" {
+			t.Fatalf("after the agent came back the core says %q, want running", st)
+		}
+		c.command(s.ID, "say reattached")
+		c.waitLog(s.ID, "> echo: say reattached")
+	})
+
+	t.Run("the agent reports a server that stopped while it was away", func(t *testing.T) {
+		c.agent.kill()
+		// The process exits while no agent watches it.
+		if out, err := ctr("task", "kill", "--signal", "SIGKILL", s.ID); err != nil {
+			t.Fatalf("ctr task kill: %v\n%s", err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+		c.startAgent()
+		c.waitOnline(true)
+		c.eventually(20*time.Second, "the server reported down", func() bool {
+			st := c.server(s.ID).State
+			return st == "crashed" || st == "stopped"
+		})
+	})
+
+	t.Run("restarting the core loses nothing", func(t *testing.T) {
+		c.power(s.ID, "start")
+		c.waitState(s.ID, "running", 60*time.Second)
+		c.core.stop(t)
+		c.startCore()
+		c.waitOnline(true)
+		got := c.server(s.ID)
+		if got.State != "running" || len(got.Allocations) != len(s.Allocations) {
+			t.Fatalf("after a core restart: %+v, want running with %d allocations", got, len(s.Allocations))
+		}
+		c.command(s.ID, "say after-core-restart")
+		c.waitLog(s.ID, "> echo: say after-core-restart")
+	})
+
+	t.Run("delete removes container and volume", func(t *testing.T) {
+		c.must(http.MethodDelete, "/api/servers/"+s.ID, nil, nil)
+		err := c.call(http.MethodGet, "/api/servers/"+s.ID, nil, nil)
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+			t.Fatalf("deleted server still answers: %v", err)
+		}
+		if _, err := os.Stat(c.volume(s.ID)); !os.IsNotExist(err) {
+			t.Errorf("volume left behind: %v", err)
+		}
+		if out, _ := ctr("containers", "list", "-q"); strings.Contains(out, s.ID) {
+			t.Errorf("container left behind:\n%s", out)
+		}
+	})
+}
+
+// ctr runs containerd's own CLI against the private containerd, in the
+// agent's namespace.
+func ctr(args ...string) (string, error) {
+	return ctrIn("catalyst", args...)
+}
