@@ -20,6 +20,8 @@ package wire
 //	                                 change is also reported as EventServerState. 409 (CodeConflict)
 //	                                 when the action does not fit the state.
 //	POST   /v1/servers/{id}/command  CommandRequest → 204; 409 (CodeNotRunning) when not running.
+//	GET    /v1/servers/{id}/logs?lines=N → ConsoleLog: the last N console lines the agent holds
+//	                                 (default 100, at most MaxLogLines), oldest first.
 //	POST   /v1/images/import         body: an OCI image-layout or docker-save tar → ImportResult
 const (
 	AgentPathServers     = "/v1/servers"
@@ -120,6 +122,14 @@ type PowerRequest struct {
 // CommandRequest is a line for the game's console (no newline needed).
 type CommandRequest struct {
 	Command string `json:"command"`
+}
+
+// MaxLogLines bounds a console history request.
+const MaxLogLines = 5000
+
+// ConsoleLog is a server's recent console output.
+type ConsoleLog struct {
+	Lines []string `json:"lines"`
 }
 
 // ImportResult names the images an archive held.
