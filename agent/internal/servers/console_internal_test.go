@@ -1,0 +1,71 @@
+package servers
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLineSplitter(t *testing.T) {
+	long := strings.Repeat("x", maxLineBytes+10)
+	tests := []struct {
+		name   string
+		writes []string
+		want   []string
+	}{
+		{"whole lines", []string{"a\nb\n"}, []string{"a", "b"}},
+		{"line split across writes", []string{"hel", "lo\nwor", "ld\n"}, []string{"hello", "world"}},
+		{"CRLF endings", []string{"a\r\nb\r\n"}, []string{"a", "b"}},
+		{"empty lines kept", []string{"\n\n"}, []string{"", ""}},
+		{"unfinished last line flushed", []string{"a\nb"}, []string{"a", "b"}},
+		{"overlong line cut", []string{long + "\n"}, []string{long[:maxLineBytes], long[maxLineBytes:]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			l := &lineSplitter{emit: func(s string) { got = append(got, s) }}
+			for _, w := range tt.writes {
+				if n, err := l.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			l.Flush()
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("lines %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBatcherFlushesByCountAndTime(t *testing.T) {
+	var mu sync.Mutex
+	var batches [][]string
+	b := &batcher{send: func(lines []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		batches = append(batches, lines)
+	}}
+	for i := range batchLines + 1 {
+		b.add(strings.Repeat("y", i%3))
+	}
+	mu.Lock()
+	if len(batches) != 1 || len(batches[0]) != batchLines {
+		t.Fatalf("after %d lines: %d batches", batchLines+1, len(batches))
+	}
+	mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(batches)
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the last line was never flushed by the timer")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
