@@ -1,0 +1,218 @@
+// Package api is the agent's internal HTTP API, which the core calls
+// through the tunnel (each yamux stream it opens carries one HTTP/1.1
+// connection). The routes are those documented in catalyst.dev/sdk/wire
+// (agentapi.go); errors use wire.ErrorBody with the wire.Code* codes.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/hashicorp/go-hclog"
+
+	"catalyst.dev/agent/internal/servers"
+	"catalyst.dev/sdk/wire"
+)
+
+// Servers is what the API asks of the server manager (*servers.Manager).
+type Servers interface {
+	States(ctx context.Context) ([]wire.ServerState, error)
+	State(ctx context.Context, id string) (wire.ServerState, error)
+	Configure(ctx context.Context, cfg wire.ServerConfig) error
+	Delete(ctx context.Context, id string) error
+	Install(ctx context.Context, req wire.InstallRequest) error
+	Power(ctx context.Context, id, action string) error
+	Command(ctx context.Context, id, line string) error
+}
+
+// ImageImporter stores the images of an OCI image-layout or docker-save
+// archive and names them (*containerd.Runtime).
+type ImageImporter interface {
+	Import(ctx context.Context, archive io.Reader) ([]string, error)
+}
+
+var _ Servers = (*servers.Manager)(nil)
+
+// maxJSONBytes bounds a JSON request body.
+const maxJSONBytes = 1 << 20
+
+// errBadRequest is a request the API cannot read.
+var errBadRequest = errors.New("bad request")
+
+type handler struct {
+	servers Servers
+	images  ImageImporter
+	log     hclog.Logger
+}
+
+// New returns the API's handler.
+func New(srv Servers, images ImageImporter, log hclog.Logger) http.Handler {
+	h := &handler{servers: srv, images: images, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+wire.AgentPathServers, h.list)
+	mux.HandleFunc("PUT "+wire.AgentPathServers+"/{id}", h.configure)
+	mux.HandleFunc("GET "+wire.AgentPathServers+"/{id}", h.get)
+	mux.HandleFunc("DELETE "+wire.AgentPathServers+"/{id}", h.delete)
+	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/install", h.install)
+	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/power", h.power)
+	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/command", h.command)
+	mux.HandleFunc("POST "+wire.AgentPathImageImport, h.importImage)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	states, err := h.servers.States(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, states)
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	st, err := h.servers.State(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) configure(w http.ResponseWriter, r *http.Request) {
+	var cfg wire.ServerConfig
+	if err := decode(w, r, &cfg); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := sameID(r, &cfg); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, http.StatusNoContent, h.servers.Configure(r.Context(), cfg))
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	h.done(w, r, http.StatusNoContent, h.servers.Delete(r.Context(), r.PathValue("id")))
+}
+
+func (h *handler) install(w http.ResponseWriter, r *http.Request) {
+	var req wire.InstallRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := sameID(r, &req.Config); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, http.StatusAccepted, h.servers.Install(r.Context(), req))
+}
+
+func (h *handler) power(w http.ResponseWriter, r *http.Request) {
+	var req wire.PowerRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	status := http.StatusNoContent
+	if req.Action == wire.PowerStop || req.Action == wire.PowerRestart {
+		status = http.StatusAccepted // they go on in the background
+	}
+	h.done(w, r, status, h.servers.Power(r.Context(), r.PathValue("id"), req.Action))
+}
+
+func (h *handler) command(w http.ResponseWriter, r *http.Request) {
+	var req wire.CommandRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, http.StatusNoContent, h.servers.Command(r.Context(), r.PathValue("id"), req.Command))
+}
+
+// importImage streams the archive straight into the runtime: images are
+// large, and the runtime's content store is where they end up anyway.
+func (h *handler) importImage(w http.ResponseWriter, r *http.Request) {
+	names, err := h.images.Import(r.Context(), r.Body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("imported images", "images", names)
+	writeJSON(w, http.StatusOK, wire.ImportResult{Images: names})
+}
+
+// sameID fills in the config's ID from the path, or refuses a different one.
+func sameID(r *http.Request, cfg *wire.ServerConfig) error {
+	id := r.PathValue("id")
+	switch cfg.ID {
+	case "":
+		cfg.ID = id
+	case id:
+	default:
+		return fmt.Errorf("%w: the config's id %q is not the path's %q", errBadRequest, cfg.ID, id)
+	}
+	return nil
+}
+
+// decode reads one JSON value of at most maxJSONBytes, refusing unknown
+// fields (a newer core's request this agent would half understand).
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: body: more than one JSON value", errBadRequest)
+	}
+	return nil
+}
+
+func (h *handler) done(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(status)
+}
+
+// fail answers err in the error envelope. This is the one place errors
+// become status codes.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := http.StatusInternalServerError, wire.CodeRuntime
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid):
+		status, code = http.StatusBadRequest, wire.CodeInvalid
+	case errors.As(err, &tooLarge):
+		status, code = http.StatusRequestEntityTooLarge, wire.CodeTooLarge
+	case errors.Is(err, servers.ErrNotFound):
+		status, code = http.StatusNotFound, wire.CodeNotFound
+	case errors.Is(err, servers.ErrNotRunning):
+		status, code = http.StatusConflict, wire.CodeNotRunning
+	case errors.Is(err, servers.ErrConflict):
+		status, code = http.StatusConflict, wire.CodeConflict
+	}
+	if status == http.StatusInternalServerError {
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: err.Error()}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
