@@ -21,6 +21,58 @@ containerd {
   namespace = "catalyst"
 }
 
+runtime {
+  # The user and group game servers run as and their volumes belong to.
+  # Root (0) is refused. Default 988:988, as Pterodactyl's.
+  uid = 988
+  gid = 988
+  # How long a stop waits after SIGTERM before SIGKILL (after the server's
+  # own stop command and stop timeout). Default "10s".
+  stop_grace = "10s"
+  # Size of the tmpfs every container gets at /tmp; it counts against the
+  # server's memory limit. Default 64.
+  tmp_size_mb = 64
+  # containerd snapshotter for container file systems. Default "overlayfs".
+  snapshotter = "overlayfs"
+}
+
+network {
+  # "bridge" (default): each container gets its own network namespace on a
+  # CNI bridge, and the server's allocations are port-mapped into it.
+  # "host": containers share the node's network namespace (no mapping, no
+  # per-server traffic counters).
+  mode = "bridge"
+  # The rest applies to mode "bridge".
+  # CNI network name. Default "catalyst".
+  name = "catalyst"
+  # Linux bridge device, at most 15 bytes. Default "catalyst0".
+  bridge = "catalyst0"
+  # Private IPv4 range containers get addresses from; the bridge takes the
+  # first one. Default "10.88.0.0/16".
+  subnet = "10.88.0.0/16"
+  # MTU of the bridge and container interfaces; 0 (default) keeps 1500.
+  # Set it to the uplink's when that is smaller.
+  mtu = 0
+  # Where the CNI plugins (bridge, host-local, portmap, loopback) are.
+  # Default ["/usr/lib/cni", "/opt/cni/bin"] (Debian: containernetworking-plugins).
+  cni_bin_dirs = ["/usr/lib/cni", "/opt/cni/bin"]
+}
+
+# Credentials per image registry host, one block each (none by default).
+# Images already in containerd (e.g. from `catalyst-agent image import`)
+# are never pulled. env("NAME") reads an environment variable, and
+# env("NAME", "default") falls back to a default, so secrets can stay out
+# of this file; an unset variable without a default is an error.
+#
+# registry "ghcr.io" {
+#   username   = "catalyst-bot"
+#   password   = env("CATALYST_GHCR_TOKEN")
+#   # Talk HTTP instead of HTTPS (localhost registries always do). Default false.
+#   plain_http = false
+# }
+
+# The heartbeat interval is not set here: the core dictates it.
+
 log {
   # trace, debug, info, warn or error.
   level = "info"

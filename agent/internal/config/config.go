@@ -3,12 +3,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Config is the agent's configuration after defaults are applied.
@@ -23,7 +29,57 @@ type Config struct {
 	DataDir string `hcl:"data_dir,optional"`
 
 	Containerd *Containerd `hcl:"containerd,block"`
+	Runtime    *Runtime    `hcl:"runtime,block"`
+	Network    *Network    `hcl:"network,block"`
+	Registries []Registry  `hcl:"registry,block"`
 	Log        *Log        `hcl:"log,block"`
+}
+
+// Runtime says how game server containers run.
+type Runtime struct {
+	// UID and GID are the user game servers run as and own their volumes
+	// (default 988:988, as Pterodactyl's); root is refused.
+	UID *int `hcl:"uid,optional"`
+	GID *int `hcl:"gid,optional"`
+	// StopGrace is how long a stop waits after SIGTERM before SIGKILL.
+	StopGrace string `hcl:"stop_grace,optional"`
+	// TmpSizeMB sizes the tmpfs every container gets at /tmp.
+	TmpSizeMB int `hcl:"tmp_size_mb,optional"`
+	// Snapshotter is the containerd snapshotter for container file systems.
+	Snapshotter string `hcl:"snapshotter,optional"`
+}
+
+// StopGraceDuration is StopGrace parsed (Load has validated it).
+func (r *Runtime) StopGraceDuration() time.Duration {
+	d, _ := time.ParseDuration(r.StopGrace)
+	return d
+}
+
+// Network modes.
+const (
+	NetworkBridge = "bridge"
+	NetworkHost   = "host"
+)
+
+// Network says how containers are networked.
+type Network struct {
+	// Mode is "bridge" (a namespace per container on a CNI bridge, ports
+	// mapped) or "host" (the node's network namespace).
+	Mode string `hcl:"mode,optional"`
+	// The bridge's settings (mode "bridge" only).
+	Name       string   `hcl:"name,optional"`
+	Bridge     string   `hcl:"bridge,optional"`
+	Subnet     string   `hcl:"subnet,optional"`
+	MTU        int      `hcl:"mtu,optional"`
+	CNIBinDirs []string `hcl:"cni_bin_dirs,optional"`
+}
+
+// Registry holds the credentials for one image registry host.
+type Registry struct {
+	Host      string `hcl:"host,label"`
+	Username  string `hcl:"username,optional"`
+	Password  string `hcl:"password,optional"`
+	PlainHTTP bool   `hcl:"plain_http,optional"`
 }
 
 // Containerd says how to reach containerd.
@@ -53,13 +109,85 @@ func Parse(filename string, src []byte) (*Config, error) {
 	f, diags := p.ParseHCL(src, filename)
 	if !diags.HasErrors() {
 		var c Config
-		diags = gohcl.DecodeBody(f.Body, nil, &c)
+		diags = gohcl.DecodeBody(f.Body, evalContext(), &c)
 		if !diags.HasErrors() {
 			c.applyDefaults()
+			if err := c.validate(); err != nil {
+				return nil, fmt.Errorf("%s: %w", filename, err)
+			}
 			return &c, nil
 		}
 	}
 	return nil, diagError(diags)
+}
+
+// evalContext offers env("NAME") and env("NAME", "default") so that secrets
+// (registry passwords) can stay out of the file, as in the core's config.
+// A variable that is unset and has no default is an error naming it.
+func evalContext() *hcl.EvalContext {
+	env := function.New(&function.Spec{
+		Description: "Reads an environment variable.",
+		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			if v, ok := os.LookupEnv(name); ok {
+				return cty.StringVal(v), nil
+			}
+			switch len(args) {
+			case 1:
+				return cty.NilVal, fmt.Errorf("environment variable %s is not set", name)
+			case 2:
+				return args[1], nil
+			default:
+				return cty.NilVal, fmt.Errorf("env takes a name and at most one default")
+			}
+		},
+	})
+	return &hcl.EvalContext{Functions: map[string]function.Function{"env": env}}
+}
+
+func (c *Config) validate() error {
+	var problems []string
+	if *c.Runtime.UID <= 0 || *c.Runtime.GID <= 0 {
+		problems = append(problems, "runtime: uid and gid must be a non-root user and group (above 0)")
+	}
+	if d, err := time.ParseDuration(c.Runtime.StopGrace); err != nil || d < 0 {
+		problems = append(problems, fmt.Sprintf("runtime: stop_grace %q is not a duration like \"10s\"", c.Runtime.StopGrace))
+	}
+	if c.Runtime.TmpSizeMB <= 0 {
+		problems = append(problems, "runtime: tmp_size_mb must be above 0")
+	}
+	switch c.Network.Mode {
+	case NetworkBridge, NetworkHost:
+	default:
+		problems = append(problems, fmt.Sprintf("network: mode %q: want \"bridge\" or \"host\"", c.Network.Mode))
+	}
+	if c.Network.MTU < 0 {
+		problems = append(problems, "network: mtu is negative")
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Registries {
+		if seen[r.Host] {
+			problems = append(problems, fmt.Sprintf("registry %q is configured twice", r.Host))
+		}
+		seen[r.Host] = true
+	}
+	switch c.Log.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Sprintf("log: level %q: want trace, debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		problems = append(problems, fmt.Sprintf("log: format %q: want text or json", c.Log.Format))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func (c *Config) applyDefaults() {
@@ -74,6 +202,44 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Containerd.Namespace == "" {
 		c.Containerd.Namespace = "catalyst"
+	}
+	if c.Runtime == nil {
+		c.Runtime = &Runtime{}
+	}
+	if c.Runtime.UID == nil {
+		uid := 988
+		c.Runtime.UID = &uid
+	}
+	if c.Runtime.GID == nil {
+		gid := 988
+		c.Runtime.GID = &gid
+	}
+	if c.Runtime.StopGrace == "" {
+		c.Runtime.StopGrace = "10s"
+	}
+	if c.Runtime.TmpSizeMB == 0 {
+		c.Runtime.TmpSizeMB = 64
+	}
+	if c.Runtime.Snapshotter == "" {
+		c.Runtime.Snapshotter = "overlayfs"
+	}
+	if c.Network == nil {
+		c.Network = &Network{}
+	}
+	if c.Network.Mode == "" {
+		c.Network.Mode = NetworkBridge
+	}
+	if c.Network.Name == "" {
+		c.Network.Name = "catalyst"
+	}
+	if c.Network.Bridge == "" {
+		c.Network.Bridge = "catalyst0"
+	}
+	if c.Network.Subnet == "" {
+		c.Network.Subnet = "10.88.0.0/16"
+	}
+	if len(c.Network.CNIBinDirs) == 0 {
+		c.Network.CNIBinDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 	}
 	if c.Log == nil {
 		c.Log = &Log{}
@@ -108,21 +274,62 @@ func diagError(diags hcl.Diagnostics) error {
 // Render writes c as an agent.hcl that Load reads back.
 func Render(c Config) []byte {
 	c.applyDefaults()
-	return []byte(fmt.Sprintf(`# Written by catalyst-agent configure. See config/agent.hcl for every key.
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Written by catalyst-agent configure. See config/agent.hcl for every key.
 
-core_url   = %q
-node_id    = %q
-credential = %q
-data_dir   = %q
+core_url   = %s
+node_id    = %s
+credential = %s
+data_dir   = %s
 
 containerd {
-  address   = %q
-  namespace = %q
+  address   = %s
+  namespace = %s
+}
+
+runtime {
+  uid         = %d
+  gid         = %d
+  stop_grace  = %s
+  tmp_size_mb = %d
+  snapshotter = %s
+}
+
+network {
+  mode         = %s
+  name         = %s
+  bridge       = %s
+  subnet       = %s
+  mtu          = %d
+  cni_bin_dirs = [%s]
 }
 
 log {
-  level  = %q
-  format = %q
+  level  = %s
+  format = %s
 }
-`, c.CoreURL, c.NodeID, c.Credential, c.DataDir, c.Containerd.Address, c.Containerd.Namespace, c.Log.Level, c.Log.Format))
+`, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
+		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
+		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
+		q(c.Log.Level), q(c.Log.Format))
+	for _, r := range c.Registries {
+		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
+	}
+	return []byte(b.String())
+}
+
+func quoteList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = q(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// q quotes s as an HCL string literal: Go's escapes, which HCL shares, and
+// template sequences ("${", "%{") doubled so that they stay literal.
+func q(s string) string {
+	s = strconv.Quote(s)
+	s = strings.ReplaceAll(s, "${", "$${")
+	return strings.ReplaceAll(s, "%{", "%%{")
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // The documented example must stay loadable.
@@ -24,12 +25,84 @@ func TestUnknownKeyNamesLine(t *testing.T) {
 }
 
 func TestRenderRoundTrips(t *testing.T) {
-	in := Config{CoreURL: "https://panel.example.com", NodeID: "n-1", Credential: `catn_"quoted"`, DataDir: "/srv/catalyst"}
+	uid := 1000
+	in := Config{
+		CoreURL: "https://panel.example.com", NodeID: "n-1", Credential: `catn_"quoted"`, DataDir: "/srv/catalyst",
+		Runtime:    &Runtime{UID: &uid, StopGrace: "30s"},
+		Network:    &Network{Mode: NetworkHost, CNIBinDirs: []string{"/a", "/b"}},
+		Registries: []Registry{{Host: "ghcr.io", Username: "bot", Password: "p$w\"d${x}%{y}", PlainHTTP: true}},
+	}
 	out, err := Parse("agent.hcl", Render(in))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, Render(in))
 	}
 	if out.CoreURL != in.CoreURL || out.NodeID != in.NodeID || out.Credential != in.Credential || out.DataDir != in.DataDir {
 		t.Fatalf("round trip: %+v", out)
+	}
+	if *out.Runtime.UID != 1000 || *out.Runtime.GID != 988 || out.Runtime.StopGrace != "30s" || out.Network.Mode != NetworkHost ||
+		strings.Join(out.Network.CNIBinDirs, ",") != "/a,/b" || len(out.Registries) != 1 || out.Registries[0] != in.Registries[0] {
+		t.Fatalf("round trip: %+v %+v %+v", out.Runtime, out.Network, out.Registries)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse("agent.hcl", []byte("core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c.Runtime.UID != 988 || *c.Runtime.GID != 988 || c.Runtime.StopGraceDuration() != 10*time.Second ||
+		c.Runtime.TmpSizeMB != 64 || c.Runtime.Snapshotter != "overlayfs" {
+		t.Errorf("runtime defaults: %+v", c.Runtime)
+	}
+	if c.Network.Mode != NetworkBridge || c.Network.Bridge != "catalyst0" || c.Network.Subnet != "10.88.0.0/16" || c.Network.CNIBinDirs[0] != "/usr/lib/cni" {
+		t.Errorf("network defaults: %+v", c.Network)
+	}
+}
+
+func TestRegistryPasswordFromEnvironment(t *testing.T) {
+	t.Setenv("CATALYST_TEST_GHCR", "s3cret")
+	src := `core_url = "http://x"
+node_id = "n"
+credential = "c"
+registry "ghcr.io" {
+  username = "bot"
+  password = env("CATALYST_TEST_GHCR")
+}
+registry "registry.local:5000" {
+  plain_http = true
+  password   = env("CATALYST_TEST_UNSET", "fallback")
+}
+`
+	c, err := Parse("agent.hcl", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Registries) != 2 || c.Registries[0].Host != "ghcr.io" || c.Registries[0].Password != "s3cret" ||
+		!c.Registries[1].PlainHTTP || c.Registries[1].Password != "fallback" {
+		t.Errorf("registries: %+v", c.Registries)
+	}
+}
+
+func TestInvalidSettingsRefused(t *testing.T) {
+	base := "core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\n"
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"root user", "runtime {\n  uid = 0\n}\n", "non-root"},
+		{"bad stop grace", "runtime {\n  stop_grace = \"soon\"\n}\n", "stop_grace"},
+		{"bad network mode", "network {\n  mode = \"overlay\"\n}\n", "mode"},
+		{"registry twice", "registry \"a\" {\n}\nregistry \"a\" {\n}\n", "twice"},
+		{"unset env without default", "registry \"a\" {\n  password = env(\"CATALYST_TEST_UNSET\")\n}\n", "CATALYST_TEST_UNSET is not set"},
+		{"bad log level", "log {\n  level = \"loud\"\n}\n", "level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("agent.hcl", []byte(base+tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
