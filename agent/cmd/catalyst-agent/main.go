@@ -1,5 +1,6 @@
 // Command catalyst-agent is the Catalyst node daemon. It runs game servers
-// in containerd and connects to the core.
+// in containerd and connects to the core. It is thin: the work is done by
+// the packages under agent/internal.
 package main
 
 import (
@@ -29,6 +30,14 @@ func main() {
 	switch os.Args[1] {
 	case "version":
 		fmt.Println("catalyst-agent", version)
+	case "run":
+		err = run(ctx, os.Args[2:], os.Stderr)
+	case "image":
+		if len(os.Args) < 3 || os.Args[2] != "import" {
+			usage()
+			os.Exit(2)
+		}
+		err = imageImport(ctx, os.Args[3:], os.Stdout)
 	case "configure":
 		err = configure(ctx, os.Args[2:], os.Stdout)
 	case "check-config":
@@ -52,7 +61,11 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage: catalyst-agent <command>
 
 commands:
+  run             run the agent: connect to the core, run its servers [--config FILE]
+  image import    import an OCI or docker-save archive into containerd: FILE [--config FILE]
   configure       enrol this node: --core URL --token TOKEN [--config FILE]
   check-config    validate an agent.hcl (--config FILE)
-  version         print the version`)
+  version         print the version
+
+--config defaults to `+defaultConfigPath+`.`)
 }

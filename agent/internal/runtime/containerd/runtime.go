@@ -284,3 +284,12 @@ func containerPorts(ctx context.Context, ctr client.Container) ([]runtime.Port, 
 	}
 	return decodePorts(labels[labelPorts])
 }
+
+// Version names containerd and its version, e.g. "containerd v2.1.4".
+func (r *Runtime) Version(ctx context.Context) (string, error) {
+	v, err := r.client.Version(ctx)
+	if err != nil {
+		return "", fmt.Errorf("containerd version: %w", err)
+	}
+	return "containerd " + v.Version, nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"catalyst.dev/agent/internal/api"
+	"catalyst.dev/agent/internal/config"
+	"catalyst.dev/agent/internal/hostinfo"
+	"catalyst.dev/agent/internal/runtime/containerd"
+	"catalyst.dev/agent/internal/runtime/network"
+	"catalyst.dev/agent/internal/servers"
+	"catalyst.dev/agent/internal/tunnel"
+	"catalyst.dev/sdk/wire"
+)
+
+// run is the agent daemon: it finds the servers containerd runs, connects
+// to the core and serves it until ctx ends. Game servers keep running when
+// it exits.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	path := fs.String("config", defaultConfigPath, "agent configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	rt, err := openRuntime(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	queue := tunnel.NewQueue(tunnel.DefaultQueueSize)
+	mgr, err := servers.New(rt, cfg.DataDir, queue, log.Named("servers"))
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	if err := mgr.Restore(ctx); err != nil {
+		return err
+	}
+
+	caps := []string{wire.CapImageImport, wire.CapCNI}
+	if cfg.Network.Mode == config.NetworkHost {
+		caps = []string{wire.CapImageImport, wire.CapHostNetwork}
+	}
+	client, err := tunnel.New(tunnel.Config{
+		CoreURL:      cfg.CoreURL,
+		NodeID:       cfg.NodeID,
+		Credential:   cfg.Credential,
+		AgentVersion: version,
+		Handler:      api.New(mgr, rt, log.Named("api")),
+		Hello: func(ctx context.Context) (wire.Hello, error) {
+			res, err := hostinfo.Resources(cfg.DataDir)
+			if err != nil {
+				return wire.Hello{}, err
+			}
+			if res.Runtime, err = rt.Version(ctx); err != nil {
+				return wire.Hello{}, err
+			}
+			states, err := mgr.States(ctx)
+			if err != nil {
+				return wire.Hello{}, err
+			}
+			return wire.Hello{Capabilities: caps, Resources: res, Servers: states}, nil
+		},
+		Heartbeat: func() wire.Heartbeat { return wire.Heartbeat{Running: mgr.Running()} },
+		Queue:     queue,
+		Log:       log.Named("tunnel"),
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("agent running", "version", version, "node", cfg.NodeID, "core", cfg.CoreURL, "data_dir", cfg.DataDir, "network", cfg.Network.Mode)
+	err = client.Run(ctx)
+	log.Info("agent stopping; game servers keep running")
+	return err
+}
+
+// imageImport imports an OCI image-layout or docker-save archive into
+// containerd, for nodes that cannot reach a registry.
+func imageImport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("image import", flag.ContinueOnError)
+	path := fs.String("config", defaultConfigPath, "agent configuration file")
+	// The archive may come before or after the flags.
+	var file string
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if file == "" || fs.NArg() != 0 {
+		return fmt.Errorf("usage: catalyst-agent image import FILE [--config FILE]")
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rt, err := openRuntime(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	names, err := rt.Import(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}
+
+// openRuntime connects to containerd as cfg says. noNetwork skips setting
+// up container networking, for commands that start no container.
+func openRuntime(ctx context.Context, cfg *config.Config, noNetwork bool) (*containerd.Runtime, error) {
+	stateDir := filepath.Join(cfg.DataDir, "state")
+	var netw containerd.Network = network.Host{}
+	if cfg.Network.Mode == config.NetworkBridge && !noNetwork {
+		b, err := network.NewBridge(network.BridgeConfig{
+			Dir:        filepath.Join(stateDir, "network"),
+			Name:       cfg.Network.Name,
+			Bridge:     cfg.Network.Bridge,
+			Subnet:     cfg.Network.Subnet,
+			MTU:        cfg.Network.MTU,
+			PluginDirs: cfg.Network.CNIBinDirs,
+		})
+		if err != nil {
+			return nil, err
+		}
+		netw = b
+	}
+	regs := map[string]containerd.Registry{}
+	for _, r := range cfg.Registries {
+		regs[r.Host] = containerd.Registry{Username: r.Username, Password: r.Password, PlainHTTP: r.PlainHTTP}
+	}
+	return containerd.New(ctx, cfg.Containerd.Address,
+		containerd.WithNamespace(cfg.Containerd.Namespace),
+		containerd.WithStateDir(stateDir),
+		containerd.WithUser(uint32(*cfg.Runtime.UID), uint32(*cfg.Runtime.GID)),
+		containerd.WithNetwork(netw),
+		containerd.WithRegistries(regs),
+		containerd.WithSnapshotter(cfg.Runtime.Snapshotter),
+		containerd.WithStopGrace(cfg.Runtime.StopGraceDuration()),
+		containerd.WithTmpSize(int64(cfg.Runtime.TmpSizeMB)<<20),
+	)
+}
+
+func newLogger(cfg *config.Config, out io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "catalyst-agent",
+		Level:      hclog.LevelFromString(cfg.Log.Level),
+		JSONFormat: cfg.Log.Format == "json",
+		Output:     out,
+		Color:      hclog.AutoColor,
+	})
+}
