@@ -163,10 +163,16 @@ type Gateway struct {
 }
 
 // HeartbeatEvery is the parsed heartbeat interval.
-func (g *Gateway) HeartbeatEvery() time.Duration { d, _ := time.ParseDuration(g.HeartbeatInterval); return d }
+func (g *Gateway) HeartbeatEvery() time.Duration {
+	d, _ := time.ParseDuration(g.HeartbeatInterval)
+	return d
+}
 
 // OfflineAfterDuration is the parsed offline timeout.
-func (g *Gateway) OfflineAfterDuration() time.Duration { d, _ := time.ParseDuration(g.OfflineAfter); return d }
+func (g *Gateway) OfflineAfterDuration() time.Duration {
+	d, _ := time.ParseDuration(g.OfflineAfter)
+	return d
+}
 
 // Servers tunes how servers are run.
 type Servers struct {
@@ -179,7 +185,10 @@ type Servers struct {
 }
 
 // StopTimeoutDuration is the parsed stop timeout.
-func (s *Servers) StopTimeoutDuration() time.Duration { d, _ := time.ParseDuration(s.StopTimeout); return d }
+func (s *Servers) StopTimeoutDuration() time.Duration {
+	d, _ := time.ParseDuration(s.StopTimeout)
+	return d
+}
 
 // Default returns the configuration used when no file is given.
 func Default() *Config {

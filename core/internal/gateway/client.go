@@ -15,6 +15,11 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
+// ErrUnreachable is a request that got no answer from the agent: the
+// tunnel dropped or the call timed out. Whether it took effect on the node
+// is unknown.
+var ErrUnreachable = errors.New("agent did not answer")
+
 // AgentError is an error the agent answered with: its status, code (one of
 // the wire.Code* values) and message. Callers branch on Code.
 type AgentError struct {
@@ -134,7 +139,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("node %s agent %s %s: %w", c.nodeID, method, path, err)
+		return fmt.Errorf("%w: node %s, %s %s: %w", ErrUnreachable, c.nodeID, method, path, err)
 	}
 	defer resp.Body.Close()
 	rd := io.LimitReader(resp.Body, maxAnswerBytes)

@@ -262,20 +262,31 @@ func (s *Store) ListServers(ctx context.Context, f ServerFilter) ([]*Server, err
 // and set is one statement, so two writers cannot both win. It clears the
 // state's reason.
 func (s *Store) SetServerState(ctx context.Context, id, to string, from ...string) error {
-	return s.TransitionServer(ctx, id, to, "", from...)
+	return s.TransitionServer(ctx, id, Transition{To: to, From: from})
 }
 
-// TransitionServer is SetServerState with a reason for the new state. A
-// transition to crashed also counts the crash, in the same statement.
-func (s *Store) TransitionServer(ctx context.Context, id, to, reason string, from ...string) error {
+// Transition is a compare-and-set change of a server's state.
+type Transition struct {
+	To string
+	// From lists the states the server must be in; empty means any.
+	From []string
+	// Reason is a sentence for people on why the server is in To.
+	Reason string
+	// CountCrash adds one to the server's crash count in the same write.
+	CountCrash bool
+}
+
+// TransitionServer applies t to a server, or changes nothing and returns
+// ErrNotFound when the server is not in one of t.From.
+func (s *Store) TransitionServer(ctx context.Context, id string, t Transition) error {
 	q := s.db.NewUpdate().Model((*Server)(nil)).
-		Set("state = ?", to).Set("state_reason = ?", reason).Set("updated_at = ?", now()).
+		Set("state = ?", t.To).Set("state_reason = ?", t.Reason).Set("updated_at = ?", now()).
 		Where("id = ?", id)
-	if to == StateCrashed {
+	if t.CountCrash {
 		q = q.Set("crash_count = crash_count + 1")
 	}
-	if len(from) > 0 {
-		q = q.Where("state IN (?)", bun.List(from))
+	if len(t.From) > 0 {
+		q = q.Where("state IN (?)", bun.List(t.From))
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {

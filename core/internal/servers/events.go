@@ -1,0 +1,162 @@
+package servers
+
+import (
+	"context"
+	"errors"
+
+	"catalyst.dev/core/internal/gateway"
+	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
+)
+
+var _ gateway.Handler = (*Service)(nil)
+
+// OnHello reconciles the node's servers with what its agent reports (see
+// reconcile), sends installs the node never received, and gives the agent
+// the config of servers it has lost.
+func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
+	log := s.log.With("node", nodeID)
+	srvs, err := s.store.ListServers(ctx, store.ServerFilter{NodeID: nodeID})
+	if err != nil {
+		log.Error("reconcile: list servers", "error", err)
+		return
+	}
+	agent, err := s.agents.Agent(nodeID)
+	if err != nil {
+		log.Warn("reconcile: agent gone before reconciling", "error", err)
+		return
+	}
+	reported := make(map[string]wire.ServerState, len(h.Servers))
+	for _, st := range h.Servers {
+		reported[st.ServerID] = st
+	}
+	templates := map[string]*store.Template{}
+	for _, srv := range srvs {
+		st, known := reported[srv.ID]
+		delete(reported, srv.ID)
+		release, ok := s.power.try(srv.ID)
+		if !ok {
+			// A user action is under way and will settle the state.
+			continue
+		}
+		s.reconcileOne(ctx, agent, srv, st, known, templates)
+		release()
+	}
+	for id, st := range reported {
+		log.Warn("agent reports a server the core does not have; leaving it alone", "server", id, "state", st.State)
+	}
+}
+
+func (s *Service) reconcileOne(ctx context.Context, agent *gateway.Client, srv *store.Server, st wire.ServerState, known bool, templates map[string]*store.Template) {
+	log := s.log.With("server", srv.ID, "node", srv.NodeID)
+	to, reason, install := reconcile(srv.State, st, known)
+	if to != srv.State {
+		err := s.store.TransitionServer(ctx, srv.ID, store.Transition{
+			To: to, Reason: reason, From: []string{srv.State}, CountCrash: to == store.StateCrashed,
+		})
+		if err != nil {
+			log.Warn("reconcile: state not changed", "from", srv.State, "to", to, "error", err)
+			return
+		}
+		log.Info("reconciled with the agent", "from", srv.State, "to", to, "reason", reason)
+	}
+	if known && !install {
+		return
+	}
+	tmpl, ok := templates[srv.TemplateID]
+	if !ok {
+		var err error
+		if tmpl, err = s.store.TemplateByID(ctx, srv.TemplateID); err != nil {
+			log.Error("reconcile: load template", "error", err)
+			return
+		}
+		templates[srv.TemplateID] = tmpl
+	}
+	if install {
+		log.Info("sending the install the node has not run")
+		if err := s.install(ctx, agent, srv, tmpl); err != nil {
+			log.Warn("install not started", "error", err)
+		}
+		return
+	}
+	// The agent lost this server: give it the config back so it can start.
+	if err := s.configureOn(ctx, agent, srv, tmpl); err != nil {
+		log.Warn("reconcile: config not pushed", "error", err)
+	}
+}
+
+// OnEvent applies an agent's state reports; other events are not the
+// state machine's business.
+func (s *Service) OnEvent(ctx context.Context, nodeID string, e wire.Envelope) {
+	switch e.Type {
+	case wire.EventServerState:
+		var st wire.ServerState
+		if err := e.Decode(&st); err != nil {
+			s.log.Warn("unreadable state report", "node", nodeID, "error", err)
+			return
+		}
+		s.applyReport(ctx, nodeID, st)
+	case wire.EventInstallProgress:
+		if s.log.IsTrace() {
+			var p wire.InstallProgress
+			if e.Decode(&p) == nil {
+				s.log.Trace("install", "node", nodeID, "server", p.ServerID, "line", p.Line)
+			}
+		}
+	}
+}
+
+// applyReport moves a server to the state its agent reports, when the
+// machine allows it. A report can race a user's transition, so a lost
+// compare-and-set is retried once on the fresh state.
+func (s *Service) applyReport(ctx context.Context, nodeID string, st wire.ServerState) {
+	log := s.log.With("node", nodeID, "server", st.ServerID, "reported", st.State)
+	to, reason := st.State, st.Reason
+	if to == store.StateStopped || to == store.StateCrashed {
+		if s.takeKilled(st.ServerID) {
+			to, reason = store.StateStopped, "killed"
+		} else if to == store.StateCrashed {
+			reason = exitReason(st)
+		}
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		srv, err := s.store.ServerByID(ctx, st.ServerID)
+		if errors.Is(err, store.ErrNotFound) {
+			log.Warn("state report for an unknown server ignored")
+			return
+		}
+		if err != nil {
+			log.Error("state report: load server", "error", err)
+			return
+		}
+		if srv.NodeID != nodeID {
+			log.Warn("state report for a server on another node ignored", "server_node", srv.NodeID)
+			return
+		}
+		if srv.State == to {
+			return
+		}
+		if !AgentMayReport(srv.State, to) {
+			log.Warn("state report not allowed by the state machine; ignored", "state", srv.State)
+			return
+		}
+		err = s.store.TransitionServer(ctx, srv.ID, store.Transition{
+			To: to, Reason: reason, From: []string{srv.State}, CountCrash: to == store.StateCrashed,
+		})
+		if err == nil {
+			log.Debug("server state", "from", srv.State, "to", to)
+			return
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			log.Error("state report: record", "error", err)
+			return
+		}
+	}
+	log.Warn("state report lost a race twice; ignored")
+}
+
+// OnDisconnect notes that a node went away. Its servers keep their last
+// known states; the agent re-reports them when it reconnects.
+func (s *Service) OnDisconnect(nodeID string) {
+	s.log.Info("node offline", "node", nodeID)
+}

@@ -1,0 +1,90 @@
+package servers
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"catalyst.dev/core/internal/store"
+)
+
+func TestSplitArgs(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"java -Xmx1024M -jar server.jar", []string{"java", "-Xmx1024M", "-jar", "server.jar"}, false},
+		{"  spaced   out  ", []string{"spaced", "out"}, false},
+		{`echo "hello world" 'single $quoted'`, []string{"echo", "hello world", "single $quoted"}, false},
+		{`a\ b "c\"d" "e\f"`, []string{"a b", `c"d`, `e\f`}, false},
+		{`empty "" ''`, []string{"empty", "", ""}, false},
+		{`mixed"quo"'tes'`, []string{"mixedquotes"}, false},
+		{"", nil, false},
+		{`open "quote`, nil, true},
+		{`open 'quote`, nil, true},
+		{`trailing\`, nil, true},
+	}
+	for _, c := range cases {
+		got, err := SplitArgs(c.in)
+		if (err != nil) != c.err || !slices.Equal(got, c.want) {
+			t.Errorf("SplitArgs(%q) = %q, %v; want %q (error %v)", c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	env := map[string]string{"A": "1", "NAME": "x y"}
+	cases := map[string]string{
+		"{{A}}":               "1",
+		"-Xmx{{A}}M":          "-Xmx1M",
+		"{{ A }}{{MISSING}}!": "1!",
+		"{{NAME}}":            "x y",
+		"{{not-a-var}} {A}":   "{{not-a-var}} {A}",
+		"{{A}}{{A}}":          "11",
+	}
+	for in, want := range cases {
+		if got := Substitute(in, env); got != want {
+			t.Errorf("Substitute(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRunConfigFromTemplate(t *testing.T) {
+	tmpl := &store.Template{
+		Startup: `java -Xmx{{SERVER_MEMORY}}M -jar {{JAR}} --motd "{{MOTD}}" --level {{LEVEL}} {{UNSET}}`, StopCommand: "stop",
+		StartupDone: []string{"Done ("},
+		Variables: []store.TemplateVariable{
+			{EnvName: "JAR", Default: "server.jar"}, {EnvName: "MOTD", Default: "hi"}, {EnvName: "LEVEL", Default: "world"},
+		},
+	}
+	srv := &store.Server{ID: "s1", Image: "img", Startup: tmpl.Startup, MemoryMB: 1024, CPUPercent: 100, DiskMB: 5000, PidsLimit: 64,
+		// A value with blanks and quotes stays one argument.
+		Environment: map[string]string{"MOTD": `a "quoted" motd`, "LEVEL": "my world"},
+		Allocations: []*store.Allocation{{IP: "10.0.0.1", Port: 25566}, {IP: "10.0.0.1", Port: 25565, Primary: true}},
+	}
+	cfg, err := RunConfig(srv, tmpl, 45*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgv := []string{"java", "-Xmx1024M", "-jar", "server.jar", "--motd", `a "quoted" motd`, "--level", "my world", ""}
+	if !slices.Equal(cfg.Argv, wantArgv) {
+		t.Errorf("argv = %q, want %q", cfg.Argv, wantArgv)
+	}
+	if cfg.Env["SERVER_PORT"] != "25565" || cfg.Env["SERVER_IP"] != "10.0.0.1" || cfg.Env["SERVER_MEMORY"] != "1024" || cfg.Env["JAR"] != "server.jar" {
+		t.Errorf("env = %v", cfg.Env)
+	}
+	if len(cfg.Ports) != 2 || cfg.Ports[0].Port != 25565 || cfg.StopCommand != "stop" || time.Duration(cfg.StopTimeout) != 45*time.Second ||
+		cfg.Startup != `java -Xmx1024M -jar server.jar --motd "a "quoted" motd" --level my world ` {
+		t.Errorf("config = %+v", cfg)
+	}
+	// The core's SERVER_* values win over the server's own.
+	srv.Environment["SERVER_MEMORY"] = "999999"
+	if env := Environment(srv, tmpl); env["SERVER_MEMORY"] != "1024" {
+		t.Errorf("SERVER_MEMORY overridden: %v", env["SERVER_MEMORY"])
+	}
+	srv.Startup = `broken "quote`
+	if _, err := RunConfig(srv, tmpl, time.Second); err == nil {
+		t.Error("unterminated quote accepted")
+	}
+}
