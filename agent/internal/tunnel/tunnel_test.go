@@ -259,8 +259,8 @@ func TestQueueDropsConsoleOutputFirst(t *testing.T) {
 	q.Publish(wire.EventConsoleOutput, wire.ConsoleOutput{Lines: []string{"1"}})
 	q.Publish(wire.EventServerState, wire.ServerState{State: "a"})
 	q.Publish(wire.EventConsoleOutput, wire.ConsoleOutput{Lines: []string{"2"}})
-	q.Publish(wire.EventServerState, wire.ServerState{State: "b"}) // drops console 1
-	q.Publish(wire.EventServerState, wire.ServerState{State: "c"}) // drops console 2
+	q.Publish(wire.EventServerState, wire.ServerState{State: "b"})               // drops console 1
+	q.Publish(wire.EventServerState, wire.ServerState{State: "c"})               // drops console 2
 	q.Publish(wire.EventConsoleOutput, wire.ConsoleOutput{Lines: []string{"3"}}) // no room: dropped
 	got := tunnel.TakeQueue(q)
 	want := []string{"state:a", "state:b", "state:c"}
