@@ -16,7 +16,9 @@ import (
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
@@ -30,6 +32,8 @@ type Deps struct {
 	Accounts *accounts.Service
 	Audit    *audit.Recorder
 	Nodes    *nodes.Service
+	Gateway  *gateway.Gateway
+	Servers  *servers.Service
 	Plugins  PluginHost
 	Config   *config.Config
 	Log      hclog.Logger
@@ -67,7 +71,9 @@ func New(d Deps) (*API, error) {
 	if err := r.SetTrustedProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
 	}
-	r.Use(a.requestID, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors, a.limitBody)
+	// Body limits are per route (see chain): an image upload may be far
+	// larger than any JSON body.
+	r.Use(a.requestID, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors)
 	r.NoRoute(func(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route " + c.Request.Method + " " + c.Request.URL.Path})
 	})

@@ -12,16 +12,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/gateway"
+	"catalyst.dev/core/internal/gateway/gatewaytest"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/store/storetest"
 	"catalyst.dev/sdk/plugin/host"
+	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/ssh"
 )
@@ -50,8 +55,14 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ns := nodes.NewService(s)
+	gw := gateway.New(s, ns, hclog.NewNullLogger(), gateway.Options{})
+	t.Cleanup(gw.Close)
+	srvs := servers.New(s, gw, hclog.NewNullLogger(), servers.Options{})
+	gw.SetHandler(srvs)
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
-		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: nodes.NewService(s), Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
+		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs,
+		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +93,7 @@ type fixture struct {
 	candidate, newcomer *store.User
 	server              *store.Server
 	node                *store.Node
+	tmpl                *store.Template
 }
 
 // newFixture builds the world; the "with" subuser holds every server
@@ -112,8 +124,9 @@ func newFixture(t testing.TB, withheld rbac.Permission, tune func(*config.Config
 	if err := s.CreateTemplate(ctx, tmpl); err != nil {
 		t.Fatal(err)
 	}
+	f.tmpl = tmpl
 	f.server = &store.Server{Name: "srv", OwnerID: f.users[roleOwner].ID, NodeID: node.ID, TemplateID: tmpl.ID,
-		State: store.StateStopped, Image: "img", Startup: "run"}
+		State: store.StateStopped, Image: "img", Startup: "run", MemoryMB: 128, CPUPercent: 100, DiskMB: 1000, PidsLimit: 512}
 	if err := s.CreateServer(ctx, f.server, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +222,39 @@ func testPublicKey(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sk))) + " test@example"
+}
+
+// connectAgent enrols the fixture's node and connects an in-memory agent
+// to the API's own tunnel route; the fixture's server is known to it in
+// the state the database has.
+func (f *fixture) connectAgent() *gatewaytest.Fake {
+	f.t.Helper()
+	ctx := context.Background()
+	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	_, cred, err := f.api.Nodes.Enrol(ctx, token)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	srv := httptest.NewServer(f.api)
+	f.t.Cleanup(srv.Close)
+	fake := gatewaytest.NewFake()
+	cur, err := f.store.ServerByID(ctx, f.server.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	fake.Put(f.server.ID, cur.State)
+	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	a, err := fake.Connect(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred,
+		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States()}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(a.Close)
+	return fake
 }
 
 // noPlugins is a plugin host with nothing loaded; the real host is tested

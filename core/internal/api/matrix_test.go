@@ -42,6 +42,10 @@ type matrixCase struct {
 	path          func(f *fixture, r role) string
 	body          func(f *fixture, r role) any
 	want          expect
+	// agent connects an in-memory agent for the node first; state, when
+	// set, is the fixture server's state before the call.
+	agent bool
+	state string
 }
 
 func fixed(p string) func(*fixture, role) string { return func(*fixture, role) string { return p } }
@@ -126,7 +130,22 @@ var matrix = []matrixCase{
 	{method: "GET", route: "/api/permissions", path: fixed("/api/permissions"), want: anyUser(200)},
 	{method: "GET", route: "/api/servers", path: fixed("/api/servers"), want: anyUser(200)},
 
+	{method: "POST", route: "/api/servers", path: fixed("/api/servers"),
+		body: func(f *fixture, _ role) any {
+			if _, err := f.store.CreateAllocations(context.Background(), f.node.ID, "0.0.0.0", []int{25565}); err != nil {
+				f.t.Fatal(err)
+			}
+			return map[string]any{"name": "new", "node_id": f.node.ID, "template_id": f.tmpl.ID, "memory_mb": 512, "cpu_percent": 100, "disk_mb": 1000}
+		}, want: adminOnly(201)},
 	{method: "GET", route: "/api/servers/:id", perm: rbac.ServerRead, path: serverPath(""), want: onServer(200)},
+	{method: "PATCH", route: "/api/servers/:id", perm: rbac.ServerUpdate, path: serverPath(""),
+		body: jsonBody(map[string]any{"name": "renamed", "memory_mb": 256}), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id", perm: rbac.ServerDelete, agent: true, path: serverPath(""), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/power", perm: rbac.ServerStart, agent: true, path: serverPath("/power"),
+		body: jsonBody(map[string]string{"action": "start"}), want: onServer(202)},
+	{method: "POST", route: "/api/servers/:id/command", perm: rbac.ServerConsole, agent: true, state: store.StateRunning, path: serverPath("/command"),
+		body: jsonBody(map[string]string{"command": "say hi"}), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
 	{method: "GET", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"),
 		body: func(f *fixture, _ role) any {
@@ -165,6 +184,27 @@ var matrix = []matrixCase{
 	{method: "GET", route: "/api/admin/nodes/:nid/allocations", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/allocations" }, want: adminOnly(200)},
 	{method: "POST", route: "/api/admin/nodes/:nid/allocations", path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/allocations" },
 		body: jsonBody(map[string]any{"ip": "0.0.0.0", "ports": []string{"25565-25567"}}), want: adminOnly(201)},
+	{method: "POST", route: "/api/admin/nodes/:nid/images", agent: true, path: func(f *fixture, _ role) string { return "/api/admin/nodes/" + f.node.ID + "/images" },
+		body: func(*fixture, role) any { return []byte("pretend this is a tar") }, want: adminOnly(200)},
+	{method: "GET", route: "/api/admin/templates", path: fixed("/api/admin/templates"), want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/templates", path: fixed("/api/admin/templates"),
+		body: jsonBody(map[string]any{"name": "Valheim", "images": []string{"ghcr.io/x/valheim:1"}, "startup": "./valheim -port {{SERVER_PORT}}",
+			"variables": []map[string]any{{"name": "World", "env_name": "WORLD", "default": "Dedicated", "user_viewable": true}}}),
+		want: adminOnly(201)},
+	{method: "GET", route: "/api/admin/templates/:tid", path: func(f *fixture, _ role) string { return "/api/admin/templates/" + f.tmpl.ID }, want: adminOnly(200)},
+	{method: "PATCH", route: "/api/admin/templates/:tid", path: func(f *fixture, _ role) string { return "/api/admin/templates/" + f.tmpl.ID },
+		body: jsonBody(map[string]any{"stop_command": "quit"}), want: adminOnly(200)},
+	{method: "DELETE", route: "/api/admin/templates/:tid",
+		path: func(f *fixture, _ role) string {
+			t := &store.Template{Name: "unused", Images: []string{"img"}, Startup: "run"}
+			if err := f.store.CreateTemplate(context.Background(), t); err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/admin/templates/" + t.ID
+		}, want: adminOnly(204)},
+	// The tunnel authenticates nodes, not users: every user is refused.
+	{method: "GET", route: "/api/agent/connect", path: fixed("/api/agent/connect"),
+		want: expect{roleAdmin: 401, roleOwner: 401, roleSubWith: 401, roleSubWithout: 401, roleStranger: 401, roleAnonymous: 401}},
 	{method: "POST", route: "/api/agent/configure", path: fixed("/api/agent/configure"),
 		body: func(f *fixture, _ role) any {
 			_, token, err := f.api.Nodes.Create(context.Background(), nodes.NewNode{Name: "new", FQDN: "new.example.com", MemoryMB: 1, DiskMB: 1})
@@ -186,6 +226,14 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %s as %s", mc.method, mc.route, r), func(t *testing.T) {
 				t.Parallel()
 				f := newFixture(t, mc.perm, nil)
+				if mc.state != "" {
+					if err := f.store.SetServerState(context.Background(), f.server.ID, mc.state); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if mc.agent {
+					f.connectAgent()
+				}
 				var body any
 				if mc.body != nil {
 					body = mc.body(f, r)

@@ -94,12 +94,15 @@ func (a *API) cors(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps request bodies; bind reports the overflow as 413.
-func (a *API) limitBody(c *gin.Context) {
-	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.Config.HTTP.MaxBodyKB*1024)
+// limitBody caps request bodies at limit bytes; bind reports the
+// overflow as 413.
+func limitBody(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		}
+		c.Next()
 	}
-	c.Next()
 }
 
 // tooMany answers 429 with Retry-After.
@@ -174,6 +177,8 @@ func (a *API) requireGlobal(perm rbac.Permission) gin.HandlerFunc {
 
 // requireServer loads the server named by :id and checks perm on it. A
 // server the principal has no access to at all does not exist for them.
+// An empty perm only loads the server: the handler checks a permission
+// that depends on the request (power actions).
 func (a *API) requireServer(perm rbac.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p := principalOf(c)
@@ -197,7 +202,7 @@ func (a *API) requireServer(perm rbac.Permission) gin.HandlerFunc {
 			a.fail(c, store.ErrNotFound)
 			return
 		}
-		if !p.CanOnServer(perm, access) {
+		if perm != "" && !p.CanOnServer(perm, access) {
 			a.deny(c, perm, "server", srv.ID)
 			return
 		}

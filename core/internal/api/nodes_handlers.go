@@ -7,6 +7,7 @@ import (
 
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 )
 
@@ -23,6 +24,25 @@ type nodeView struct {
 	AgentVersion       string     `json:"agent_version"`
 	LastSeenAt         *time.Time `json:"last_seen_at"`
 	CreatedAt          time.Time  `json:"created_at"`
+	// Online says the node's agent is connected; Agent describes it then.
+	Online bool       `json:"online"`
+	Agent  *agentView `json:"agent"`
+}
+
+type agentView struct {
+	Version      string         `json:"version"`
+	Capabilities []string       `json:"capabilities"`
+	Resources    wire.Resources `json:"resources"`
+	ConnectedAt  time.Time      `json:"connected_at"`
+}
+
+func (a *API) viewNode(n *store.Node) nodeView {
+	v := viewNode(n)
+	if info, ok := a.Gateway.Info(n.ID); ok {
+		v.Online = true
+		v.Agent = &agentView{Version: info.AgentVersion, Capabilities: info.Capabilities, Resources: info.Resources, ConnectedAt: info.ConnectedAt}
+	}
+	return v
 }
 
 func viewNode(n *store.Node) nodeView {
@@ -55,7 +75,7 @@ func (a *API) listNodes(c *gin.Context) {
 	}
 	out := make([]nodeView, 0, len(ns))
 	for _, n := range ns {
-		out = append(out, viewNode(n))
+		out = append(out, a.viewNode(n))
 	}
 	respond(c, http.StatusOK, out)
 }
@@ -81,7 +101,7 @@ func (a *API) getNode(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	respond(c, http.StatusOK, viewNode(n))
+	respond(c, http.StatusOK, a.viewNode(n))
 }
 
 func (a *API) deleteNode(c *gin.Context) {

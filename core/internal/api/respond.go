@@ -11,8 +11,11 @@ import (
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 )
 
@@ -59,6 +62,8 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 	var apiErr *Error
 	var valErr *accounts.ValidationError
 	var maxErr *http.MaxBytesError
+	var protoErr *gateway.ProtocolError
+	var agentErr *gateway.AgentError
 	switch {
 	case errors.As(err, &apiErr):
 		return errorDetail{Code: apiErr.Code, Message: apiErr.Message, Field: apiErr.Field}, apiErr.Status, true
@@ -88,6 +93,40 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "ip_not_allowed", Message: err.Error()}, http.StatusForbidden, true
 	case errors.Is(err, auth.ErrTOTPNotPending), errors.Is(err, auth.ErrTOTPAlreadyEnabled):
 		return errorDetail{Code: "two_factor_state", Message: err.Error()}, http.StatusConflict, true
+
+	// Servers and the agents that run them.
+	case errors.Is(err, servers.ErrBusy):
+		return errorDetail{Code: "busy", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, servers.ErrStateConflict):
+		return errorDetail{Code: "state_conflict", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, servers.ErrInsufficientResources):
+		return errorDetail{Code: "insufficient_resources", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, servers.ErrNoAllocation):
+		return errorDetail{Code: "no_free_allocation", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, servers.ErrNodeMaintenance):
+		return errorDetail{Code: "node_maintenance", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, gateway.ErrNodeOffline):
+		return errorDetail{Code: "node_offline", Message: err.Error()}, http.StatusServiceUnavailable, true
+	case errors.Is(err, gateway.ErrUnreachable):
+		return errorDetail{Code: "agent_unreachable", Message: "the node's agent did not answer; the action may or may not have happened"}, http.StatusBadGateway, true
+	case errors.As(err, &agentErr):
+		switch agentErr.Code {
+		case wire.CodeNotRunning, wire.CodeConflict:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Error()}, http.StatusConflict, true
+		case wire.CodeTooLarge:
+			return errorDetail{Code: "body_too_large", Message: agentErr.Error()}, http.StatusRequestEntityTooLarge, true
+		}
+		return errorDetail{Code: "agent_error", Message: agentErr.Error()}, http.StatusBadGateway, true
+
+	// The agent tunnel's entry point.
+	case errors.Is(err, gateway.ErrUnauthenticated):
+		return errorDetail{Code: "unauthenticated", Message: err.Error()}, http.StatusUnauthorized, true
+	case errors.As(err, &protoErr):
+		return errorDetail{Code: "protocol_mismatch", Message: err.Error()}, http.StatusUpgradeRequired, true
+	case errors.Is(err, gateway.ErrNotWebSocket):
+		return errorDetail{Code: "websocket_required", Message: err.Error()}, http.StatusBadRequest, true
+	case errors.Is(err, gateway.ErrClosed):
+		return errorDetail{Code: "shutting_down", Message: err.Error()}, http.StatusServiceUnavailable, true
 	}
 	return errorDetail{Code: "internal", Message: "internal error; the server log has details"}, http.StatusInternalServerError, false
 }

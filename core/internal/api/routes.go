@@ -6,6 +6,7 @@ import (
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
+	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 )
 
@@ -38,7 +39,10 @@ type route struct {
 	Request  any
 	Response any
 	// Status is the success status (200 when zero).
-	Status  int
+	Status int
+	// MaxBody is the largest request body in bytes; zero means
+	// http.max_body_kb.
+	MaxBody int64
 	Handler gin.HandlerFunc
 }
 
@@ -49,7 +53,11 @@ func (a *API) chain(rt route) []gin.HandlerFunc {
 	if group == "" {
 		group = "api"
 	}
-	hs := []gin.HandlerFunc{a.limitIP(group)}
+	maxBody := rt.MaxBody
+	if maxBody == 0 {
+		maxBody = a.Config.HTTP.MaxBodyKB * 1024
+	}
+	hs := []gin.HandlerFunc{limitBody(maxBody), a.limitIP(group)}
 	if rt.Access != Public {
 		hs = append(hs, a.authenticate, a.limitUser(group))
 	}
@@ -90,7 +98,13 @@ func (a *API) routes() []route {
 		{Method: get, Path: "/api/permissions", Access: Authenticated, Summary: "Every permission, for subuser and API key forms", Response: permissionCatalog{}, Handler: a.permissions},
 
 		{Method: get, Path: "/api/servers", Access: Authenticated, Summary: "Servers the caller owns or is a subuser of (all, for admins)", Response: []serverView{}, Handler: a.listServers},
+		{Method: post, Path: "/api/servers", Access: Global, Perm: rbac.ServerCreate, Summary: "Create a server on a node from a template; it installs in the background (202-like: state installing)", Request: serverCreate{}, Response: serverView{}, Status: http.StatusCreated, Handler: a.createServer},
 		{Method: get, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerRead, Summary: "One server", Response: serverView{}, Handler: a.getServer},
+		{Method: patch, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerUpdate, Summary: "Rename a server, change its resources or environment (takes effect at the next start)", Request: serverUpdate{}, Response: serverView{}, Handler: a.updateServer},
+		{Method: del, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerDelete, Summary: "Delete a server: its process, files and allocations (the node must be online)", Status: http.StatusNoContent, Handler: a.deleteServer},
+		{Method: post, Path: "/api/servers/:id/power", Access: OnServer, Summary: "Start, stop, restart or kill (start and restart need server.start; stop and kill server.stop)", Request: powerRequest{}, Response: serverView{}, Status: http.StatusAccepted, Handler: a.powerServer},
+		{Method: post, Path: "/api/servers/:id/command", Access: OnServer, Perm: rbac.ServerConsole, Summary: "Send one line to a running server's console", Request: commandRequest{}, Status: http.StatusNoContent, Handler: a.serverCommand},
+		{Method: post, Path: "/api/servers/:id/reinstall", Access: OnServer, Perm: rbac.ServerUpdate, Summary: "Run the template's installer again on a stopped server", Response: serverView{}, Status: http.StatusAccepted, Handler: a.reinstallServer},
 		{Method: get, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "A server's subusers", Response: []subuserView{}, Handler: a.listSubusers},
 		{Method: post, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "Give a user permissions on the server", Request: subuserCreate{}, Response: subuserView{}, Status: http.StatusCreated, Handler: a.createSubuser},
 		{Method: get, Path: "/api/servers/:id/subusers/:uid", Access: OnServer, Perm: rbac.SubuserManage, Summary: "One subuser", Response: subuserView{}, Handler: a.getSubuser},
@@ -109,6 +123,13 @@ func (a *API) routes() []route {
 		{Method: post, Path: "/api/admin/nodes/:nid/token", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Issue a new deployment token (re-enrol a reinstalled machine)", Response: nodeCreated{}, Handler: a.newNodeToken},
 		{Method: get, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesRead, Summary: "A node's allocations (ip:port), free and assigned", Response: []*store.Allocation{}, Handler: a.listAllocations},
 		{Method: post, Path: "/api/admin/nodes/:nid/allocations", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Add allocations: an IP and ports or ranges", Request: allocationCreate{}, Response: []*store.Allocation{}, Status: http.StatusCreated, Handler: a.createAllocations},
+		{Method: post, Path: "/api/admin/nodes/:nid/images", Access: Global, Perm: rbac.AdminNodesWrite, Summary: "Import an image archive (OCI layout or docker save tar, streamed as the body) into a node's runtime", Response: wire.ImportResult{}, MaxBody: a.Config.Gateway.ImageImportMaxMB << 20, Handler: a.importImage},
+		{Method: get, Path: "/api/admin/templates", Access: Global, Perm: rbac.AdminTemplatesRead, Summary: "List templates", Response: []*store.Template{}, Handler: a.listTemplates},
+		{Method: post, Path: "/api/admin/templates", Access: Global, Perm: rbac.AdminTemplatesWrite, Summary: "Create a template", Request: templateBody{}, Response: store.Template{}, Status: http.StatusCreated, Handler: a.createTemplate},
+		{Method: get, Path: "/api/admin/templates/:tid", Access: Global, Perm: rbac.AdminTemplatesRead, Summary: "One template", Response: store.Template{}, Handler: a.getTemplate},
+		{Method: patch, Path: "/api/admin/templates/:tid", Access: Global, Perm: rbac.AdminTemplatesWrite, Summary: "Change a template; servers keep the startup line they were created with and pick up the rest at their next start or reinstall", Request: templatePatch{}, Response: store.Template{}, Handler: a.updateTemplate},
+		{Method: del, Path: "/api/admin/templates/:tid", Access: Global, Perm: rbac.AdminTemplatesWrite, Summary: "Delete a template no server uses", Status: http.StatusNoContent, Handler: a.deleteTemplate},
+		{Method: get, Path: wire.PathConnect, Access: Public, Summary: "Agent tunnel: a WebSocket carrying a yamux session (node ID and credential in headers; see sdk/wire)", Handler: a.agentConnect},
 		{Method: post, Path: "/api/agent/configure", Access: Public, Group: "auth", Summary: "Agent enrolment: exchange a deployment token for the node's credential", Request: enrolRequest{}, Response: enrolResponse{}, Handler: a.enrolAgent},
 		{Method: get, Path: "/api/admin/plugins", Access: Global, Perm: rbac.AdminPluginsRead, Summary: "Configured plugins: name, kind, version, health, restarts", Response: []host.Status{}, Handler: a.listPlugins},
 		{Method: get, Path: "/api/admin/audit-logs", Access: Global, Perm: rbac.AdminAuditRead, Summary: "The audit log, newest first (filters actor, action, server, since, until; cursor before)", Response: auditPage{}, Handler: a.auditLogs},

@@ -25,9 +25,12 @@ type serverView struct {
 	NodeID      string            `json:"node_id"`
 	TemplateID  string            `json:"template_id"`
 	State       string            `json:"state"`
+	// StateReason says why, for install_failed and crashed.
+	StateReason string            `json:"state_reason"`
 	MemoryMB    int64             `json:"memory_mb"`
 	CPUPercent  int64             `json:"cpu_percent"`
 	DiskMB      int64             `json:"disk_mb"`
+	PidsLimit   int64             `json:"pids_limit"`
 	Image       string            `json:"image"`
 	Environment map[string]string `json:"environment"`
 	CrashCount  int               `json:"crash_count"`
@@ -39,7 +42,7 @@ type serverView struct {
 
 func viewServer(s *store.Server, perms []string) serverView {
 	v := serverView{ID: s.ID, ShortID: s.ShortID, Name: s.Name, Description: s.Description, OwnerID: s.OwnerID,
-		NodeID: s.NodeID, TemplateID: s.TemplateID, State: s.State, MemoryMB: s.MemoryMB, CPUPercent: s.CPUPercent,
+		NodeID: s.NodeID, TemplateID: s.TemplateID, State: s.State, StateReason: s.StateReason, MemoryMB: s.MemoryMB, PidsLimit: s.PidsLimit, CPUPercent: s.CPUPercent,
 		DiskMB: s.DiskMB, Image: s.Image, Environment: s.Environment, CrashCount: s.CrashCount,
 		Allocations: []allocationView{}, Permissions: perms, CreatedAt: s.CreatedAt}
 	for _, al := range s.Allocations {

@@ -228,7 +228,7 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 		_ = ws.Close()
 		return
 	}
-	stream, events, hello, err := g.handshake(sess, node.ID)
+	stream, events, hello, err := g.readHello(sess)
 	if err != nil {
 		log.Warn("agent handshake failed", "error", err)
 		_ = sess.Close()
@@ -243,11 +243,22 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 		<-old.done
 	}
 	defer g.unregister(c)
-
 	if g.closedNow() {
 		c.close("gateway shutting down")
 		return
 	}
+	// Welcome goes out once the node is registered, so an agent that has
+	// it can be called at once.
+	_ = stream.SetWriteDeadline(time.Now().Add(g.opts.HelloTimeout))
+	if err := wire.NewEventWriter(stream).Write(wire.EventWelcome, wire.Welcome{
+		ProtocolVersion: wire.ProtocolVersion, NodeID: node.ID,
+		HeartbeatInterval: wire.Duration(g.opts.HeartbeatInterval),
+	}); err != nil {
+		log.Warn("write welcome", "error", err)
+		return
+	}
+	_ = stream.SetWriteDeadline(time.Time{})
+
 	seen := time.Now().UTC()
 	node.AgentVersion, node.LastSeenAt = hello.AgentVersion, &seen
 	if err := g.store.UpdateNode(g.ctx, node, "agent_version", "last_seen_at"); err != nil {
@@ -261,19 +272,17 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 	g.read(ctx, c, node, log)
 }
 
-// handshake accepts the agent's event stream, reads its Hello and answers
-// Welcome or Refused.
-func (g *Gateway) handshake(sess *yamux.Session, nodeID string) (*yamux.Stream, *wire.EventReader, wire.Hello, error) {
+// readHello accepts the agent's event stream and reads its Hello,
+// answering Refused (and failing) when it will not do.
+func (g *Gateway) readHello(sess *yamux.Session) (*yamux.Stream, *wire.EventReader, wire.Hello, error) {
 	ctx, cancel := context.WithTimeout(g.ctx, g.opts.HelloTimeout)
 	defer cancel()
 	st, err := sess.AcceptStreamWithContext(ctx)
 	if err != nil {
 		return nil, nil, wire.Hello{}, fmt.Errorf("no event stream within %s: %w", g.opts.HelloTimeout, err)
 	}
-	deadline := time.Now().Add(g.opts.HelloTimeout)
-	_ = st.SetDeadline(deadline)
+	_ = st.SetDeadline(time.Now().Add(g.opts.HelloTimeout))
 	events := wire.NewEventReader(st)
-	out := wire.NewEventWriter(st)
 	e, err := events.Read()
 	if err != nil {
 		return nil, nil, wire.Hello{}, fmt.Errorf("read hello: %w", err)
@@ -285,18 +294,11 @@ func (g *Gateway) handshake(sess *yamux.Session, nodeID string) (*yamux.Stream, 
 		err = wire.CheckProtocol(hello.ProtocolVersion)
 	}
 	if err != nil {
-		_ = out.Write(wire.EventRefused, wire.Refused{Message: err.Error()})
+		_ = wire.NewEventWriter(st).Write(wire.EventRefused, wire.Refused{Message: err.Error()})
 		return nil, nil, wire.Hello{}, err
 	}
-	if err := out.Write(wire.EventWelcome, wire.Welcome{
-		ProtocolVersion: wire.ProtocolVersion, NodeID: nodeID,
-		HeartbeatInterval: wire.Duration(g.opts.HeartbeatInterval),
-	}); err != nil {
-		return nil, nil, wire.Hello{}, fmt.Errorf("write welcome: %w", err)
-	}
 	_ = st.SetDeadline(time.Time{})
-	// The reader keeps its buffer: bytes the agent sent after its hello
-	// may already be in it.
+	// The reader is kept: it may hold bytes the agent sent after its hello.
 	return st, events, hello, nil
 }
 

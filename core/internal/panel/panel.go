@@ -17,7 +17,9 @@ import (
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
+	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/hashicorp/go-hclog"
@@ -80,8 +82,19 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	if err != nil {
 		return err
 	}
+	nodeSvc := nodes.NewService(s)
+	gw := gateway.New(s, nodeSvc, log.Named("gateway"), gateway.Options{
+		HeartbeatInterval: cfg.Gateway.HeartbeatEvery(), OfflineAfter: cfg.Gateway.OfflineAfterDuration(),
+	})
+	// Closed after the HTTP server: agent tunnels are hijacked connections
+	// that http.Server.Shutdown neither closes nor waits for.
+	defer gw.Close()
+	srvs := servers.New(s, gw, log.Named("servers"), servers.Options{StopTimeout: cfg.Servers.StopTimeoutDuration()})
+	gw.SetHandler(srvs)
+
 	handler, err := api.New(api.Deps{
-		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodes.NewService(s), Plugins: plugins,
+		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodeSvc,
+		Gateway: gw, Servers: srvs, Plugins: plugins,
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {
@@ -109,7 +122,9 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	log.Info("shutting down", "grace", shutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = srv.Shutdown(shutdownCtx)
+	gw.Close()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

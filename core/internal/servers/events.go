@@ -34,6 +34,9 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
 	for _, srv := range srvs {
 		st, known := reported[srv.ID]
 		delete(reported, srv.ID)
+		if to, _, install := reconcile(srv.State, st, known); to == srv.State && known && !install {
+			continue // nothing to do, so no lock to take
+		}
 		release, ok := s.power.try(srv.ID)
 		if !ok {
 			// A user action is under way and will settle the state.
