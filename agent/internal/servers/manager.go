@@ -131,6 +131,19 @@ func (m *Manager) getOrAdd(id string) *server {
 	return s
 }
 
+// forgetIfUnconfigured drops a server that getOrAdd added when the request
+// that added it failed before recording a config.
+func (m *Manager) forgetIfUnconfigured(s *server) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s.mu.Lock()
+	unconfigured := s.rec.Config.ID == ""
+	s.mu.Unlock()
+	if unconfigured && m.servers[s.id] == s {
+		delete(m.servers, s.id)
+	}
+}
+
 // Configure validates and records cfg. A container made from an older
 // config is recreated from it before the server's next start.
 func (m *Manager) Configure(ctx context.Context, cfg wire.ServerConfig) error {
@@ -139,10 +152,11 @@ func (m *Manager) Configure(ctx context.Context, cfg wire.ServerConfig) error {
 	}
 	s := m.getOrAdd(cfg.ID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rec := s.rec
 	rec.Config = cfg
 	if err := m.save(rec); err != nil {
+		s.mu.Unlock()
+		m.forgetIfUnconfigured(s)
 		return err
 	}
 	isNew := s.rec.Config.ID == ""
@@ -152,6 +166,7 @@ func (m *Manager) Configure(ctx context.Context, cfg wire.ServerConfig) error {
 	if isNew {
 		m.setStateLocked(s, wire.ServerState{State: wire.StateStopped})
 	}
+	s.mu.Unlock()
 	return nil
 }
 

@@ -457,6 +457,7 @@ func (m *Manager) Install(ctx context.Context, req wire.InstallRequest) error {
 	defer func() {
 		if locked {
 			s.unlock()
+			m.forgetIfUnconfigured(s)
 		}
 	}()
 	rs, err := m.rt.State(ctx, s.id)
