@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -27,6 +28,7 @@ type Servers interface {
 	Install(ctx context.Context, req wire.InstallRequest) error
 	Power(ctx context.Context, id, action string) error
 	Command(ctx context.Context, id, line string) error
+	Logs(id string, lines int) ([]string, error)
 }
 
 // ImageImporter stores the images of an OCI image-layout or docker-save
@@ -60,6 +62,7 @@ func New(srv Servers, images ImageImporter, log hclog.Logger) http.Handler {
 	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/install", h.install)
 	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/power", h.power)
 	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/command", h.command)
+	mux.HandleFunc("GET "+wire.AgentPathServers+"/{id}/logs", h.logs)
 	mux.HandleFunc("POST "+wire.AgentPathImageImport, h.importImage)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
@@ -83,6 +86,23 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
+	n := 100
+	if v := r.URL.Query().Get("lines"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > wire.MaxLogLines {
+			h.fail(w, r, fmt.Errorf("%w: lines must be a number from 1 to %d", errBadRequest, wire.MaxLogLines))
+			return
+		}
+	}
+	lines, err := h.servers.Logs(r.PathValue("id"), n)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.ConsoleLog{Lines: lines})
 }
 
 func (h *handler) configure(w http.ResponseWriter, r *http.Request) {

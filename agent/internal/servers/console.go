@@ -159,3 +159,44 @@ func (c *console) settle(quiet, max time.Duration) {
 		time.Sleep(quiet - idle)
 	}
 }
+
+// historyLines is how many console lines a server keeps in memory for
+// GET /v1/servers/{id}/logs (a later issue adds the on-disk log).
+const historyLines = 1000
+
+// history is a server's recent console lines: a ring that overwrites the
+// oldest once full. It survives the process restarting, not the agent.
+type history struct {
+	mu    sync.Mutex
+	lines []string
+	next  int
+	full  bool
+}
+
+func newHistory(n int) *history { return &history{lines: make([]string, n)} }
+
+func (h *history) add(line string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines[h.next] = line
+	h.next++
+	if h.next == len(h.lines) {
+		h.next, h.full = 0, true
+	}
+}
+
+// last returns up to n of the newest lines, oldest first.
+func (h *history) last(n int) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	size := h.next
+	if h.full {
+		size = len(h.lines)
+	}
+	n = min(max(n, 0), size)
+	out := make([]string, 0, n)
+	for i := range n {
+		out = append(out, h.lines[(h.next-n+i+len(h.lines))%len(h.lines)])
+	}
+	return out
+}

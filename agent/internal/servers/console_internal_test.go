@@ -69,3 +69,28 @@ func TestBatcherFlushesByCountAndTime(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestHistoryKeepsTheNewestLines(t *testing.T) {
+	h := newHistory(3)
+	if got := h.last(10); len(got) != 0 {
+		t.Fatalf("empty history returned %q", got)
+	}
+	for _, l := range []string{"a", "b"} {
+		h.add(l)
+	}
+	if got := strings.Join(h.last(10), ","); got != "a,b" {
+		t.Fatalf("before wrapping: %q", got)
+	}
+	for _, l := range []string{"c", "d", "e"} {
+		h.add(l)
+	}
+	tests := []struct {
+		n    int
+		want string
+	}{{10, "c,d,e"}, {3, "c,d,e"}, {2, "d,e"}, {1, "e"}, {0, ""}, {-1, ""}}
+	for _, tt := range tests {
+		if got := strings.Join(h.last(tt.n), ","); got != tt.want {
+			t.Errorf("last(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

@@ -179,6 +179,16 @@ func (m *Manager) State(ctx context.Context, id string) (wire.ServerState, error
 	return m.realState(ctx, s)
 }
 
+// Logs returns up to lines of the server's newest console lines, oldest
+// first.
+func (m *Manager) Logs(id string, lines int) ([]string, error) {
+	s, err := m.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.history.last(lines), nil
+}
+
 // States returns the state of every server the agent knows, checked
 // against the runtime, ordered by ID.
 func (m *Manager) States(ctx context.Context) ([]wire.ServerState, error) {

@@ -33,14 +33,16 @@ type server struct {
 	gen           uint64
 	deleted       bool
 	run           *run               // the process being watched; nil when none
+	history       *history           // recent console lines
 	cancelInstall context.CancelFunc // ends the running installer
 }
 
 func newServer(id string) *server {
 	return &server{
-		id:    id,
-		power: make(chan struct{}, 1),
-		state: wire.ServerState{ServerID: id, State: wire.StateStopped},
+		id:      id,
+		power:   make(chan struct{}, 1),
+		history: newHistory(historyLines),
+		state:   wire.ServerState{ServerID: id, State: wire.StateStopped},
 	}
 }
 
@@ -240,6 +242,7 @@ func (m *Manager) attach(s *server, r *run) {
 // consoleLine moves a starting server to running on its first StartupDone
 // line.
 func (m *Manager) consoleLine(s *server, r *run, line string) {
+	s.history.add(line)
 	if !r.awaitingDone.Load() {
 		return
 	}
