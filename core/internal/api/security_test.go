@@ -305,3 +305,58 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestBadServerInputGetsClear4xx(t *testing.T) {
+	f := newFixture(t, "", nil)
+	if _, err := f.store.CreateAllocations(context.Background(), f.node.ID, "0.0.0.0", []int{25565}); err != nil {
+		t.Fatal(err)
+	}
+	srv := "/api/servers/" + f.server.ID
+	create := func(edit func(map[string]any)) map[string]any {
+		b := map[string]any{"name": "x", "node_id": f.node.ID, "template_id": f.tmpl.ID, "memory_mb": 128, "cpu_percent": 100, "disk_mb": 100}
+		edit(b)
+		return b
+	}
+	cases := []struct {
+		name         string
+		r            role
+		method, path string
+		body         any
+		status       int
+		code, field  string
+	}{
+		{"unknown power field", roleOwner, "POST", srv + "/power", `{"action":"start","force":true}`, 422, "invalid_field", "force"},
+		{"bad action", roleOwner, "POST", srv + "/power", map[string]string{"action": "explode"}, 422, "invalid_field", "action"},
+		{"no action", roleOwner, "POST", srv + "/power", map[string]string{}, 422, "invalid_field", "action"},
+		{"empty command", roleOwner, "POST", srv + "/command", map[string]string{"command": ""}, 422, "invalid_field", "command"},
+		{"oversized command", roleOwner, "POST", srv + "/command", map[string]string{"command": strings.Repeat("x", 4097)}, 422, "invalid_field", "command"},
+		{"command with a newline", roleOwner, "POST", srv + "/command", map[string]string{"command": "say hi\nop me"}, 422, "invalid_field", "command"},
+		{"negative memory", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["memory_mb"] = -1 }), 422, "invalid_field", "memory_mb"},
+		{"huge disk", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["disk_mb"] = int64(1) << 50 }), 422, "invalid_field", "disk_mb"},
+		{"memory as a string", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["memory_mb"] = "lots" }), 422, "invalid_field", "memory_mb"},
+		{"unknown server field", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["privileged"] = true }), 422, "invalid_field", "privileged"},
+		{"environment value not a string", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["environment"] = map[string]any{"X": 1} }), 422, "invalid_field", ""},
+		{"unknown template", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["template_id"] = "nope" }), 422, "invalid_field", "template_id"},
+		{"too much memory for the node", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["memory_mb"] = 5000 }), 409, "insufficient_resources", ""},
+		{"negative memory on update", roleOwner, "PATCH", srv, map[string]any{"memory_mb": -5}, 422, "invalid_field", "memory_mb"},
+		{"template with a bad env name", roleAdmin, "POST", "/api/admin/templates", map[string]any{"name": "t2", "images": []string{"i"}, "startup": "run",
+			"variables": []map[string]any{{"name": "v", "env_name": "lower-case"}}}, 422, "invalid_field", "variables"},
+		{"template without images", roleAdmin, "POST", "/api/admin/templates", map[string]any{"name": "t2", "images": []string{}, "startup": "run"}, 422, "invalid_field", "images"},
+		{"template in use", roleAdmin, "DELETE", "/api/admin/templates/" + f.tmpl.ID, nil, 409, "in_use", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := f.do(tc.r, tc.method, tc.path, tc.body)
+			if got.Status != tc.status || got.Error == nil || got.Error.Code != tc.code || got.Error.Field != tc.field && tc.field != "" {
+				t.Fatalf("got %d %s; want %d %s (%s)", got.Status, got.Body, tc.status, tc.code, tc.field)
+			}
+			s, err := f.store.ServerByID(context.Background(), f.server.ID)
+			if err != nil || s.State != store.StateStopped || s.MemoryMB != 128 {
+				t.Fatalf("a refused request changed the server: %+v %v", s, err)
+			}
+			if list, _ := f.store.ListServers(context.Background(), store.ServerFilter{}); len(list) != 1 {
+				t.Fatalf("a refused create stored a server")
+			}
+		})
+	}
+}

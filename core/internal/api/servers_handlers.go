@@ -17,14 +17,14 @@ type allocationView struct {
 }
 
 type serverView struct {
-	ID          string            `json:"id"`
-	ShortID     string            `json:"short_id"`
-	Name        string            `json:"name"`
-	Description string            `json:"description"`
-	OwnerID     string            `json:"owner_id"`
-	NodeID      string            `json:"node_id"`
-	TemplateID  string            `json:"template_id"`
-	State       string            `json:"state"`
+	ID          string `json:"id"`
+	ShortID     string `json:"short_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	OwnerID     string `json:"owner_id"`
+	NodeID      string `json:"node_id"`
+	TemplateID  string `json:"template_id"`
+	State       string `json:"state"`
 	// StateReason says why, for install_failed and crashed.
 	StateReason string            `json:"state_reason"`
 	MemoryMB    int64             `json:"memory_mb"`

@@ -243,7 +243,10 @@ func TestOfflineNode(t *testing.T) {
 		t.Fatalf("state = %s", srv.State)
 	}
 	for name, call := range map[string]func() error{
-		"start":   func() error { _, err := w.svc.Power(ctx, w.insert(store.StateStopped).ID, servers.ActionStart); return err },
+		"start": func() error {
+			_, err := w.svc.Power(ctx, w.insert(store.StateStopped).ID, servers.ActionStart)
+			return err
+		},
 		"delete":  func() error { return w.svc.Delete(ctx, srv.ID) },
 		"command": func() error { return w.svc.Command(ctx, w.insert(store.StateRunning).ID, "x") },
 	} {
