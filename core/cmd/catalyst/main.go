@@ -48,6 +48,7 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(g),
 		newUserCommand(g),
 		newNodeCommand(g),
+		newTemplateCommand(g),
 		newPluginsCommand(g),
 		newVersionCommand(),
 	)

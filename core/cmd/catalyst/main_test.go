@@ -346,3 +346,19 @@ plugin "alerts" {
 		t.Fatalf("unknown plugin config key: err = %v, stderr:\n%s", err, stderr)
 	}
 }
+
+func TestTemplateCreateFromFile(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"name":"Minecraft","images":["ghcr.io/example/java:21"],"startup":"java -Xmx{{SERVER_MEMORY}}M -jar {{JAR}}",
+"stop_command":"stop","variables":[{"name":"Jar","env_name":"JAR","default":"server.jar","user_viewable":true,"user_editable":true}]}`
+	bad := `{"name":"Broken","images":["img"],"startup":"run","variables":[{"name":"v","env_name":"not-valid"}]}`
+	os.WriteFile(filepath.Join(dir, "good.json"), []byte(good), 0o600)
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(bad), 0o600)
+	out, stderr, err := run(t, dir, "template", "create", "--file", "good.json")
+	if err != nil || !strings.Contains(out, "created template Minecraft") {
+		t.Fatalf("%v: %s %s", err, out, stderr)
+	}
+	if _, stderr, err := run(t, dir, "template", "create", "--file", "bad.json"); err == nil || !strings.Contains(stderr, "env_name") {
+		t.Fatalf("bad template: %v %s", err, stderr)
+	}
+}

@@ -262,7 +262,9 @@ func (s *Service) Create(ctx context.Context, in NewServer, by Actor) (*store.Se
 		return nil, err
 	}
 	s.log.Info("server created", "server", srv.ID, "node", srv.NodeID, "template", tmpl.Name)
-	s.sendInstall(ctx, srv, tmpl)
+	// The server exists now: a client that hangs up must not stop its
+	// install from being sent.
+	s.sendInstall(context.WithoutCancel(ctx), srv, tmpl)
 	return s.store.ServerByID(ctx, srv.ID)
 }
 
