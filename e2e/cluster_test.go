@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -266,10 +267,15 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 	}
 	cfg := strings.Replace(string(b), `"/run/containerd/containerd.sock"`, fmt.Sprintf("%q", env.ctd.Address), 1)
 	suffix := randomHex(3)
+	set := func(key, value string) {
+		cfg = regexp.MustCompile(`(?m)^(\s*`+key+`\s*=).*$`).ReplaceAllString(cfg, "${1} "+strconv.Quote(value))
+	}
 	if o.hostNetwork {
-		cfg += "\nnetwork {\n  mode = \"host\"\n}\n"
+		set("mode", "host")
 	} else {
-		cfg += fmt.Sprintf("\nnetwork {\n  mode   = \"bridge\"\n  name   = \"catalyst-e2e-%s\"\n  bridge = \"ce2e%s\"\n  subnet = \"10.251.%d.0/24\"\n}\n", suffix, suffix, randomByte())
+		set("name", "catalyst-e2e-"+suffix)
+		set("bridge", "ce2e"+suffix)
+		set("subnet", fmt.Sprintf("10.251.%d.0/24", randomByte()))
 	}
 	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
@@ -324,8 +330,8 @@ func (c *cluster) createTemplate() string {
 		"stop_command":       "stop",
 		"startup_done":       []string{"Done ("},
 		"install_image":      env.img.Ref,
-		"install_entrypoint": "/gamesrv",
-		"install_script":     "install\n",
+		"install_entrypoint": "/bin/sh",
+		"install_script":     "/gamesrv install\n",
 		"variables": []map[string]any{
 			{"name": "Tick interval", "env_name": "GAMESRV_TICK", "default": "1s", "user_viewable": true, "user_editable": true},
 			{"name": "Ignore stop", "env_name": "GAMESRV_IGNORE_STOP", "default": "0", "user_viewable": true, "user_editable": true},

@@ -56,6 +56,14 @@ func (c *cluster) volume(id string) string {
 	return filepath.Join(c.dir, "agent-data", "volumes", id)
 }
 
+// step runs one stage of a scenario. Stages share one cluster and depend
+// on each other, so they are not subtests: the first failure ends the test.
+func step(t *testing.T, name string, f func()) {
+	t.Helper()
+	t.Logf("--- %s", name)
+	f()
+}
+
 // The whole life of a server through the real binaries: install, start,
 // console, port, stop, kill, crash, the agent and the core restarting
 // underneath, delete.
@@ -63,14 +71,14 @@ func TestServerLifecycle(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
 	s := c.createServer("lifecycle", nil)
 
-	t.Run("install ran in the volume", func(t *testing.T) {
+	step(t, "install ran in the volume", func() {
 		b, err := os.ReadFile(filepath.Join(c.volume(s.ID), "installed.txt"))
 		if err != nil || !strings.Contains(string(b), "installed by gamesrv") {
 			t.Fatalf("installed.txt: %q, %v", b, err)
 		}
 	})
 
-	t.Run("start reaches running after the banner", func(t *testing.T) {
+	step(t, "start reaches running after the banner", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
 		if logs := c.logs(s.ID); !strings.Contains(logs, testimage.BannerDone) {
@@ -78,12 +86,12 @@ func TestServerLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("command is echoed in the console", func(t *testing.T) {
+	step(t, "command is echoed in the console", func() {
 		c.command(s.ID, "say hello-e2e")
 		c.waitLog(s.ID, "> echo: say hello-e2e")
 	})
 
-	t.Run("mapped port answers on the host", func(t *testing.T) {
+	step(t, "mapped port answers on the host", func() {
 		port := s.Allocations[0].Port
 		got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil || got != testimage.PortAnswer {
@@ -91,7 +99,7 @@ func TestServerLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("a second start while running is refused", func(t *testing.T) {
+	step(t, "a second start while running is refused", func() {
 		err := c.call(http.MethodPost, "/api/servers/"+s.ID+"/power", map[string]string{"action": "start"}, nil)
 		var ae *apiError
 		if !errors.As(err, &ae) || ae.Status != http.StatusConflict {
@@ -99,7 +107,7 @@ func TestServerLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("stop uses the stop command", func(t *testing.T) {
+	step(t, "stop uses the stop command", func() {
 		c.power(s.ID, "stop")
 		c.waitState(s.ID, "stopped", 30*time.Second)
 		if logs := c.logs(s.ID); !strings.Contains(logs, "Stopping the server") {
@@ -107,14 +115,14 @@ func TestServerLifecycle(t *testing.T) {
 		}
 	})
 
-	t.Run("a crash is reported as crashed", func(t *testing.T) {
+	step(t, "a crash is reported as crashed", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
 		c.command(s.ID, "crash 3")
 		c.waitState(s.ID, "crashed", 30*time.Second)
 	})
 
-	t.Run("kill ends a server that ignores stop", func(t *testing.T) {
+	step(t, "kill ends a server that ignores stop", func() {
 		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "1"}}, nil)
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
@@ -129,7 +137,7 @@ func TestServerLifecycle(t *testing.T) {
 		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "0"}}, nil)
 	})
 
-	t.Run("the agent restarting leaves the server running and reattaches", func(t *testing.T) {
+	step(t, "the agent restarting leaves the server running and reattaches", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
 		c.agent.kill()
@@ -147,7 +155,7 @@ func TestServerLifecycle(t *testing.T) {
 		c.waitLog(s.ID, "> echo: say reattached")
 	})
 
-	t.Run("the agent reports a server that stopped while it was away", func(t *testing.T) {
+	step(t, "the agent reports a server that stopped while it was away", func() {
 		c.agent.kill()
 		// The process exits while no agent watches it.
 		if out, err := ctr("task", "kill", "--signal", "SIGKILL", s.ID); err != nil {
@@ -162,7 +170,7 @@ func TestServerLifecycle(t *testing.T) {
 		})
 	})
 
-	t.Run("restarting the core loses nothing", func(t *testing.T) {
+	step(t, "restarting the core loses nothing", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
 		c.core.stop(t)
@@ -176,7 +184,7 @@ func TestServerLifecycle(t *testing.T) {
 		c.waitLog(s.ID, "> echo: say after-core-restart")
 	})
 
-	t.Run("delete removes container and volume", func(t *testing.T) {
+	step(t, "delete removes container and volume", func() {
 		c.must(http.MethodDelete, "/api/servers/"+s.ID, nil, nil)
 		err := c.call(http.MethodGet, "/api/servers/"+s.ID, nil, nil)
 		var ae *apiError

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"catalyst.dev/core/internal/rbac"
@@ -172,6 +173,28 @@ func (a *API) serverCommand(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+type consoleLog struct {
+	Lines []string `json:"lines"`
+}
+
+func (a *API) serverLogs(c *gin.Context) {
+	lines := 100
+	if v := c.Query("lines"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			a.fail(c, invalidField("lines", "%q is not a number", v))
+			return
+		}
+		lines = n
+	}
+	out, err := a.Servers.Logs(c.Request.Context(), serverOf(c).ID, lines)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, consoleLog{Lines: out})
 }
 
 func (a *API) reinstallServer(c *gin.Context) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"catalyst.dev/sdk/wire"
@@ -102,6 +103,14 @@ func (c *Client) Power(ctx context.Context, id, action string) error {
 // Command writes a line to a running server's console.
 func (c *Client) Command(ctx context.Context, id, command string) error {
 	return c.doJSON(ctx, http.MethodPost, wire.AgentServerPath(id, "/command"), wire.CommandRequest{Command: command}, nil)
+}
+
+// Logs returns up to lines of the server's newest console lines, oldest
+// first.
+func (c *Client) Logs(ctx context.Context, id string, lines int) ([]string, error) {
+	var out wire.ConsoleLog
+	err := c.do(ctx, http.MethodGet, wire.AgentServerPath(id, "/logs")+"?lines="+strconv.Itoa(lines), nil, "", &out)
+	return out.Lines, err
 }
 
 // DeleteServer removes a server's process, container, snapshot, volume and

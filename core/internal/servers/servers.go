@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -620,6 +621,25 @@ func (s *Service) Command(ctx context.Context, id, line string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.AgentTimeout)
 	defer cancel()
 	return agent.Command(ctx, id, line)
+}
+
+// Logs returns up to lines (1 to wire.MaxLogLines) of the server's newest
+// console lines, which live on its node.
+func (s *Service) Logs(ctx context.Context, id string, lines int) ([]string, error) {
+	if lines < 1 || lines > wire.MaxLogLines {
+		return nil, invalid("lines", "must be from 1 to %d", wire.MaxLogLines)
+	}
+	srv, err := s.store.ServerByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	agent, err := s.agents.Agent(srv.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.AgentTimeout)
+	defer cancel()
+	return agent.Logs(ctx, id, lines)
 }
 
 // Reinstall runs the template's installer again on the server's volume.

@@ -200,6 +200,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		f.setState(s, wire.StateInstalling)
 		f.setState(s, wire.StateStopped)
+	case r.Method == http.MethodGet && suffix == "logs":
+		if s == nil {
+			fail(w, http.StatusNotFound, wire.CodeNotFound, "no such server")
+			return
+		}
+		answer(w, http.StatusOK, wire.ConsoleLog{Lines: append([]string{}, s.Commands...)})
 	case r.Method == http.MethodPost && suffix == "command":
 		var c wire.CommandRequest
 		_ = json.Unmarshal(body, &c)
