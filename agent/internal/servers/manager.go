@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -152,6 +153,12 @@ func (m *Manager) Configure(ctx context.Context, cfg wire.ServerConfig) error {
 	}
 	s := m.getOrAdd(cfg.ID)
 	s.mu.Lock()
+	// The core pushes the config before every start; an unchanged one must
+	// not cost a new container (and, on a bridge, a new network namespace).
+	if reflect.DeepEqual(s.rec.Config, cfg) {
+		s.mu.Unlock()
+		return nil
+	}
 	rec := s.rec
 	rec.Config = cfg
 	if err := m.save(rec); err != nil {
