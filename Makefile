@@ -1,7 +1,7 @@
 # Catalyst — build, run and test.
 #
-#   make run     install what is missing, build, start the core (and, once
-#                it exists, a local agent) on the embedded SQLite default
+#   make run     install what is missing, build, start containerd, the core
+#                (embedded SQLite default) and a local node's agent
 #   make test    lint + every module's tests (PostgreSQL tests need a server:
 #                CATALYST_TEST_POSTGRES_DSN, default 127.0.0.1:5432/test)
 #   make bench   benchmarks, each printed beside its baseline as a ratio
