@@ -86,7 +86,9 @@ tools: $(TOOLS)/staticcheck
 
 bench:
 	@$(GO) build -o $(TOOLS)/benchratio ./tools/benchratio
-	$(GO) test -run '^$$' -bench . $(BENCH_FLAGS) $(PACKAGES) 2>&1 | $(TOOLS)/benchratio
+	@# -p 1: one package's benchmarks at a time, so no figure shares the CPUs
+	@# with another package's.
+	$(GO) test -p 1 -run '^$$' -bench . $(BENCH_FLAGS) $(PACKAGES) 2>&1 | $(TOOLS)/benchratio
 
 clean:
 	rm -rf $(BIN)
