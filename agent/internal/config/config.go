@@ -10,11 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
+	"catalyst.dev/sdk/hclconfig"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Config is the agent's configuration after defaults are applied.
@@ -109,7 +107,7 @@ func Parse(filename string, src []byte) (*Config, error) {
 	f, diags := p.ParseHCL(src, filename)
 	if !diags.HasErrors() {
 		var c Config
-		diags = gohcl.DecodeBody(f.Body, evalContext(), &c)
+		diags = gohcl.DecodeBody(f.Body, hclconfig.EvalContext(), &c)
 		if !diags.HasErrors() {
 			c.applyDefaults()
 			if err := c.validate(); err != nil {
@@ -118,34 +116,7 @@ func Parse(filename string, src []byte) (*Config, error) {
 			return &c, nil
 		}
 	}
-	return nil, diagError(diags)
-}
-
-// evalContext offers env("NAME") and env("NAME", "default") so that secrets
-// (registry passwords) can stay out of the file, as in the core's config.
-// A variable that is unset and has no default is an error naming it.
-func evalContext() *hcl.EvalContext {
-	env := function.New(&function.Spec{
-		Description: "Reads an environment variable.",
-		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
-		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
-		Type:        function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			name := args[0].AsString()
-			if v, ok := os.LookupEnv(name); ok {
-				return cty.StringVal(v), nil
-			}
-			switch len(args) {
-			case 1:
-				return cty.NilVal, fmt.Errorf("environment variable %s is not set", name)
-			case 2:
-				return args[1], nil
-			default:
-				return cty.NilVal, fmt.Errorf("env takes a name and at most one default")
-			}
-		},
-	})
-	return &hcl.EvalContext{Functions: map[string]function.Function{"env": env}}
+	return nil, &hclconfig.DiagnosticsError{Diags: diags, Files: p.Files()}
 }
 
 func (c *Config) validate() error {
@@ -250,25 +221,6 @@ func (c *Config) applyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
-}
-
-func diagError(diags hcl.Diagnostics) error {
-	var msg string
-	for _, d := range diags.Errs() {
-		if msg != "" {
-			msg += "\n"
-		}
-		var hd *hcl.Diagnostic
-		if dd, ok := d.(*hcl.Diagnostic); ok {
-			hd = dd
-		}
-		if hd != nil && hd.Subject != nil {
-			msg += fmt.Sprintf("%s:%d:%d: %s: %s", hd.Subject.Filename, hd.Subject.Start.Line, hd.Subject.Start.Column, hd.Summary, hd.Detail)
-		} else {
-			msg += d.Error()
-		}
-	}
-	return fmt.Errorf("%s", msg)
 }
 
 // Render writes c as an agent.hcl that Load reads back.

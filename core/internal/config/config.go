@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"catalyst.dev/sdk/hclconfig"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -297,11 +298,11 @@ func Parse(filename string, src []byte) (*Config, error) {
 	}
 
 	var c Config
-	diags = gohcl.DecodeBody(file.Body, evalContext(), &c)
+	diags = gohcl.DecodeBody(file.Body, hclconfig.EvalContext(), &c)
 	if !diags.HasErrors() {
 		diags = append(diags, c.validate(file.Body)...)
 		var pd hcl.Diagnostics
-		c.PluginSpecs, pd = host.DecodeBlocks(c.Plugins, evalContext())
+		c.PluginSpecs, pd = host.DecodeBlocks(c.Plugins, hclconfig.EvalContext())
 		diags = append(diags, pd...)
 	}
 	c.files = parser.Files()
