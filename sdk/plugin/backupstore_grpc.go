@@ -22,7 +22,7 @@ const listBatch = 500
 var (
 	_ BackupStore                     = (*backupStoreClient)(nil)
 	_ backupstorev1.BackupStoreServer = (*backupStoreServer)(nil)
-	_ io.WriterTo                     = (*putReader)(nil)
+	_ io.WriterTo                     = (*chunkReader)(nil)
 	_ io.WriterTo                     = (*getReader)(nil)
 )
 
@@ -51,52 +51,52 @@ func (s *backupStoreServer) Put(stream grpc.ClientStreamingServer[backupstorev1.
 	if hdr == nil || hdr.GetKey() == "" {
 		return status.Error(codes.InvalidArgument, "put: the first message must be a header with a key")
 	}
-	r := &putReader{stream: stream}
+	r := &chunkReader{next: func() ([]byte, error) {
+		msg, err := stream.Recv()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil, io.EOF
+		case err != nil:
+			return nil, fmt.Errorf("receive object data: %w", fromStatus(err))
+		case msg.GetHeader() != nil:
+			return nil, fmt.Errorf("receive object data: unexpected second header: %w", ErrInvalidArgument)
+		}
+		return msg.GetChunk(), nil
+	}}
 	if err := s.impl.Put(stream.Context(), hdr.GetKey(), r, hdr.GetMetadata()); err != nil {
 		return toStatus(err)
 	}
-	if !r.eof {
-		// A store that returns before reading to the end has stored a
-		// truncated object unless nothing was left.
-		if n, err := r.Read(make([]byte, 1)); n > 0 || !errors.Is(err, io.EOF) {
-			return status.Errorf(codes.Internal, "put %q: the plugin returned before reading the whole object", hdr.GetKey())
-		}
+	// A store that returns before reading to the end has stored a
+	// truncated object unless nothing was left.
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		return status.Errorf(codes.Internal, "put %q: the plugin returned before reading the whole object", hdr.GetKey())
 	}
 	return stream.SendAndClose(&backupstorev1.PutResponse{Size: r.n})
 }
 
-// putReader reads the chunks of a Put stream. A stream that ends without
-// the client's half-close (cancelled, broken) reads as an error, never as
-// io.EOF, so an implementation cannot mistake it for a complete object.
-type putReader struct {
-	stream grpc.ClientStreamingServer[backupstorev1.PutRequest, backupstorev1.PutResponse]
-	buf    []byte
-	n      int64
-	eof    bool
+// chunkReader reads a stream of chunks: the Put stream in the plugin, the
+// Get stream in the host. next returns the following chunk, or the error
+// that ends the stream: io.EOF only at a clean end, so a stream that ends
+// without the sender's half-close (cancelled, broken) reads as an error
+// and an implementation cannot mistake it for a complete object.
+type chunkReader struct {
+	next func() ([]byte, error)
+	buf  []byte
+	err  error // once set, returned by every later read
+	n    int64 // bytes handed out
 }
 
-func (r *putReader) fill() error {
+func (r *chunkReader) fill() error {
 	for len(r.buf) == 0 {
-		if r.eof {
-			return io.EOF
+		if r.err != nil {
+			return r.err
 		}
-		msg, err := r.stream.Recv()
-		if errors.Is(err, io.EOF) {
-			r.eof = true
-			return io.EOF
-		}
-		if err != nil {
-			return fmt.Errorf("receive object data: %w", fromStatus(err))
-		}
-		if msg.GetHeader() != nil {
-			return fmt.Errorf("receive object data: unexpected second header: %w", ErrInvalidArgument)
-		}
-		r.buf = msg.GetChunk()
+		r.buf, r.err = r.next()
 	}
 	return nil
 }
 
-func (r *putReader) Read(p []byte) (int, error) {
+func (r *chunkReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -110,7 +110,7 @@ func (r *putReader) Read(p []byte) (int, error) {
 }
 
 // WriteTo hands whole chunks to w, sparing io.Copy an intermediate buffer.
-func (r *putReader) WriteTo(w io.Writer) (int64, error) {
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
 		if err := r.fill(); errors.Is(err, io.EOF) {
@@ -275,67 +275,23 @@ func (c *backupStoreClient) Get(ctx context.Context, key string) (io.ReadCloser,
 		cancel()
 		return nil, ObjectInfo{}, fmt.Errorf("get %q: the plugin sent data before the object info", key)
 	}
-	return &getReader{stream: stream, cancel: cancel}, objectInfoFromProto(first.GetInfo()), nil
+	r := &getReader{cancel: cancel}
+	r.next = func() ([]byte, error) {
+		msg, err := stream.Recv()
+		if err != nil {
+			return nil, fromStatus(err) // io.EOF stays io.EOF
+		}
+		return msg.GetChunk(), nil
+	}
+	return r, objectInfoFromProto(first.GetInfo()), nil
 }
 
-// getReader reads the chunks of a Get stream.
+// getReader reads the chunks of a Get stream; closing it abandons the rest.
 type getReader struct {
-	stream grpc.ServerStreamingClient[backupstorev1.GetResponse]
+	chunkReader
 	cancel context.CancelFunc
-	buf    []byte
-	err    error
 }
 
-func (r *getReader) fill() error {
-	for len(r.buf) == 0 {
-		if r.err != nil {
-			return r.err
-		}
-		msg, err := r.stream.Recv()
-		if errors.Is(err, io.EOF) {
-			r.err = io.EOF
-			continue
-		}
-		if err != nil {
-			r.err = fromStatus(err)
-			continue
-		}
-		r.buf = msg.GetChunk()
-	}
-	return nil
-}
-
-func (r *getReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if err := r.fill(); err != nil {
-		return 0, err
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
-}
-
-// WriteTo hands whole chunks to w, sparing io.Copy an intermediate buffer.
-func (r *getReader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if err := r.fill(); errors.Is(err, io.EOF) {
-			return total, nil
-		} else if err != nil {
-			return total, err
-		}
-		n, err := w.Write(r.buf)
-		r.buf = r.buf[n:]
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-}
-
-// Close abandons the rest of the stream.
 func (r *getReader) Close() error {
 	r.cancel()
 	return nil
