@@ -228,7 +228,9 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 		_ = ws.Close()
 		return
 	}
-	stream, events, hello, err := g.readHello(sess)
+	helloCtx, cancel := context.WithTimeout(g.ctx, g.opts.HelloTimeout)
+	stream, events, hello, err := wire.AcceptHello(helloCtx, sess)
+	cancel()
 	if err != nil {
 		log.Warn("agent handshake failed", "error", err)
 		_ = sess.Close()
@@ -270,36 +272,6 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 	defer cancel()
 	g.handler.OnHello(ctx, node.ID, hello)
 	g.read(ctx, c, node, log)
-}
-
-// readHello accepts the agent's event stream and reads its Hello,
-// answering Refused (and failing) when it will not do.
-func (g *Gateway) readHello(sess *yamux.Session) (*yamux.Stream, *wire.EventReader, wire.Hello, error) {
-	ctx, cancel := context.WithTimeout(g.ctx, g.opts.HelloTimeout)
-	defer cancel()
-	st, err := sess.AcceptStreamWithContext(ctx)
-	if err != nil {
-		return nil, nil, wire.Hello{}, fmt.Errorf("no event stream within %s: %w", g.opts.HelloTimeout, err)
-	}
-	_ = st.SetDeadline(time.Now().Add(g.opts.HelloTimeout))
-	events := wire.NewEventReader(st)
-	e, err := events.Read()
-	if err != nil {
-		return nil, nil, wire.Hello{}, fmt.Errorf("read hello: %w", err)
-	}
-	var hello wire.Hello
-	if e.Type != wire.EventHello {
-		err = fmt.Errorf("first event is %q, want %q", e.Type, wire.EventHello)
-	} else if err = e.Decode(&hello); err == nil {
-		err = wire.CheckProtocol(hello.ProtocolVersion)
-	}
-	if err != nil {
-		_ = wire.NewEventWriter(st).Write(wire.EventRefused, wire.Refused{Message: err.Error()})
-		return nil, nil, wire.Hello{}, err
-	}
-	_ = st.SetDeadline(time.Time{})
-	// The reader is kept: it may hold bytes the agent sent after its hello.
-	return st, events, hello, nil
 }
 
 // read hands events to the handler in order until the tunnel ends. Each
