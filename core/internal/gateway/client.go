@@ -34,12 +34,6 @@ func (e *AgentError) Error() string {
 	return fmt.Sprintf("node %s agent: %s (%s)", e.NodeID, e.Message, e.Code)
 }
 
-// IsAgentCode reports whether err is an AgentError with the given code.
-func IsAgentCode(err error, code string) bool {
-	var ae *AgentError
-	return errors.As(err, &ae) && ae.Code == code
-}
-
 // Client calls one agent's internal API (sdk/wire/agentapi.go) over its
 // tunnel: every request is HTTP/1.1 on a yamux stream the core opens, so
 // large bodies stream with the session's flow control. Nothing is retried:
@@ -66,23 +60,6 @@ func newClient(nodeID string, sess *yamux.Session) *Client {
 		DisableCompression:  true,
 	}
 	return &Client{nodeID: nodeID, http: &http.Client{Transport: tr}}
-}
-
-// NodeID is the node this client talks to.
-func (c *Client) NodeID() string { return c.nodeID }
-
-// ServerStates returns the real state of every server the agent knows.
-func (c *Client) ServerStates(ctx context.Context) ([]wire.ServerState, error) {
-	var out []wire.ServerState
-	err := c.do(ctx, http.MethodGet, wire.AgentPathServers, nil, "", &out)
-	return out, err
-}
-
-// ServerState returns one server's real state.
-func (c *Client) ServerState(ctx context.Context, id string) (wire.ServerState, error) {
-	var out wire.ServerState
-	err := c.do(ctx, http.MethodGet, wire.AgentServerPath(id, ""), nil, "", &out)
-	return out, err
 }
 
 // ConfigureServer records a server's configuration on the node.
