@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,7 +18,7 @@ var (
 	_ alertsinkv1.AlertSinkServer = (*alertSinkServer)(nil)
 )
 
-func registerAlertSink(s *grpc.Server, impl AlertSink, log hclog.Logger) {
+func registerAlertSink(s *grpc.Server, _ *goplugin.GRPCBroker, impl AlertSink, log hclog.Logger) {
 	alertsinkv1.RegisterAlertSinkServer(s, &alertSinkServer{impl: impl, log: log})
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -26,7 +27,7 @@ var (
 	_ io.WriterTo                     = (*getReader)(nil)
 )
 
-func registerBackupStore(s *grpc.Server, impl BackupStore, log hclog.Logger) {
+func registerBackupStore(s *grpc.Server, _ *goplugin.GRPCBroker, impl BackupStore, log hclog.Logger) {
 	backupstorev1.RegisterBackupStoreServer(s, &backupStoreServer{impl: impl, log: log})
 }
 

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -103,40 +104,27 @@ func kindClient(k Kind) func(context.Context, *goplugin.GRPCBroker, *grpc.Client
 // kindServer checks that impl implements kind and returns the function that
 // registers its gRPC service.
 func kindServer(kind Kind, impl Base, log hclog.Logger) (func(*goplugin.GRPCBroker, *grpc.Server) error, error) {
-	notImpl := func(iface string) error {
-		return fmt.Errorf("plugin says it is a %s but %T does not implement plugin.%s", kind, impl, iface)
-	}
 	switch kind {
 	case KindBackupStore:
-		s, ok := impl.(BackupStore)
-		if !ok {
-			return nil, notImpl("BackupStore")
-		}
-		return func(_ *goplugin.GRPCBroker, g *grpc.Server) error { registerBackupStore(g, s, log); return nil }, nil
+		return serves(kind, impl, log, registerBackupStore)
 	case KindAlertSink:
-		s, ok := impl.(AlertSink)
-		if !ok {
-			return nil, notImpl("AlertSink")
-		}
-		return func(_ *goplugin.GRPCBroker, g *grpc.Server) error { registerAlertSink(g, s, log); return nil }, nil
+		return serves(kind, impl, log, registerAlertSink)
 	case KindScheduler:
-		s, ok := impl.(Scheduler)
-		if !ok {
-			return nil, notImpl("Scheduler")
-		}
-		return func(b *goplugin.GRPCBroker, g *grpc.Server) error { registerScheduler(g, b, s, log); return nil }, nil
+		return serves(kind, impl, log, registerScheduler)
 	case KindTemplateSource:
-		s, ok := impl.(TemplateSource)
-		if !ok {
-			return nil, notImpl("TemplateSource")
-		}
-		return func(_ *goplugin.GRPCBroker, g *grpc.Server) error { registerTemplateSource(g, s, log); return nil }, nil
+		return serves(kind, impl, log, registerTemplateSource)
 	case KindPolicy:
-		s, ok := impl.(Policy)
-		if !ok {
-			return nil, notImpl("Policy")
-		}
-		return func(_ *goplugin.GRPCBroker, g *grpc.Server) error { registerPolicy(g, s, log); return nil }, nil
+		return serves(kind, impl, log, registerPolicy)
 	}
 	return nil, fmt.Errorf("unknown plugin kind %q", kind)
+}
+
+// serves checks that impl implements T, the interface of kind, and returns
+// the function that registers it with register.
+func serves[T any](kind Kind, impl Base, log hclog.Logger, register func(*grpc.Server, *goplugin.GRPCBroker, T, hclog.Logger)) (func(*goplugin.GRPCBroker, *grpc.Server) error, error) {
+	s, ok := impl.(T)
+	if !ok {
+		return nil, fmt.Errorf("plugin says it is a %s but %T does not implement %v", kind, impl, reflect.TypeFor[T]())
+	}
+	return func(b *goplugin.GRPCBroker, g *grpc.Server) error { register(g, b, s, log); return nil }, nil
 }

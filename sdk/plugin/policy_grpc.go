@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -15,7 +16,7 @@ var (
 	_ policyv1.PolicyServer = (*policyServer)(nil)
 )
 
-func registerPolicy(s *grpc.Server, impl Policy, log hclog.Logger) {
+func registerPolicy(s *grpc.Server, _ *goplugin.GRPCBroker, impl Policy, log hclog.Logger) {
 	policyv1.RegisterPolicyServer(s, &policyServer{impl: impl, log: log})
 }
 

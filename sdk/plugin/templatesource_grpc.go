@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	templatesourcev1 "catalyst.dev/sdk/proto/templatesource/v1"
@@ -14,7 +15,7 @@ var (
 	_ templatesourcev1.TemplateSourceServer = (*templateSourceServer)(nil)
 )
 
-func registerTemplateSource(s *grpc.Server, impl TemplateSource, log hclog.Logger) {
+func registerTemplateSource(s *grpc.Server, _ *goplugin.GRPCBroker, impl TemplateSource, log hclog.Logger) {
 	templatesourcev1.RegisterTemplateSourceServer(s, &templateSourceServer{impl: impl, log: log})
 }
 
