@@ -224,18 +224,19 @@ func (h *Host) newInstance(s Spec) *instance {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	in := &instance{
-		h:      h,
-		spec:   s,
-		path:   path,
-		log:    h.log.Named("plugin"),
+	return &instance{
+		h:    h,
+		spec: s,
+		path: path,
+		// go-plugin names the plugin's own log lines plugin.NAME; the
+		// host's lines about the plugin carry its name as a key.
+		log:    h.log.Named("plugin").With("name", s.Name),
 		health: HealthStarting,
-		stop:   make(chan struct{}),
+		// Scheduler state lives on the instance so it survives restarts;
+		// it is only used if the plugin turns out to be a scheduler.
+		sched: &schedulerState{},
+		stop:  make(chan struct{}),
 	}
-	// Scheduler state lives on the instance so it survives restarts; it
-	// is only used if the plugin turns out to be a scheduler.
-	in.sched = &schedulerState{}
-	return in
 }
 
 // Close kills every plugin and waits for them to exit.
