@@ -12,7 +12,10 @@ import (
 )
 
 func TestAPIKeyAuthenticationRecordsUse(t *testing.T) {
-	s := storetest.SQLite(t)
+	storetest.Each(t, testAPIKeyAuthenticationRecordsUse)
+}
+
+func testAPIKeyAuthenticationRecordsUse(t *testing.T, s *store.Store) {
 	svc, err := New(s, Options{Secret: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +44,14 @@ func TestAPIKeyAuthenticationRecordsUse(t *testing.T) {
 	if !keys[0].LastUsedAt.Equal(first) {
 		t.Fatal("last use rewritten within a minute")
 	}
-	svc.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	later := first.Add(2 * time.Minute)
+	svc.now = func() time.Time { return later }
 	if _, _, err := svc.Authenticate(ctx, key, ip); err != nil {
 		t.Fatal(err)
+	}
+	keys, _ = s.ListAPIKeys(ctx, u.ID)
+	if !keys[0].LastUsedAt.Equal(later) {
+		t.Fatalf("use a minute later recorded as %v, want %v", keys[0].LastUsedAt, later)
 	}
 	// A wrong secret with the right prefix is refused.
 	wrong := key[:len(key)-1] + "a"

@@ -106,10 +106,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *APIKey) error {
 	return mapError(err)
 }
 
-// APIKeyByPrefix returns the key or ErrNotFound.
+// APIKeyByPrefix returns the key with its user, or ErrNotFound.
 func (s *Store) APIKeyByPrefix(ctx context.Context, prefix string) (*APIKey, error) {
 	k := new(APIKey)
-	err := s.db.NewSelect().Model(k).Where("prefix = ?", prefix).Scan(ctx)
+	err := s.db.NewSelect().Model(k).Relation("User").Where("api_key.prefix = ?", prefix).Scan(ctx)
 	return k, mapError(err)
 }
 
@@ -126,15 +126,10 @@ func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 	return affectedOne(res, err)
 }
 
-// TouchAPIKey records a use of the key, at most once a minute so busy
-// automation does not turn every request into a write.
-func (s *Store) TouchAPIKey(ctx context.Context, id string) error {
-	t := now()
-	_, err := s.db.NewUpdate().Model((*APIKey)(nil)).Set("last_used_at = ?", t).
-		Where("id = ?", id).
-		WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
-			return q.Where("last_used_at IS NULL").WhereOr("last_used_at < ?", t.Add(-time.Minute))
-		}).Exec(ctx)
+// TouchAPIKey records that the key was used at t.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	_, err := s.db.NewUpdate().Model((*APIKey)(nil)).
+		Set("last_used_at = ?", t.UTC().Truncate(time.Microsecond)).Where("id = ?", id).Exec(ctx)
 	return mapError(err)
 }
 

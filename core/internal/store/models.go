@@ -208,6 +208,9 @@ type APIKey struct {
 	LastUsedAt *time.Time `bun:"last_used_at" json:"last_used_at"`
 	ExpiresAt  *time.Time `bun:"expires_at" json:"expires_at"`
 	CreatedAt  time.Time  `bun:"created_at,notnull" json:"created_at"`
+
+	// User is loaded with the key when authenticating, in the same query.
+	User *User `bun:"rel:belongs-to,join:user_id=id" json:"-"`
 }
 
 // SSHKey is a public key its user may log in to SFTP with.
