@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +15,10 @@ import (
 )
 
 // The benchmarks compare a real plugin subprocess (go-plugin, gRPC over a
-// unix socket with mTLS, 1 MiB chunks) with the same store implementation
-// called in-process, where Put and Get are an io.Copy between the caller
-// and the store's files. Each "plugin" figure also reports x-baseline: its
-// throughput divided by the baseline's, measured in the same run.
+// unix socket with mTLS, 1 MiB chunks) with the same implementation called
+// in-process, where Put and Get are an io.Copy between the caller and the
+// store's files. `make bench` prints each "plugin" figure beside the
+// baseline of the same run, as a ratio.
 //
 //	go test -run '^$' -bench . -benchtime 20x ./plugin/host
 
@@ -55,54 +54,29 @@ func benchStores(b *testing.B) (plugged, inproc plugin.BackupStore) {
 	return plugged, local
 }
 
-// throughput runs op n times and returns bytes per second.
-func throughput(n int, op func() error) (float64, error) {
-	start := time.Now()
-	for range n {
-		if err := op(); err != nil {
-			return 0, err
-		}
+// benchObjects runs op, which moves one benchObject, on the in-process
+// store (the baseline) and through the plugin.
+func benchObjects(b *testing.B, plugged, inproc plugin.BackupStore, op func(plugin.BackupStore) error) {
+	for _, c := range []struct {
+		name  string
+		store plugin.BackupStore
+	}{{"baseline-iocopy", inproc}, {"plugin", plugged}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(benchObject)
+			for b.Loop() {
+				if err := op(c.store); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	return float64(n) * benchObject / time.Since(start).Seconds(), nil
 }
 
 func BenchmarkBackupPut(b *testing.B) {
 	data := benchData()
 	plugged, inproc := benchStores(b)
-	ctx := context.Background()
-	put := func(s plugin.BackupStore) func() error {
-		return func() error { return s.Put(ctx, "bench/object", bytes.NewReader(data), nil) }
-	}
-	var (
-		once     sync.Once
-		baseline float64
-	)
-	base := func(b *testing.B) float64 {
-		once.Do(func() {
-			var err error
-			if baseline, err = throughput(10, put(inproc)); err != nil {
-				b.Fatal(err)
-			}
-		})
-		return baseline
-	}
-	b.Run("baseline-iocopy", func(b *testing.B) {
-		b.SetBytes(benchObject)
-		for b.Loop() {
-			if err := put(inproc)(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("plugin", func(b *testing.B) {
-		b.SetBytes(benchObject)
-		for b.Loop() {
-			if err := put(plugged)(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		got := float64(b.N) * benchObject / b.Elapsed().Seconds()
-		b.ReportMetric(got/base(b), "x-baseline")
+	benchObjects(b, plugged, inproc, func(s plugin.BackupStore) error {
+		return s.Put(context.Background(), "bench/object", bytes.NewReader(data), nil)
 	})
 }
 
@@ -115,50 +89,17 @@ func BenchmarkBackupGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	get := func(s plugin.BackupStore) func() error {
-		return func() error {
-			rc, _, err := s.Get(ctx, "bench/object")
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			n, err := io.Copy(io.Discard, rc)
-			if err == nil && n != benchObject {
-				err = fmt.Errorf("read %d bytes", n)
-			}
+	benchObjects(b, plugged, inproc, func(s plugin.BackupStore) error {
+		rc, _, err := s.Get(ctx, "bench/object")
+		if err != nil {
 			return err
 		}
-	}
-	var (
-		once     sync.Once
-		baseline float64
-	)
-	base := func(b *testing.B) float64 {
-		once.Do(func() {
-			var err error
-			if baseline, err = throughput(10, get(inproc)); err != nil {
-				b.Fatal(err)
-			}
-		})
-		return baseline
-	}
-	b.Run("baseline-iocopy", func(b *testing.B) {
-		b.SetBytes(benchObject)
-		for b.Loop() {
-			if err := get(inproc)(); err != nil {
-				b.Fatal(err)
-			}
+		defer rc.Close()
+		n, err := io.Copy(io.Discard, rc)
+		if err == nil && n != benchObject {
+			err = fmt.Errorf("read %d bytes", n)
 		}
-	})
-	b.Run("plugin", func(b *testing.B) {
-		b.SetBytes(benchObject)
-		for b.Loop() {
-			if err := get(plugged)(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		got := float64(b.N) * benchObject / b.Elapsed().Seconds()
-		b.ReportMetric(got/base(b), "x-baseline")
+		return err
 	})
 }
 
@@ -185,15 +126,13 @@ func BenchmarkAlertDeliver(b *testing.B) {
 		Body: "node-eu-1 missed 3 heartbeats", NodeID: "node-eu-1", OccurredAt: time.Now()}
 	perSecond := func(b *testing.B) float64 { return float64(b.N) / b.Elapsed().Seconds() }
 
-	var baseline float64
 	b.Run("baseline-inprocess", func(b *testing.B) {
 		for b.Loop() {
 			if err := inproc.Deliver(ctx, alert); err != nil {
 				b.Fatal(err)
 			}
 		}
-		baseline = perSecond(b)
-		b.ReportMetric(baseline, "deliveries/s")
+		b.ReportMetric(perSecond(b), "deliveries/s")
 	})
 	b.Run("plugin", func(b *testing.B) {
 		for b.Loop() {
