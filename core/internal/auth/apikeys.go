@@ -51,10 +51,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, u *store.User, n NewAPIKey) 
 	if n.ExpiresAt != nil && !n.ExpiresAt.After(s.now()) {
 		return "", nil, &accounts.ValidationError{Field: "expires_at", Message: "must be in the future"}
 	}
-	prefix := randomToken(keyPrefixLen)[:keyPrefixLen]
-	secret := randomToken(keySecretLen)
+	prefix := RandomToken(keyPrefixLen)[:keyPrefixLen]
+	secret := RandomToken(keySecretLen)
 	k := &store.APIKey{
-		UserID: u.ID, Name: name, Prefix: prefix, KeyHash: hashSecret(secret),
+		UserID: u.ID, Name: name, Prefix: prefix, KeyHash: HashSecret(secret),
 		Scopes: n.Scopes, AllowedIPs: n.AllowedIPs, ExpiresAt: n.ExpiresAt,
 	}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
@@ -75,7 +75,7 @@ func (s *Service) authenticateKey(ctx context.Context, key string, ip netip.Addr
 	if err != nil {
 		return nil, nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(k.KeyHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(k.KeyHash)) != 1 {
 		return nil, nil, ErrInvalidToken
 	}
 	if k.ExpiresAt != nil && s.now().After(*k.ExpiresAt) {

@@ -115,7 +115,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *store.User, code str
 	if ValidTOTP(u.TOTPSecret, code, s.now()) {
 		return nil
 	}
-	h := hashSecret(strings.ToLower(code))
+	h := HashSecret(strings.ToLower(code))
 	i := slices.Index(u.RecoveryCodes, h)
 	if i < 0 {
 		return ErrInvalidTOTP
@@ -153,9 +153,9 @@ func (s *Service) StartSession(ctx context.Context, u *store.User, family string
 	if err != nil {
 		return nil, fmt.Errorf("sign access token: %w", err)
 	}
-	refresh := "catr_" + randomToken(32)
+	refresh := "catr_" + RandomToken(32)
 	rt := &store.RefreshToken{
-		UserID: u.ID, FamilyID: family, TokenHash: hashSecret(refresh),
+		UserID: u.ID, FamilyID: family, TokenHash: HashSecret(refresh),
 		ExpiresAt: now.Add(s.opts.RefreshTTL).UTC(), IP: c.IP, UserAgent: truncate(c.UserAgent, 256),
 	}
 	if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
@@ -168,7 +168,7 @@ func (s *Service) StartSession(ctx context.Context, u *store.User, family string
 // Presenting an already-spent token means it was stolen or replayed: the
 // whole login is revoked.
 func (s *Service) Refresh(ctx context.Context, token string, c Client) (*Session, error) {
-	rt, err := s.store.RefreshTokenByHash(ctx, hashSecret(token))
+	rt, err := s.store.RefreshTokenByHash(ctx, HashSecret(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrInvalidRefresh
 	}
@@ -200,7 +200,7 @@ func (s *Service) Refresh(ctx context.Context, token string, c Client) (*Session
 // Logout revokes the login the refresh token belongs to. Unknown tokens are
 // not an error: the result, no session, is the same.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	rt, err := s.store.RefreshTokenByHash(ctx, hashSecret(token))
+	rt, err := s.store.RefreshTokenByHash(ctx, HashSecret(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -332,8 +332,9 @@ func (s *Service) DisableTOTP(ctx context.Context, u *store.User, password, code
 	return s.store.UpdateUser(ctx, u, "totp_enabled", "totp_secret", "recovery_codes")
 }
 
-// randomToken is n random bytes, base32 in lower case.
-func randomToken(n int) string {
+// RandomToken is n random bytes, base32 in lower case: the secret part of
+// refresh tokens, API keys and node tokens.
+func RandomToken(n int) string {
 	b := make([]byte, n)
 	mustRead(b)
 	return strings.ToLower(b32.EncodeToString(b))

@@ -88,15 +88,15 @@ func NewRecoveryCodes(n int) (codes, hashes []string) {
 		c := strings.ToLower(b32.EncodeToString(b)) // 8 characters
 		c = c[:4] + "-" + c[4:]
 		codes = append(codes, c)
-		hashes = append(hashes, hashSecret(c))
+		hashes = append(hashes, HashSecret(c))
 	}
 	return codes, hashes
 }
 
-// hashSecret is the stored form of a high-entropy secret (refresh token,
-// API key, recovery code): SHA-256 suffices because the secret itself is
+// HashSecret is the stored form of a high-entropy secret (refresh token,
+// API key, recovery code, node token): SHA-256 suffices because the secret itself is
 // random, unlike a password.
-func hashSecret(s string) string {
+func HashSecret(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }

@@ -6,11 +6,7 @@ package nodes
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -19,6 +15,7 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/store"
 )
 
@@ -82,11 +79,11 @@ func (s *Service) Create(ctx context.Context, n NewNode) (*store.Node, string, e
 	if err := n.validate(); err != nil {
 		return nil, "", err
 	}
-	token := deployPrefix + random()
+	token := deployPrefix + auth.RandomToken(32)
 	exp := s.now().Add(DeployTokenTTL).UTC()
 	node := &store.Node{Name: n.Name, FQDN: n.FQDN, MemoryMB: n.MemoryMB, DiskMB: n.DiskMB,
 		MemoryOverallocate: n.MemoryOverallocate, DiskOverallocate: n.DiskOverallocate,
-		DeployTokenHash: hash(token), DeployTokenExpiresAt: &exp}
+		DeployTokenHash: auth.HashSecret(token), DeployTokenExpiresAt: &exp}
 	if err := s.store.CreateNode(ctx, node); err != nil {
 		return nil, "", err
 	}
@@ -97,9 +94,9 @@ func (s *Service) Create(ctx context.Context, n NewNode) (*store.Node, string, e
 // reinstalled machine. The node's current credential keeps working until
 // the new token is exchanged.
 func (s *Service) NewDeployToken(ctx context.Context, node *store.Node) (string, error) {
-	token := deployPrefix + random()
+	token := deployPrefix + auth.RandomToken(32)
 	exp := s.now().Add(DeployTokenTTL).UTC()
-	node.DeployTokenHash, node.DeployTokenExpiresAt = hash(token), &exp
+	node.DeployTokenHash, node.DeployTokenExpiresAt = auth.HashSecret(token), &exp
 	if err := s.store.UpdateNode(ctx, node, "deploy_token_hash", "deploy_token_expires_at"); err != nil {
 		return "", err
 	}
@@ -112,7 +109,7 @@ func (s *Service) Enrol(ctx context.Context, token string) (*store.Node, string,
 	if !strings.HasPrefix(token, deployPrefix) {
 		return nil, "", ErrInvalidToken
 	}
-	h := hash(token)
+	h := auth.HashSecret(token)
 	node, err := s.store.NodeByDeployToken(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", ErrInvalidToken
@@ -123,8 +120,8 @@ func (s *Service) Enrol(ctx context.Context, token string) (*store.Node, string,
 	if node.DeployTokenExpiresAt == nil || s.now().After(*node.DeployTokenExpiresAt) {
 		return nil, "", ErrInvalidToken
 	}
-	credential := credentialPrefix + random()
-	if err := s.store.EnrolNode(ctx, node.ID, h, hash(credential)); errors.Is(err, store.ErrNotFound) {
+	credential := credentialPrefix + auth.RandomToken(32)
+	if err := s.store.EnrolNode(ctx, node.ID, h, auth.HashSecret(credential)); errors.Is(err, store.ErrNotFound) {
 		return nil, "", ErrInvalidToken
 	} else if err != nil {
 		return nil, "", err
@@ -141,7 +138,7 @@ func (s *Service) Authenticate(ctx context.Context, nodeID, credential string) (
 	if err != nil {
 		return nil, err
 	}
-	if node.CredentialHash == "" || subtle.ConstantTimeCompare([]byte(hash(credential)), []byte(node.CredentialHash)) != 1 {
+	if node.CredentialHash == "" || subtle.ConstantTimeCompare([]byte(auth.HashSecret(credential)), []byte(node.CredentialHash)) != 1 {
 		return nil, ErrInvalidToken
 	}
 	return node, nil
@@ -182,19 +179,4 @@ func ParsePorts(specs []string) ([]int, error) {
 		return nil, &accounts.ValidationError{Field: "ports", Message: "name at least one port"}
 	}
 	return out, nil
-}
-
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func random() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return strings.ToLower(b32.EncodeToString(b))
-}
-
-func hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
