@@ -26,8 +26,11 @@ import (
 	"catalyst.dev/sdk/plugin/host"
 )
 
-func loadStore(t *testing.T, h *host.Host) plugin.BackupStore {
+// startStore runs the test store in a fresh host, holding one object "k",
+// and returns the host, the store and the plugin's pid.
+func startStore(t *testing.T) (*host.Host, plugin.BackupStore, int) {
 	t.Helper()
+	h := newHost(t)
 	if err := h.Load(context.Background(), []host.Spec{storeSpec(t, "store")}); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +38,10 @@ func loadStore(t *testing.T, h *host.Host) plugin.BackupStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	if err := s.Put(context.Background(), "k", strings.NewReader("v"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return h, s, h.Status()[0].PID
 }
 
 func TestLoadFromHCLAndCall(t *testing.T) {
@@ -97,13 +103,8 @@ plugin "backups" {
 }
 
 func TestKill9RestartsPluginAndNextCallSucceeds(t *testing.T) {
-	h := newHost(t)
-	store := loadStore(t, h)
+	h, store, pid := startStore(t)
 	ctx := context.Background()
-	if err := store.Put(ctx, "k", strings.NewReader("v"), nil); err != nil {
-		t.Fatal(err)
-	}
-	pid := h.Status()[0].PID
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +121,8 @@ func TestKill9RestartsPluginAndNextCallSucceeds(t *testing.T) {
 }
 
 func TestConcurrentCallersShareOneRestart(t *testing.T) {
-	h := newHost(t)
-	store := loadStore(t, h)
+	h, store, pid := startStore(t)
 	ctx := context.Background()
-	if err := store.Put(ctx, "k", strings.NewReader("v"), nil); err != nil {
-		t.Fatal(err)
-	}
-	pid := h.Status()[0].PID
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -150,13 +146,8 @@ func TestConcurrentCallersShareOneRestart(t *testing.T) {
 }
 
 func TestCallInFlightWhenPluginDiesIsRetriedOnce(t *testing.T) {
-	h := newHost(t)
-	store := loadStore(t, h)
+	_, store, pid := startStore(t)
 	ctx := context.Background()
-	if err := store.Put(ctx, "k", strings.NewReader("v"), nil); err != nil {
-		t.Fatal(err)
-	}
-	pid := h.Status()[0].PID
 	// Stop the plugin so the call is certainly in flight when it dies.
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -181,9 +172,7 @@ func TestCallInFlightWhenPluginDiesIsRetriedOnce(t *testing.T) {
 }
 
 func TestHungPluginIsRestartedByHealthChecks(t *testing.T) {
-	h := newHost(t)
-	loadStore(t, h)
-	pid := h.Status()[0].PID
+	h, _, pid := startStore(t)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +284,7 @@ plugin "a" {
 }
 
 func TestPanicInPluginBecomesInternalError(t *testing.T) {
-	h := newHost(t)
-	store := loadStore(t, h)
+	h, store, _ := startStore(t)
 	ctx := context.Background()
 	_, err := store.Stat(ctx, "panic")
 	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "panicked") {
@@ -372,8 +360,7 @@ func TestUnixSocketPathsStayShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TMPDIR", long) // a host with a long TMPDIR must still work
-	h := newHost(t)
-	store := loadStore(t, h)
+	_, store, _ := startStore(t)
 	if _, err := store.List(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
