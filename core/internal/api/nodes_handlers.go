@@ -109,6 +109,8 @@ func (a *API) deleteNode(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	// Its agent is no longer one of ours; a reconnect is refused.
+	a.Gateway.Disconnect(c.Param("nid"), "node deleted")
 	a.record(c, "admin.node.delete", "node", c.Param("nid"), "", store.OutcomeSuccess, nil)
 	c.Status(http.StatusNoContent)
 }

@@ -107,6 +107,26 @@ func TestServersThroughTheTunnel(t *testing.T) {
 	}
 }
 
+// A deleted node's agent loses its tunnel at once rather than talking to
+// a node the core no longer has.
+func TestDeletingANodeClosesItsTunnel(t *testing.T) {
+	f := newFixture(t, "", nil)
+	f.connectAgent()
+	if got := f.do(roleAdmin, "DELETE", "/api/servers/"+f.server.ID, nil); got.Status != http.StatusNoContent {
+		t.Fatalf("delete server: %d %s", got.Status, got.Body)
+	}
+	if got := f.do(roleAdmin, "DELETE", "/api/admin/nodes/"+f.node.ID, nil); got.Status != http.StatusNoContent {
+		t.Fatalf("delete node: %d %s", got.Status, got.Body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.api.Gateway.Online(f.node.ID) {
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted node's agent is still connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestImageImportIsLimited(t *testing.T) {
 	f := newFixture(t, "", func(c *config.Config) { c.Gateway.ImageImportMaxMB = 1 })
 	fake := f.connectAgent()
