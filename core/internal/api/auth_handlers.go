@@ -3,7 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
+	"time"
 
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/rbac"
@@ -30,7 +30,7 @@ type sessionResponse struct {
 }
 
 func sessionView(s *auth.Session) sessionResponse {
-	return sessionResponse{Token: s.Token, RefreshToken: s.RefreshToken, ExpiresAt: s.ExpiresAt.Format("2006-01-02T15:04:05Z07:00")}
+	return sessionResponse{Token: s.Token, RefreshToken: s.RefreshToken, ExpiresAt: s.ExpiresAt.Format(time.RFC3339)}
 }
 
 func (a *API) client(c *gin.Context) auth.Client {
@@ -43,7 +43,7 @@ func (a *API) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	email := strings.ToLower(strings.TrimSpace(req.Email))
+	email := normalizeEmailLoose(req.Email)
 	if email == "" || req.Password == "" {
 		a.fail(c, invalidField("email", "email and password are required"))
 		return
@@ -55,16 +55,8 @@ func (a *API) login(c *gin.Context) {
 	}
 	s, err := a.Auth.Login(c.Request.Context(), email, req.Password, req.TOTPCode, a.client(c))
 	if err != nil {
-		reason := "error"
-		switch {
-		case errors.Is(err, auth.ErrInvalidCredentials):
-			reason = "invalid_credentials"
-		case errors.Is(err, auth.ErrTOTPRequired):
-			reason = "two_factor_required"
-		case errors.Is(err, auth.ErrInvalidTOTP):
-			reason = "invalid_two_factor_code"
-		}
-		a.record(c, "auth.login", "user", email, "", store.OutcomeFailure, map[string]any{"reason": reason})
+		d, _, _ := errorStatus(err)
+		a.record(c, "auth.login", "user", email, "", store.OutcomeFailure, map[string]any{"reason": d.Code})
 		a.fail(c, err)
 		return
 	}
