@@ -278,13 +278,19 @@ func TestPermissionMatrixCoversEveryRoute(t *testing.T) {
 func TestScopedAPIKeyIsLimitedToItsScopes(t *testing.T) {
 	f := newFixture(t, "", nil)
 	ctx := context.Background()
-	key, _, err := f.api.Auth.CreateAPIKey(ctx, f.users[roleOwner], auth.NewAPIKey{Name: "ro", Scopes: []string{"file.*"}})
+	key, k, err := f.api.Auth.CreateAPIKey(ctx, f.users[roleOwner], auth.NewAPIKey{Name: "ro", Scopes: []string{"file.*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := send(t, f.api, "GET", "/api/servers/"+f.server.ID, key, nil, nil)
 	if got.Status != http.StatusForbidden {
 		t.Fatalf("file.* key reading the server: %d %s", got.Status, got.Body)
+	}
+	// The refusal is audited as the key's, on behalf of its user.
+	denied, _ := f.store.ListAudit(ctx, store.AuditFilter{Action: "permission.denied"})
+	if len(denied) != 1 || denied[0].ActorType != "api_key" || denied[0].ActorID == nil || *denied[0].ActorID != f.users[roleOwner].ID ||
+		denied[0].Metadata["api_key_id"] != k.ID {
+		t.Fatalf("denied API key request audited as %+v", denied)
 	}
 	got = send(t, f.api, "GET", "/api/account", key, nil, nil)
 	if got.Status != http.StatusOK {

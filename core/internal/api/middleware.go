@@ -226,6 +226,10 @@ func (a *API) deny(c *gin.Context, perm rbac.Permission, targetType, targetID st
 // record writes an audit entry for the request's actor, if it has one
 // (anonymous otherwise: logins, agent enrolment).
 func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, outcome string, meta map[string]any) {
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	meta["request_id"] = requestIDOf(c)
 	e := audit.Entry{
 		IP: c.ClientIP(), Action: action, TargetType: targetType, TargetID: targetID,
 		ServerID: serverID, Outcome: outcome, Metadata: meta,
@@ -235,16 +239,9 @@ func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, out
 		e.ActorID, e.ActorType = p.UserID, audit.ActorUser
 		if p.APIKeyID != "" {
 			e.ActorType = audit.ActorAPIKey
-			if e.Metadata == nil {
-				e.Metadata = map[string]any{}
-			}
-			e.Metadata["api_key_id"] = p.APIKeyID
+			meta["api_key_id"] = p.APIKeyID
 		}
 	}
-	if e.Metadata == nil {
-		e.Metadata = map[string]any{}
-	}
-	e.Metadata["request_id"] = requestIDOf(c)
 	a.Audit.Record(c.Request.Context(), e)
 }
 
