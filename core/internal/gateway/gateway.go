@@ -278,7 +278,7 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 // read waits at most OfflineAfter: an agent that stays silent longer is
 // dropped and its node is offline.
 func (g *Gateway) read(ctx context.Context, c *conn, node *store.Node, log hclog.Logger) {
-	var lastTouch time.Time
+	lastTouch := time.Now() // serve recorded the contact with the hello
 	for {
 		_ = c.stream.SetReadDeadline(time.Now().Add(g.opts.OfflineAfter))
 		e, err := c.events.Read()

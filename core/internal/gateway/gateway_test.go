@@ -302,6 +302,31 @@ func TestSecondTunnelReplacesTheFirst(t *testing.T) {
 	}
 }
 
+func TestEventsRecordTheLastContact(t *testing.T) {
+	w := newWorld(t, gateway.Options{TouchEvery: time.Millisecond})
+	a := w.dial(t, nil, "v")
+	w.rec.waitFor(t, "hello v")
+	lastSeen := func() time.Time {
+		n, err := w.store.NodeByID(context.Background(), w.node.ID)
+		if err != nil || n.LastSeenAt == nil {
+			t.Fatalf("node = %+v, %v", n, err)
+		}
+		return *n.LastSeenAt
+	}
+	atHello := lastSeen()
+	time.Sleep(20 * time.Millisecond)
+	if err := a.Send(wire.EventHeartbeat, wire.Heartbeat{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !lastSeen().After(atHello) {
+		if time.Now().After(deadline) {
+			t.Fatal("a heartbeat did not move last_seen_at")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestSilentAgentGoesOffline(t *testing.T) {
 	w := newWorld(t, gateway.Options{HeartbeatInterval: 100 * time.Millisecond, OfflineAfter: 400 * time.Millisecond})
 	a := w.dial(t, nil, "v")
