@@ -204,6 +204,9 @@ func totpNow(secret string) (string, error) { return auth.TOTPCodeAt(secret, tim
 func TestPasswordChangeRevokesEverySession(t *testing.T) {
 	f := newFixture(t, "", nil)
 	old := f.tokens[roleOwner]
+	if r := f.do(roleOwner, "PUT", "/api/account/password", map[string]string{"current_password": testPassword, "new_password": "short"}); r.Status != 422 || r.Error.Field != "new_password" {
+		t.Fatalf("short new password: %d %s", r.Status, r.Body)
+	}
 	got := f.do(roleOwner, "PUT", "/api/account/password", map[string]string{"current_password": testPassword, "new_password": "brand-new-password"})
 	if got.Status != 200 {
 		t.Fatalf("change: %d %s", got.Status, got.Body)

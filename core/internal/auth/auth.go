@@ -256,14 +256,13 @@ func (s *Service) ChangePassword(ctx context.Context, u *store.User, current, ne
 	if err := accounts.CheckPassword(u.PasswordHash, current); err != nil {
 		return nil, &accounts.ValidationError{Field: "current_password", Message: "is not the account's password"}
 	}
-	if len(next) < accounts.MinPasswordLength {
-		return nil, &accounts.ValidationError{Field: "new_password", Message: fmt.Sprintf("must be at least %d characters", accounts.MinPasswordLength)}
-	}
-	hash, err := accounts.HashPassword(next)
-	if err != nil {
+	if err := accounts.SetPassword(u, next); err != nil {
+		var ve *accounts.ValidationError
+		if errors.As(err, &ve) {
+			ve.Field = "new_password"
+		}
 		return nil, err
 	}
-	u.PasswordHash = hash
 	if err := s.store.UpdateUser(ctx, u, "password_hash"); err != nil {
 		return nil, err
 	}
