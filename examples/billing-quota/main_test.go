@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,20 +11,7 @@ import (
 
 var binary string // the plugin, built once by TestMain
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "billing-quota-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if binary, err = plugintest.BuildPlugin(dir, "."); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 
 func server(owner string, mb int64) plugin.Server {
 	return plugin.Server{ID: "srv", OwnerID: owner, NodeID: "node-1", Resources: plugin.Resources{MemoryMB: mb}}

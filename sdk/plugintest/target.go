@@ -124,9 +124,31 @@ func (b binary) open(t testing.TB, kind plugin.Kind, cfg plugin.Config) plugin.B
 	return c
 }
 
+// Main is a plugin's TestMain: it builds the plugin main package pkg once
+// (building is the slow part of a binary run), sets *binary to the
+// executable for Binary, runs the tests and exits.
+//
+//	var binary string
+//
+//	func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
+func Main(m *testing.M, pkg string, binary *string) { os.Exit(buildAndRun(m, pkg, binary)) }
+
+func buildAndRun(m *testing.M, pkg string, binary *string) int {
+	dir, err := os.MkdirTemp("", "plugintest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plugintest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *binary, err = BuildPlugin(dir, pkg); err != nil {
+		fmt.Fprintln(os.Stderr, "plugintest:", err)
+		return 1
+	}
+	return m.Run()
+}
+
 // BuildPlugin compiles the plugin main package pkg (an import path or a
-// directory such as ".") into dir and returns the executable's path. Call
-// it once from TestMain: building is the slow part of a binary run.
+// directory such as ".") into dir and returns the executable's path.
 func BuildPlugin(dir, pkg string) (string, error) {
 	out := filepath.Join(dir, "plugin-under-test")
 	cmd := exec.Command("go", "build", "-o", out, pkg)
