@@ -361,17 +361,8 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 			diags = append(diags, attrError(c.Auth.Body, "jwt_secret",
 				"JWT secret too short", "jwt_secret must be at least 32 characters; leave it unset to have one generated."))
 		}
-		for _, f := range []struct{ name, value string }{
-			{"access_token_ttl", c.Auth.AccessTokenTTL}, {"refresh_token_ttl", c.Auth.RefreshTokenTTL},
-		} {
-			if f.value == "" {
-				continue
-			}
-			if d, err := time.ParseDuration(f.value); err != nil || d <= 0 {
-				diags = append(diags, attrError(c.Auth.Body, f.name,
-					"Invalid duration", fmt.Sprintf(`%s must be a positive duration such as "15m" or "720h", not %q.`, f.name, f.value)))
-			}
-		}
+		checkDuration(&diags, c.Auth.Body, "access_token_ttl", c.Auth.AccessTokenTTL, `"15m"`)
+		checkDuration(&diags, c.Auth.Body, "refresh_token_ttl", c.Auth.RefreshTokenTTL, `"720h"`)
 		if c.Auth.LoginAttemptsPerMinute < 0 {
 			diags = append(diags, attrError(c.Auth.Body, "login_attempts_per_minute",
 				"Invalid login_attempts_per_minute", "login_attempts_per_minute must be positive."))
@@ -391,11 +382,8 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 		}
 	}
 	diags = append(diags, c.validateGateway()...)
-	if c.Servers != nil && c.Servers.StopTimeout != "" {
-		if d, err := time.ParseDuration(c.Servers.StopTimeout); err != nil || d <= 0 {
-			diags = append(diags, attrError(c.Servers.Body, "stop_timeout",
-				"Invalid duration", fmt.Sprintf(`stop_timeout must be a positive duration such as "30s", not %q.`, c.Servers.StopTimeout)))
-		}
+	if c.Servers != nil {
+		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)
 	}
 	seen := map[string]bool{}
 	for _, r := range c.RateLimits {
@@ -438,26 +426,11 @@ func (c *Config) validateGateway() hcl.Diagnostics {
 		return nil
 	}
 	var diags hcl.Diagnostics
-	parsed := map[string]time.Duration{}
-	for _, f := range []struct{ name, value string }{
-		{"heartbeat_interval", g.HeartbeatInterval}, {"offline_after", g.OfflineAfter},
-	} {
-		if f.value == "" {
-			continue
-		}
-		d, err := time.ParseDuration(f.value)
-		if err != nil || d <= 0 {
-			diags = append(diags, attrError(g.Body, f.name,
-				"Invalid duration", fmt.Sprintf(`%s must be a positive duration such as "10s", not %q.`, f.name, f.value)))
-			continue
-		}
-		parsed[f.name] = d
+	hb := checkDuration(&diags, g.Body, "heartbeat_interval", g.HeartbeatInterval, `"10s"`)
+	if g.HeartbeatInterval == "" {
+		hb = 10 * time.Second
 	}
-	hb, hbOK := parsed["heartbeat_interval"]
-	if !hbOK && g.HeartbeatInterval == "" {
-		hb, hbOK = 10*time.Second, true
-	}
-	if off, ok := parsed["offline_after"]; ok && hbOK && off < 2*hb {
+	if off := checkDuration(&diags, g.Body, "offline_after", g.OfflineAfter, `"30s"`); off > 0 && hb > 0 && off < 2*hb {
 		diags = append(diags, attrError(g.Body, "offline_after",
 			"offline_after too short", fmt.Sprintf("offline_after (%s) must be at least twice heartbeat_interval (%s), or one late heartbeat marks a node offline.", off, hb)))
 	}
@@ -465,4 +438,20 @@ func (c *Config) validateGateway() hcl.Diagnostics {
 		diags = append(diags, attrError(g.Body, "image_import_max_mb", "Invalid image_import_max_mb", "image_import_max_mb must be positive."))
 	}
 	return diags
+}
+
+// checkDuration parses an optional duration attribute: empty is unset
+// (zero); anything else must be a positive Go duration such as example, or
+// an error is appended to diags and the result is zero.
+func checkDuration(diags *hcl.Diagnostics, body hcl.Body, name, value, example string) time.Duration {
+	if value == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		*diags = append(*diags, attrError(body, name,
+			"Invalid duration", fmt.Sprintf(`%s must be a positive duration such as %s, not %q.`, name, example, value)))
+		return 0
+	}
+	return d
 }

@@ -57,6 +57,7 @@ func TestParseRejectsBadFilesWithPosition(t *testing.T) {
 		{"bad heartbeat", "gateway {\n  heartbeat_interval = \"often\"\n}\n", []string{"core.hcl:2:", "Invalid duration"}},
 		{"offline before two heartbeats", "gateway {\n  heartbeat_interval = \"10s\"\n  offline_after = \"15s\"\n}\n", []string{"core.hcl:3:", "offline_after too short"}},
 		{"bad stop timeout", "servers {\n  stop_timeout = \"-1s\"\n}\n", []string{"core.hcl:2:", "Invalid duration"}},
+		{"zero token lifetime", "auth {\n  refresh_token_ttl = \"0s\"\n}\n", []string{"core.hcl:2:", "Invalid duration", "refresh_token_ttl"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
