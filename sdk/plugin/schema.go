@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -129,7 +130,7 @@ func (s Schema) Apply(cfg Config) (Config, error) {
 		}
 	}
 	var problems []string
-	for _, key := range sortedKeys(values) {
+	for _, key := range slices.Sorted(maps.Keys(values)) {
 		f, ok := s.Field(key)
 		if !ok {
 			problems = append(problems, fmt.Sprintf("unknown key %q", key))
@@ -168,15 +169,6 @@ func (s Schema) Apply(cfg Config) (Config, error) {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

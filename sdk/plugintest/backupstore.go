@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"catalyst.dev/sdk/plugin"
@@ -224,7 +225,7 @@ func (s *backupSuite) cancelledPut(t *testing.T) {
 func (s *backupSuite) failedSource(t *testing.T) {
 	key := s.prefix + "failed-source"
 	boom := errors.New("disk read error")
-	src := io.MultiReader(newPattern(8, 2*plugin.ChunkSize+5), &failingReader{err: boom})
+	src := io.MultiReader(newPattern(8, 2*plugin.ChunkSize+5), iotest.ErrReader(boom))
 	if err := s.store.Put(context.Background(), key, src, nil); err == nil {
 		t.Fatal("Put of a failing source reported success")
 	}
@@ -385,7 +386,3 @@ func (s *stallingReader) Read(p []byte) (int, error) {
 	s.read += n
 	return n, err
 }
-
-type failingReader struct{ err error }
-
-func (f *failingReader) Read([]byte) (int, error) { return 0, f.err }

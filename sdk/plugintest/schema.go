@@ -86,7 +86,7 @@ func checkSchema(t *testing.T, p plugin.Base, cfg map[string]any) {
 func hclBody(t *testing.T, cfg map[string]any) hcl.Body {
 	t.Helper()
 	f := hclwrite.NewEmptyFile()
-	for _, k := range sortedKeys(cfg) {
+	for _, k := range slices.Sorted(maps.Keys(cfg)) {
 		raw, err := json.Marshal(cfg[k])
 		if err != nil {
 			t.Fatal(err)
@@ -107,8 +107,6 @@ func hclBody(t *testing.T, cfg map[string]any) hcl.Body {
 	}
 	return parsed.Body
 }
-
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 func describe(err error) string {
 	if err == nil {
