@@ -29,7 +29,7 @@ const (
 )
 
 // AgentServerPath is the path of a server's resource on the agent;
-// suffix is "", "/install", "/power" or "/command".
+// suffix is "", "/install", "/power", "/command" or "/logs".
 func AgentServerPath(id, suffix string) string { return AgentPathServers + "/" + id + suffix }
 
 // Error codes the agent API answers with.

@@ -77,13 +77,12 @@ type ConsoleOutput struct {
 // EventWriter writes envelopes, one JSON line each. It is safe for
 // concurrent use.
 type EventWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	now func() time.Time
+	mu sync.Mutex
+	w  io.Writer
 }
 
 // NewEventWriter writes envelopes to w.
-func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{w: w, now: time.Now} }
+func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{w: w} }
 
 // Write sends one event.
 func (ew *EventWriter) Write(typ string, data any) error {
@@ -91,7 +90,7 @@ func (ew *EventWriter) Write(typ string, data any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	line, err := json.Marshal(Envelope{Type: typ, At: ew.now().UTC(), Data: raw})
+	line, err := json.Marshal(Envelope{Type: typ, At: time.Now().UTC(), Data: raw})
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
