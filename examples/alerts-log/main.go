@@ -19,7 +19,6 @@ import (
 
 type sink struct {
 	log hclog.Logger
-	now func() time.Time
 
 	mu       sync.Mutex
 	path     string
@@ -30,7 +29,7 @@ type sink struct {
 
 var _ plugin.AlertSink = (*sink)(nil)
 
-func newSink(log hclog.Logger) *sink { return &sink{log: log, now: time.Now} }
+func newSink(log hclog.Logger) *sink { return &sink{log: log} }
 
 func (s *sink) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "alerts-log", Kind: plugin.KindAlertSink, Version: "1.0.0"}, nil
@@ -101,7 +100,7 @@ func (s *sink) admitLocked() time.Duration {
 	if s.perMin == 0 {
 		return 0
 	}
-	now := s.now()
+	now := time.Now()
 	if now.Sub(s.window) >= time.Minute {
 		s.window, s.inWindow = now, 0
 	}
