@@ -133,8 +133,11 @@ func startServeWith(t *testing.T, dir, addr, cfg string) string {
 func TestServeAnswersHealthAndPrintsCredentialsOnce(t *testing.T) {
 	dir := t.TempDir()
 	addr := freePort(t)
-	first := startServe(t, dir, addr)
-	if !strings.Contains(first, "email:    admin@catalyst.local") || !strings.Contains(first, "password: ") {
+	// The panel address printed is the configured public URL, not the
+	// listen address (which may be behind a proxy).
+	first := startServeWith(t, dir, addr, fmt.Sprintf("listen = %q\npublic_url = \"https://panel.example.com/\"\n", addr))
+	if !strings.Contains(first, "panel:    https://panel.example.com\n") ||
+		!strings.Contains(first, "email:    admin@catalyst.local") || !strings.Contains(first, "password: ") {
 		t.Fatalf("first start did not print the administrator's credentials:\n%s", first)
 	}
 	resp, err := http.Get("http://" + addr + "/api/health")

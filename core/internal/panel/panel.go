@@ -69,7 +69,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		return fmt.Errorf("create first administrator: %w", err)
 	}
 	if creds != nil {
-		printCredentials(out, creds, cfg.Listen)
+		printCredentials(out, creds, cfg.PublicURL)
 	}
 
 	plugins, err := StartPlugins(ctx, cfg, log)
@@ -130,19 +130,19 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	return nil
 }
 
-func printCredentials(out io.Writer, c *accounts.Credentials, listen string) {
+func printCredentials(out io.Writer, c *accounts.Credentials, url string) {
 	fmt.Fprintf(out, `
 ================================================================
   Catalyst first start: an administrator account was created.
 
-    panel:    http://%s
+    panel:    %s
     email:    %s
     password: %s
 
   This password is shown only this once. Log in and change it.
 ================================================================
 
-`, listen, c.Email, c.Password)
+`, url, c.Email, c.Password)
 }
 
 // StartPlugins launches every configured plugin and checks its config
