@@ -312,11 +312,7 @@ plugin "alerts" {
 
 	// The running core serves the same status to administrators.
 	addr := freePort(t)
-	withListen := fmt.Sprintf("listen = %q\n", addr) + good
-	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(withListen), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	printed := startServeWith(t, dir, addr, withListen)
+	printed := startServeWith(t, dir, addr, fmt.Sprintf("listen = %q\n", addr)+good)
 	password := strings.Fields(printed[strings.Index(printed, "password: ")+len("password: "):])[0]
 	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
 		strings.NewReader(`{"email":"admin@catalyst.local","password":"`+password+`"}`))
