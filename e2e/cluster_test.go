@@ -318,7 +318,8 @@ func (c *cluster) waitOnline(online bool) {
 }
 
 // createTemplate registers the test game server: its banner marks it
-// started, "stop" stops it, and its installer writes installed.txt.
+// started, "stop" stops it, and its installer writes installed.txt. Its
+// variables switch on gamesrv's misbehaviours (see package testimage).
 func (c *cluster) createTemplate() string {
 	var tpl struct {
 		ID string `json:"id"`
@@ -335,6 +336,7 @@ func (c *cluster) createTemplate() string {
 		"variables": []map[string]any{
 			{"name": "Tick interval", "env_name": "GAMESRV_TICK", "default": "1s", "user_viewable": true, "user_editable": true},
 			{"name": "Ignore stop", "env_name": "GAMESRV_IGNORE_STOP", "default": "0", "user_viewable": true, "user_editable": true},
+			{"name": "Hold startup", "env_name": "GAMESRV_HOLD_DONE", "default": "0", "user_viewable": true, "user_editable": true},
 		},
 	}, &tpl)
 	return tpl.ID

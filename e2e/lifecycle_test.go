@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,16 @@ func (c *cluster) command(id, line string) {
 	c.t.Helper()
 	c.must(http.MethodPost, "/api/servers/"+id+"/command", map[string]string{"command": line}, nil)
 }
+
+// setEnv sets one of the server's template variables.
+func (c *cluster) setEnv(id, name, value string) {
+	c.t.Helper()
+	c.must(http.MethodPatch, "/api/servers/"+id, map[string]any{"environment": map[string]string{name: value}}, nil)
+}
+
+// What gamesrv prints when it gets SIGTERM: a stop that had to fall back
+// to signals.
+const gotSIGTERM = "received terminated"
 
 // createServer creates a server on the cluster's node and waits for its
 // install to finish.
@@ -79,11 +90,20 @@ func TestServerLifecycle(t *testing.T) {
 	})
 
 	step(t, "start reaches running after the banner", func() {
+		// The game holds its startup-done line until told "ready": until
+		// then the server must stay starting.
+		c.setEnv(s.ID, "GAMESRV_HOLD_DONE", "1")
 		c.power(s.ID, "start")
+		c.waitLog(s.ID, testimage.HoldingDone)
+		if st := c.server(s.ID).State; st != "starting" {
+			t.Fatalf("state before the startup-done line = %q, want starting", st)
+		}
+		c.command(s.ID, "ready")
 		c.waitState(s.ID, "running", 60*time.Second)
 		if logs := c.logs(s.ID); !strings.Contains(logs, testimage.BannerDone) {
 			t.Fatalf("running without the banner in the console:\n%s", logs)
 		}
+		c.setEnv(s.ID, "GAMESRV_HOLD_DONE", "0")
 	})
 
 	step(t, "command is echoed in the console", func() {
@@ -110,8 +130,8 @@ func TestServerLifecycle(t *testing.T) {
 	step(t, "stop uses the stop command", func() {
 		c.power(s.ID, "stop")
 		c.waitState(s.ID, "stopped", 30*time.Second)
-		if logs := c.logs(s.ID); !strings.Contains(logs, "Stopping the server") {
-			t.Fatalf("stopped without the stop command reaching the game:\n%s", logs)
+		if logs := c.logs(s.ID); !strings.Contains(logs, "Stopping the server") || strings.Contains(logs, gotSIGTERM) {
+			t.Fatalf("stopped other than by the stop command reaching the game:\n%s", logs)
 		}
 	})
 
@@ -123,7 +143,7 @@ func TestServerLifecycle(t *testing.T) {
 	})
 
 	step(t, "kill ends a server that ignores stop", func() {
-		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "1"}}, nil)
+		c.setEnv(s.ID, "GAMESRV_IGNORE_STOP", "1")
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
 		c.waitLog(s.ID, "ignore-stop mode")
@@ -134,12 +154,18 @@ func TestServerLifecycle(t *testing.T) {
 		}
 		c.power(s.ID, "kill")
 		c.waitState(s.ID, "stopped", 30*time.Second)
-		c.must(http.MethodPatch, "/api/servers/"+s.ID, map[string]any{"environment": map[string]string{"GAMESRV_IGNORE_STOP": "0"}}, nil)
+		// The stop's own fallback (SIGTERM after the stop timeout, then
+		// SIGKILL) must not be what ended it.
+		if logs := c.logs(s.ID); strings.Contains(logs, gotSIGTERM) {
+			t.Fatalf("the server got SIGTERM: the stop timed out before the kill ended it:\n%s", logs)
+		}
+		c.setEnv(s.ID, "GAMESRV_IGNORE_STOP", "0")
 	})
 
 	step(t, "the agent restarting leaves the server running and reattaches", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
+		pid := c.taskPID(s.ID)
 		c.agent.kill()
 		port := s.Allocations[0].Port
 		if got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port)); err != nil || got != testimage.PortAnswer {
@@ -151,6 +177,10 @@ func TestServerLifecycle(t *testing.T) {
 		if st := c.server(s.ID).State; st != "running" {
 			t.Fatalf("after the agent came back the core says %q, want running", st)
 		}
+		if got := c.taskPID(s.ID); got != pid {
+			t.Fatalf("the server's process is %s, was %s: restarted, not reattached", got, pid)
+		}
+		// Commands reach the process and its output the new agent.
 		c.command(s.ID, "say reattached")
 		c.waitLog(s.ID, "> echo: say reattached")
 	})
@@ -161,30 +191,40 @@ func TestServerLifecycle(t *testing.T) {
 		if out, err := ctr("task", "kill", "--signal", "SIGKILL", s.ID); err != nil {
 			t.Fatalf("ctr task kill: %v\n%s", err, out)
 		}
-		time.Sleep(500 * time.Millisecond)
+		c.eventually(10*time.Second, "the task stopped", func() bool { return c.taskPID(s.ID) == "" })
 		c.startAgent()
 		c.waitOnline(true)
-		c.eventually(20*time.Second, "the server reported down", func() bool {
-			st := c.server(s.ID).State
-			return st == "crashed" || st == "stopped"
-		})
+		// Killed with no one asking: a crash.
+		c.waitState(s.ID, "crashed", 20*time.Second)
 	})
 
 	step(t, "restarting the core loses nothing", func() {
 		c.power(s.ID, "start")
 		c.waitState(s.ID, "running", 60*time.Second)
+		c.command(s.ID, "say before-core-restart")
+		c.waitLog(s.ID, "> echo: say before-core-restart")
+		var before, after map[string]any
+		c.must(http.MethodGet, "/api/servers/"+s.ID, nil, &before)
+		pid := c.taskPID(s.ID)
 		c.core.stop(t)
 		c.startCore()
-		c.waitOnline(true)
-		got := c.server(s.ID)
-		if got.State != "running" || len(got.Allocations) != len(s.Allocations) {
-			t.Fatalf("after a core restart: %+v, want running with %d allocations", got, len(s.Allocations))
+		c.waitOnline(true) // the node's credential still works
+		// The administrator's session still works, and the server is as it was.
+		c.must(http.MethodGet, "/api/servers/"+s.ID, nil, &after)
+		if !reflect.DeepEqual(before, after) {
+			t.Fatalf("after a core restart the server is\n%v\nwas\n%v", after, before)
+		}
+		if got := c.taskPID(s.ID); got != pid {
+			t.Fatalf("the server's process is %s, was %s: a core restart restarted it", got, pid)
+		}
+		if logs := c.logs(s.ID); !strings.Contains(logs, "> echo: say before-core-restart") {
+			t.Fatalf("console history lost:\n%s", logs)
 		}
 		c.command(s.ID, "say after-core-restart")
 		c.waitLog(s.ID, "> echo: say after-core-restart")
 	})
 
-	step(t, "delete removes container and volume", func() {
+	step(t, "delete removes container, snapshot and volume", func() {
 		c.must(http.MethodDelete, "/api/servers/"+s.ID, nil, nil)
 		err := c.call(http.MethodGet, "/api/servers/"+s.ID, nil, nil)
 		var ae *apiError
@@ -197,6 +237,9 @@ func TestServerLifecycle(t *testing.T) {
 		if out, _ := ctr("containers", "list", "-q"); strings.Contains(out, s.ID) {
 			t.Errorf("container left behind:\n%s", out)
 		}
+		if out, _ := ctr("snapshots", "list"); strings.Contains(out, s.ID) {
+			t.Errorf("snapshot left behind:\n%s", out)
+		}
 	})
 }
 
@@ -204,4 +247,20 @@ func TestServerLifecycle(t *testing.T) {
 // agent's namespace.
 func ctr(args ...string) (string, error) {
 	return ctrIn("catalyst", args...)
+}
+
+// taskPID is the PID of the server's running process as containerd sees
+// it, or "" when none runs.
+func (c *cluster) taskPID(id string) string {
+	c.t.Helper()
+	out, err := ctr("task", "list")
+	if err != nil {
+		c.t.Fatalf("ctr task list: %v\n%s", err, out)
+	}
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == id && f[2] == "RUNNING" {
+			return f[1]
+		}
+	}
+	return ""
 }

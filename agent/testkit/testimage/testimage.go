@@ -35,6 +35,9 @@ const (
 	BannerStart = "Catalyst test server starting"
 	BannerDone  = "Done (0.1s)! For help, type help"
 	PortAnswer  = "catalyst-test-server"
+	// HoldingDone is printed instead of BannerDone, until the command
+	// "ready", by a server started with GAMESRV_HOLD_DONE=1.
+	HoldingDone = "holding the startup-done line until told ready"
 )
 
 // The program's import path; `go build` resolves it through the workspace.

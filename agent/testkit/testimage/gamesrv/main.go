@@ -3,17 +3,19 @@
 // be told to misbehave (crash, exhaust memory, ignore stop). It is built
 // static and packed into an OCI image by package testimage.
 //
-//	gamesrv [--ignore-stop]          run the server
+//	gamesrv [--ignore-stop] [--hold-done]  run the server
 //	gamesrv install [--exit N]       run the installer: write /mnt/server/installed.txt
 //	/bin/sh FILE                     run FILE as a script (see runScript)
 //
 // Environment: SERVER_PORT (the TCP and UDP port to answer on: a line
 // "catalyst-test-server" to each connection or datagram), GAMESRV_IGNORE_STOP=1
-// (same as --ignore-stop), GAMESRV_TICK (tick interval, default 1s).
+// (same as --ignore-stop), GAMESRV_HOLD_DONE=1 (same as --hold-done: print
+// the startup-done line only once told "ready", so that a test can watch a
+// server that is still starting), GAMESRV_TICK (tick interval, default 1s).
 //
 // Commands on stdin (every line is echoed first as "> echo: <line>"):
 //
-//	help, stop, crash N, burn DURATION, oom, write PATH, whoami
+//	help, ready, stop, crash N, burn DURATION, oom, write PATH, whoami
 package main
 
 import (
@@ -48,8 +50,9 @@ func main() {
 	}
 	fs := flag.NewFlagSet("gamesrv", flag.ExitOnError)
 	ignoreStop := fs.Bool("ignore-stop", os.Getenv("GAMESRV_IGNORE_STOP") == "1", "ignore the stop command and SIGTERM")
+	holdDone := fs.Bool("hold-done", os.Getenv("GAMESRV_HOLD_DONE") == "1", "print the startup-done line only after the command ready")
 	fs.Parse(os.Args[1:])
-	os.Exit(serve(*ignoreStop))
+	os.Exit(serve(*ignoreStop, *holdDone))
 }
 
 // console serialises whole lines onto stdout so ticks and echoes never interleave.
@@ -64,7 +67,7 @@ func (c *console) println(format string, args ...any) {
 	fmt.Fprintf(c.w, format+"\n", args...)
 }
 
-func serve(ignoreStop bool) int {
+func serve(ignoreStop, holdDone bool) int {
 	out := &console{w: os.Stdout}
 	out.println("%s", testimage.BannerStart)
 	fmt.Fprintln(os.Stderr, "gamesrv: stderr is connected")
@@ -87,7 +90,6 @@ func serve(ignoreStop bool) int {
 	if ignoreStop {
 		out.println("ignore-stop mode: stop and SIGTERM will be ignored")
 	}
-	out.println("%s", testimage.BannerDone)
 
 	exit := make(chan int, 1)
 	signals := make(chan os.Signal, 1)
@@ -104,7 +106,17 @@ func serve(ignoreStop bool) int {
 		}
 	}()
 
-	go readCommands(out, ignoreStop, exit)
+	ready := make(chan struct{})
+	go readCommands(out, ignoreStop, exit, ready)
+	if holdDone {
+		out.println("%s", testimage.HoldingDone)
+		select {
+		case <-ready:
+		case code := <-exit:
+			return code
+		}
+	}
+	out.println("%s", testimage.BannerDone)
 
 	interval := time.Second
 	if d, err := time.ParseDuration(os.Getenv("GAMESRV_TICK")); err == nil && d > 0 {
@@ -144,7 +156,8 @@ func answerPackets(pc net.PacketConn) {
 	}
 }
 
-func readCommands(out *console, ignoreStop bool, exit chan<- int) {
+// readCommands runs the console's commands; "ready" closes ready (once).
+func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- struct{}) {
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -152,7 +165,12 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int) {
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
 		case "help":
-			out.println("commands: help, stop, crash N, oom, write PATH, whoami")
+			out.println("commands: help, ready, stop, crash N, burn DURATION, oom, write PATH, whoami")
+		case "ready":
+			if ready != nil {
+				close(ready)
+				ready = nil
+			}
 		case "stop":
 			if ignoreStop {
 				out.println("stop ignored")
