@@ -17,6 +17,17 @@ import (
 
 func always() bool { return true }
 
+// call runs fn on the serving process as do does, repeating it after a
+// crash, and returns its result.
+func call[T any](ctx context.Context, in *instance, fn func(*launch) (T, error)) (T, error) {
+	var v T
+	err := in.do(ctx, always, func(l *launch) (err error) {
+		v, err = fn(l)
+		return err
+	})
+	return v, err
+}
+
 var (
 	_ plugin.BackupStore    = (*backupStore)(nil)
 	_ plugin.AlertSink      = (*alertSink)(nil)
@@ -81,12 +92,7 @@ func (p baseProxy) Info(context.Context) (plugin.Info, error) {
 }
 
 func (p baseProxy) ConfigSchema(ctx context.Context) (plugin.Schema, error) {
-	var s plugin.Schema
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		s, err = l.base.ConfigSchema(ctx)
-		return err
-	})
-	return s, err
+	return call(ctx, p.in, func(l *launch) (plugin.Schema, error) { return l.base.ConfigSchema(ctx) })
 }
 
 // Configure reconfigures the plugin; later restarts replay cfg.
@@ -126,21 +132,11 @@ func (p *backupStore) Get(ctx context.Context, key string) (io.ReadCloser, plugi
 }
 
 func (p *backupStore) Stat(ctx context.Context, key string) (plugin.ObjectInfo, error) {
-	var info plugin.ObjectInfo
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		info, err = p.store(l).Stat(ctx, key)
-		return err
-	})
-	return info, err
+	return call(ctx, p.in, func(l *launch) (plugin.ObjectInfo, error) { return p.store(l).Stat(ctx, key) })
 }
 
 func (p *backupStore) List(ctx context.Context, prefix string) ([]plugin.ObjectInfo, error) {
-	var list []plugin.ObjectInfo
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		list, err = p.store(l).List(ctx, prefix)
-		return err
-	})
-	return list, err
+	return call(ctx, p.in, func(l *launch) ([]plugin.ObjectInfo, error) { return p.store(l).List(ctx, prefix) })
 }
 
 func (p *backupStore) Delete(ctx context.Context, key string) error {
@@ -253,32 +249,17 @@ func (s *schedulerState) replay(ctx context.Context, sc plugin.Scheduler) error 
 type templateSource struct{ baseProxy }
 
 func (p *templateSource) List(ctx context.Context) ([]plugin.TemplateSummary, error) {
-	var list []plugin.TemplateSummary
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		list, err = l.kind.(plugin.TemplateSource).List(ctx)
-		return err
-	})
-	return list, err
+	return call(ctx, p.in, func(l *launch) ([]plugin.TemplateSummary, error) { return l.kind.(plugin.TemplateSource).List(ctx) })
 }
 
 func (p *templateSource) Fetch(ctx context.Context, id string) (plugin.Template, error) {
-	var t plugin.Template
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		t, err = l.kind.(plugin.TemplateSource).Fetch(ctx, id)
-		return err
-	})
-	return t, err
+	return call(ctx, p.in, func(l *launch) (plugin.Template, error) { return l.kind.(plugin.TemplateSource).Fetch(ctx, id) })
 }
 
 type policy struct{ baseProxy }
 
 func (p *policy) Check(ctx context.Context, req plugin.CheckRequest) (plugin.Decision, error) {
-	var d plugin.Decision
-	err := p.in.do(ctx, always, func(l *launch) (err error) {
-		d, err = l.kind.(plugin.Policy).Check(ctx, req)
-		return err
-	})
-	return d, err
+	return call(ctx, p.in, func(l *launch) (plugin.Decision, error) { return l.kind.(plugin.Policy).Check(ctx, req) })
 }
 
 // Notify is repeated after a plugin crash: events are delivered at least
