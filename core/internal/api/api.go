@@ -8,8 +8,10 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"catalyst.dev/core/internal/accounts"
@@ -53,6 +55,8 @@ type API struct {
 	loginLimiter *keyedLimiter
 	table        []route
 	engine       *gin.Engine
+	// openAPIJSON is the OpenAPI document, built from table on first use.
+	openAPIJSON func() ([]byte, error)
 }
 
 // New builds the API and its router.
@@ -82,6 +86,7 @@ func New(d Deps) (*API, error) {
 	})
 
 	a.table = a.routes()
+	a.openAPIJSON = sync.OnceValues(func() ([]byte, error) { return json.Marshal(a.openAPIDocument()) })
 	for _, rt := range a.table {
 		r.Handle(rt.Method, rt.Path, a.chain(rt)...)
 	}

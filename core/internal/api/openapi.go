@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -152,7 +151,7 @@ func addFields(t reflect.Type, props map[string]any) {
 }
 
 func (a *API) openAPI(c *gin.Context) {
-	b, err := json.Marshal(a.openAPIDocument())
+	b, err := a.openAPIJSON()
 	if err != nil {
 		a.fail(c, err)
 		return
