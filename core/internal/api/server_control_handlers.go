@@ -91,7 +91,7 @@ func (a *API) updateServer(c *gin.Context) {
 		return
 	}
 	id := serverOf(c).ID
-	srv, err := a.Servers.Update(c.Request.Context(), id, servers.Update(req), actorOf(c))
+	srv, err := a.Servers.Update(c.Request.Context(), serverOf(c), servers.Update(req), actorOf(c))
 	meta := map[string]any{}
 	if req.Name != nil {
 		meta["name"] = *req.Name
@@ -117,9 +117,9 @@ func (a *API) updateServer(c *gin.Context) {
 }
 
 func (a *API) deleteServer(c *gin.Context) {
-	id := serverOf(c).ID
-	err := a.Servers.Delete(c.Request.Context(), id)
-	a.serverAudit(c, "server.delete", id, err, map[string]any{"name": serverOf(c).Name})
+	srv := serverOf(c)
+	err := a.Servers.Delete(c.Request.Context(), srv)
+	a.serverAudit(c, "server.delete", srv.ID, err, map[string]any{"name": srv.Name})
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -165,7 +165,7 @@ func (a *API) serverCommand(c *gin.Context) {
 		return
 	}
 	srv := serverOf(c)
-	err := a.Servers.Command(c.Request.Context(), srv.ID, req.Command)
+	err := a.Servers.Command(c.Request.Context(), srv, req.Command)
 	// The command itself may hold secrets (rcon passwords): record its size.
 	a.serverAudit(c, "server.command", srv.ID, err, map[string]any{"bytes": len(req.Command)})
 	if err != nil {
@@ -189,7 +189,7 @@ func (a *API) serverLogs(c *gin.Context) {
 		}
 		lines = n
 	}
-	out, err := a.Servers.Logs(c.Request.Context(), serverOf(c).ID, lines)
+	out, err := a.Servers.Logs(c.Request.Context(), serverOf(c), lines)
 	if err != nil {
 		a.fail(c, err)
 		return

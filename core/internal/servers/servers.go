@@ -381,15 +381,14 @@ type Update struct {
 	Environment map[string]string
 }
 
-// Update changes a server. Resource changes are checked against the node
+// Update changes cur, a server as loaded, and returns it changed (cur
+// itself is left alone). Resource changes are checked against the node
 // again. The new config is pushed to a connected agent and takes effect
 // at the next start (every start pushes it again, so an offline node
 // catches up).
-func (s *Service) Update(ctx context.Context, id string, u Update, by Actor) (*store.Server, error) {
-	srv, err := s.store.ServerByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Actor) (*store.Server, error) {
+	srv := new(store.Server)
+	*srv = *cur
 	tmpl, err := s.store.TemplateByID(ctx, srv.TemplateID)
 	if err != nil {
 		return nil, err
@@ -443,7 +442,7 @@ func (s *Service) Update(ctx context.Context, id string, u Update, by Actor) (*s
 			s.log.Warn("updated config not pushed; the next start pushes it", "server", srv.ID, "error", err)
 		}
 	}
-	return s.store.ServerByID(ctx, id)
+	return srv, nil
 }
 
 func (s *Service) saveUpdate(ctx context.Context, srv *store.Server, resized bool, cols []string) error {
@@ -602,14 +601,11 @@ func (s *Service) takeKilled(id string) bool {
 	return k
 }
 
-// Command writes a line to a running server's console.
-func (s *Service) Command(ctx context.Context, id, line string) error {
+// Command writes a line to the console of srv, a server as loaded, when
+// its state says it runs (the agent checks again).
+func (s *Service) Command(ctx context.Context, srv *store.Server, line string) error {
 	if len(line) == 0 || len(line) > MaxCommand || strings.ContainsAny(line, "\r\n\x00") || !utf8.ValidString(line) {
 		return invalid("command", "must be one line of 1 to %d bytes", MaxCommand)
-	}
-	srv, err := s.store.ServerByID(ctx, id)
-	if err != nil {
-		return err
 	}
 	if !slices.Contains(commandStates, srv.State) {
 		return &StateError{Action: "send a command to", State: srv.State}
@@ -620,18 +616,14 @@ func (s *Service) Command(ctx context.Context, id, line string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.AgentTimeout)
 	defer cancel()
-	return agent.Command(ctx, id, line)
+	return agent.Command(ctx, srv.ID, line)
 }
 
-// Logs returns up to lines (1 to wire.MaxLogLines) of the server's newest
+// Logs returns up to lines (1 to wire.MaxLogLines) of srv's newest
 // console lines, which live on its node.
-func (s *Service) Logs(ctx context.Context, id string, lines int) ([]string, error) {
+func (s *Service) Logs(ctx context.Context, srv *store.Server, lines int) ([]string, error) {
 	if lines < 1 || lines > wire.MaxLogLines {
 		return nil, invalid("lines", "must be from 1 to %d", wire.MaxLogLines)
-	}
-	srv, err := s.store.ServerByID(ctx, id)
-	if err != nil {
-		return nil, err
 	}
 	agent, err := s.agents.Agent(srv.NodeID)
 	if err != nil {
@@ -639,7 +631,7 @@ func (s *Service) Logs(ctx context.Context, id string, lines int) ([]string, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.AgentTimeout)
 	defer cancel()
-	return agent.Logs(ctx, id, lines)
+	return agent.Logs(ctx, srv.ID, lines)
 }
 
 // Reinstall runs the template's installer again on the server's volume.
@@ -685,19 +677,16 @@ func (s *Service) Reinstall(ctx context.Context, id string) (*store.Server, erro
 	return s.store.ServerByID(ctx, id)
 }
 
-// Delete removes a server from its node (process, container, snapshot,
-// volume) and then from the database, freeing its allocations. The node
-// must be online: a server left on a node would keep its files and ports.
-func (s *Service) Delete(ctx context.Context, id string) error {
+// Delete removes srv from its node (process, container, snapshot, volume)
+// and then from the database, freeing its allocations. The node must be
+// online: a server left on a node would keep its files and ports.
+func (s *Service) Delete(ctx context.Context, srv *store.Server) error {
+	id := srv.ID
 	release, ok := s.power.try(id)
 	if !ok {
 		return ErrBusy
 	}
 	defer release()
-	srv, err := s.store.ServerByID(ctx, id)
-	if err != nil {
-		return err
-	}
 	agent, err := s.agents.Agent(srv.NodeID)
 	if err != nil {
 		return err

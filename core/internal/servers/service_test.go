@@ -162,8 +162,8 @@ func TestLifecycleThroughTheAgent(t *testing.T) {
 		if _, err := w.svc.Power(ctx, srv.ID, servers.ActionStart); err != nil {
 			t.Fatal(err)
 		}
-		w.waitState(srv.ID, store.StateRunning)
-		if err := w.svc.Command(ctx, srv.ID, "say hello"); err != nil {
+		running := w.waitState(srv.ID, store.StateRunning)
+		if err := w.svc.Command(ctx, running, "say hello"); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := fake.Server(srv.ID); !slices.Equal(got.Commands, []string{"say hello"}) {
@@ -184,7 +184,7 @@ func TestLifecycleThroughTheAgent(t *testing.T) {
 		if killed.CrashCount != 0 {
 			t.Fatalf("a kill counted as a crash: %d", killed.CrashCount)
 		}
-		if err := w.svc.Command(ctx, srv.ID, "say hello"); !errors.Is(err, servers.ErrStateConflict) {
+		if err := w.svc.Command(ctx, killed, "say hello"); !errors.Is(err, servers.ErrStateConflict) {
 			t.Fatalf("command to a stopped server: %v", err)
 		}
 		if _, err := w.svc.Power(ctx, srv.ID, "explode"); err == nil {
@@ -196,7 +196,7 @@ func TestLifecycleThroughTheAgent(t *testing.T) {
 		}
 		w.waitState(srv.ID, store.StateStopped)
 
-		if err := w.svc.Delete(ctx, srv.ID); err != nil {
+		if err := w.svc.Delete(ctx, srv); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := fake.Server(srv.ID); ok {
@@ -247,8 +247,8 @@ func TestOfflineNode(t *testing.T) {
 			_, err := w.svc.Power(ctx, w.insert(store.StateStopped).ID, servers.ActionStart)
 			return err
 		},
-		"delete":  func() error { return w.svc.Delete(ctx, srv.ID) },
-		"command": func() error { return w.svc.Command(ctx, w.insert(store.StateRunning).ID, "x") },
+		"delete":  func() error { return w.svc.Delete(ctx, srv) },
+		"command": func() error { return w.svc.Command(ctx, w.insert(store.StateRunning), "x") },
 	} {
 		if err := call(); !errors.Is(err, gateway.ErrNodeOffline) {
 			t.Errorf("%s on an offline node: %v", name, err)
@@ -411,11 +411,11 @@ func TestCreateChecksTheNode(t *testing.T) {
 		// Resizing is checked too, leaving out the server's own share.
 		list, _ := s.ListServers(ctx, store.ServerFilter{NodeID: w.node.ID})
 		big := int64(20000)
-		if _, err := w.svc.Update(ctx, list[0].ID, servers.Update{DiskMB: &big}, w.admin); !errors.Is(err, servers.ErrInsufficientResources) {
+		if _, err := w.svc.Update(ctx, list[0], servers.Update{DiskMB: &big}, w.admin); !errors.Is(err, servers.ErrInsufficientResources) {
 			t.Fatalf("resize over disk: %v", err)
 		}
 		same := list[0].DiskMB
-		if _, err := w.svc.Update(ctx, list[0].ID, servers.Update{DiskMB: &same}, w.admin); err != nil {
+		if _, err := w.svc.Update(ctx, list[0], servers.Update{DiskMB: &same}, w.admin); err != nil {
 			t.Fatalf("resize to the same size: %v", err)
 		}
 
@@ -427,6 +427,29 @@ func TestCreateChecksTheNode(t *testing.T) {
 			t.Fatalf("node in maintenance: %v", err)
 		}
 	})
+}
+
+func TestUpdateChangesWhatItNames(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	ctx := context.Background()
+	srv := w.create(servers.NewServer{Environment: map[string]string{"MODE": "creative"}})
+	name := "renamed"
+	got, err := w.svc.Update(ctx, srv, servers.Update{Name: &name, Environment: map[string]string{"SECRET": "t"}}, w.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := w.store.ServerByID(ctx, srv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*store.Server{got, stored} {
+		if s.Name != "renamed" || s.Environment["MODE"] != "creative" || s.Environment["SECRET"] != "t" || s.MemoryMB != srv.MemoryMB || len(s.Allocations) != 1 {
+			t.Fatalf("after the update: %+v", s)
+		}
+	}
+	if srv.Name != "srv" || srv.Environment["SECRET"] != "" {
+		t.Fatalf("the server passed in was changed: %+v", srv)
+	}
 }
 
 func TestCreateValidatesInput(t *testing.T) {
