@@ -178,11 +178,7 @@ func (a *API) listAPIKeys(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := make([]apiKeyView, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, viewAPIKey(k))
-	}
-	respond(c, http.StatusOK, out)
+	respond(c, http.StatusOK, viewAll(ks, viewAPIKey))
 }
 
 func (a *API) createAPIKey(c *gin.Context) {
@@ -250,11 +246,7 @@ func (a *API) listSSHKeys(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := make([]sshKeyView, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, viewSSHKey(k))
-	}
-	respond(c, http.StatusOK, out)
+	respond(c, http.StatusOK, viewAll(ks, viewSSHKey))
 }
 
 // parsePublicKey accepts one authorized_keys line of a key type SFTP

@@ -58,10 +58,7 @@ func (a *API) adminListUsers(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	page := userPage{Users: make([]accountView, 0, len(us))}
-	for _, u := range us {
-		page.Users = append(page.Users, viewAccount(u))
-	}
+	page := userPage{Users: viewAll(us, viewAccount)}
 	if len(us) == limit {
 		page.Next = us[len(us)-1].ID
 	}

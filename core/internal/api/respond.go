@@ -56,6 +56,16 @@ func respond(c *gin.Context, status int, data any) {
 	c.JSON(status, gin.H{"data": data})
 }
 
+// viewAll maps records to their views; never nil, so an empty list
+// answers [] rather than null.
+func viewAll[T, V any](records []T, view func(T) V) []V {
+	out := make([]V, 0, len(records))
+	for _, r := range records {
+		out = append(out, view(r))
+	}
+	return out
+}
+
 // errorStatus maps the errors handlers return to what the client sees, in
 // one place. ok is false for unexpected errors.
 func errorStatus(err error) (d errorDetail, status int, ok bool) {
