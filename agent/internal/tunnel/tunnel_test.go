@@ -5,133 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/yamux"
 
 	"catalyst.dev/agent/internal/tunnel"
+	"catalyst.dev/agent/internal/tunnel/tunneltest"
 	"catalyst.dev/sdk/wire"
 )
 
 const refusalMessage = "agent speaks tunnel protocol 1 but this core needs 2 to 2: upgrade catalyst-agent on the node"
-
-// core is the core's end of the tunnel, as the test needs it: it checks
-// the agent's headers, refuses the first refuse connections with 426,
-// and hands every accepted connection to the test.
-type core struct {
-	t      *testing.T
-	mu     sync.Mutex
-	refuse int
-	conns  chan *coreConn
-}
-
-type coreConn struct {
-	sess   *yamux.Session
-	hello  wire.Hello
-	events *wire.EventReader
-}
-
-func (c *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != wire.PathConnect {
-		http.NotFound(w, r)
-		return
-	}
-	want := map[string]string{
-		wire.HeaderNode:     "node-1",
-		"Authorization":     "Bearer secret",
-		wire.HeaderProtocol: "1",
-		wire.HeaderAgent:    "test-version",
-	}
-	for h, v := range want {
-		if got := r.Header.Get(h); got != v {
-			c.t.Errorf("header %s = %q, want %q", h, got, v)
-		}
-	}
-	c.mu.Lock()
-	refuse := c.refuse > 0
-	c.refuse--
-	c.mu.Unlock()
-	if refuse {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUpgradeRequired)
-		json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.ErrorDetail{Code: "protocol_mismatch", Message: refusalMessage}})
-		return
-	}
-	ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-	if err != nil {
-		c.t.Errorf("upgrade: %v", err)
-		return
-	}
-	sess, err := yamux.Server(wire.NetConn(ws), wire.SessionConfig())
-	if err != nil {
-		c.t.Errorf("yamux: %v", err)
-		return
-	}
-	st, err := sess.AcceptStream()
-	if err != nil {
-		c.t.Errorf("accept event stream: %v", err)
-		return
-	}
-	events := wire.NewEventReader(st)
-	env, err := events.Read()
-	if err != nil || env.Type != wire.EventHello {
-		c.t.Errorf("first event %+v, %v; want hello", env, err)
-		return
-	}
-	var hello wire.Hello
-	if err := env.Decode(&hello); err != nil {
-		c.t.Error(err)
-		return
-	}
-	if err := wire.NewEventWriter(st).Write(wire.EventWelcome, wire.Welcome{
-		ProtocolVersion: wire.ProtocolVersion, NodeID: "node-1", HeartbeatInterval: wire.Duration(50 * time.Millisecond),
-	}); err != nil {
-		c.t.Error(err)
-		return
-	}
-	c.conns <- &coreConn{sess: sess, hello: hello, events: events}
-}
-
-// get sends a request to the agent API through a stream the core opens.
-func (cc *coreConn) get(t *testing.T, path string) string {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(context.Context, string, string) (net.Conn, error) { return cc.sess.Open() },
-	}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://agent" + path)
-	if err != nil {
-		t.Fatalf("GET %s through the tunnel: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
-// next returns the next event that is not a heartbeat.
-func (cc *coreConn) next(t *testing.T) (wire.Envelope, int) {
-	t.Helper()
-	heartbeats := 0
-	for {
-		env, err := cc.events.Read()
-		if err != nil {
-			t.Fatalf("read event: %v", err)
-		}
-		if env.Type != wire.EventHeartbeat {
-			return env, heartbeats
-		}
-		heartbeats++
-	}
-}
 
 // syncBuffer is a log destination the test can read while the client writes.
 type syncBuffer struct {
@@ -152,9 +41,22 @@ func (b *syncBuffer) String() string {
 }
 
 func TestTunnel(t *testing.T) {
-	c := &core{t: t, refuse: 1, conns: make(chan *coreConn, 1)}
-	srv := httptest.NewServer(c)
-	defer srv.Close()
+	core := tunneltest.Start(t, "node-1", "secret", 50*time.Millisecond)
+	var refused atomic.Bool
+	core.Before = func(w http.ResponseWriter, r *http.Request) bool {
+		for h, v := range map[string]string{wire.HeaderProtocol: strconv.Itoa(wire.ProtocolVersion), wire.HeaderAgent: "test-version"} {
+			if got := r.Header.Get(h); got != v {
+				t.Errorf("header %s = %q, want %q", h, got, v)
+			}
+		}
+		if refused.CompareAndSwap(false, true) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUpgradeRequired)
+			json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.ErrorDetail{Code: "protocol_mismatch", Message: refusalMessage}})
+			return false
+		}
+		return true
+	}
 
 	logs := &syncBuffer{}
 	q := tunnel.NewQueue(16)
@@ -162,7 +64,7 @@ func TestTunnel(t *testing.T) {
 	api.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") })
 	var hellos atomic.Int32
 	client, err := tunnel.New(tunnel.Config{
-		CoreURL:      srv.URL,
+		CoreURL:      core.URL,
 		NodeID:       "node-1",
 		Credential:   "secret",
 		AgentVersion: "test-version",
@@ -198,28 +100,28 @@ func TestTunnel(t *testing.T) {
 	// Before any connection, events are dropped: Hello reports states.
 	q.Publish(wire.EventServerState, wire.ServerState{ServerID: "lost", State: wire.StateStopped})
 
-	conn := accept(t, c)
+	conn := core.Accept(t)
 	if !strings.Contains(logs.String(), refusalMessage) || !strings.Contains(logs.String(), "426") {
 		t.Errorf("the 426 refusal was not logged with its message:\n%s", logs)
 	}
-	if conn.hello.ProtocolVersion != wire.ProtocolVersion || conn.hello.AgentVersion != "test-version" ||
-		len(conn.hello.Servers) != 1 || conn.hello.Servers[0].ServerID != "s1" {
-		t.Errorf("hello = %+v", conn.hello)
+	if conn.Hello.ProtocolVersion != wire.ProtocolVersion || conn.Hello.AgentVersion != "test-version" ||
+		len(conn.Hello.Servers) != 1 || conn.Hello.Servers[0].ServerID != "s1" {
+		t.Errorf("hello = %+v", conn.Hello)
 	}
 
-	if got := conn.get(t, "/ping"); got != "pong" {
-		t.Errorf("GET /ping through the tunnel = %q", got)
+	if status, got := conn.Do(t, http.MethodGet, "/ping", nil); status != http.StatusOK || got != "pong" {
+		t.Errorf("GET /ping through the tunnel = %d %q", status, got)
 	}
 
 	// Events arrive in order, with heartbeats between them.
 	q.Publish(wire.EventConsoleOutput, wire.ConsoleOutput{ServerID: "s1", Lines: []string{"hello"}})
 	q.Publish(wire.EventServerState, wire.ServerState{ServerID: "s1", State: wire.StateStopping})
-	env, _ := conn.next(t)
+	env, _ := conn.Next(t)
 	var out wire.ConsoleOutput
 	if env.Type != wire.EventConsoleOutput || env.Decode(&out) != nil || out.Lines[0] != "hello" {
 		t.Fatalf("first event %s %s", env.Type, env.Data)
 	}
-	env, _ = conn.next(t)
+	env, _ = conn.Next(t)
 	var st wire.ServerState
 	if env.Type != wire.EventServerState || env.Decode(&st) != nil || st.ServerID != "s1" {
 		t.Fatalf("second event %s %s", env.Type, env.Data)
@@ -227,29 +129,18 @@ func TestTunnel(t *testing.T) {
 	// Heartbeats keep coming at the core's interval.
 	time.Sleep(200 * time.Millisecond)
 	q.Publish(wire.EventServerState, wire.ServerState{ServerID: "s1", State: wire.StateStopped})
-	if _, beats := conn.next(t); beats < 2 {
+	if _, beats := conn.Next(t); beats < 2 {
 		t.Errorf("%d heartbeats in 200ms at a 50ms interval", beats)
 	}
 
 	// The core drops the connection: the agent comes back with a new Hello.
-	conn.sess.Close()
-	conn = accept(t, c)
+	conn.Sess.Close()
+	conn = core.Accept(t)
 	if n := hellos.Load(); n != 2 {
 		t.Errorf("%d hellos after a reconnect, want 2", n)
 	}
-	if got := conn.get(t, "/ping"); got != "pong" {
-		t.Errorf("GET /ping after reconnecting = %q", got)
-	}
-}
-
-func accept(t *testing.T, c *core) *coreConn {
-	t.Helper()
-	select {
-	case conn := <-c.conns:
-		return conn
-	case <-time.After(10 * time.Second):
-		t.Fatal("the agent did not connect")
-		return nil
+	if status, got := conn.Do(t, http.MethodGet, "/ping", nil); status != http.StatusOK || got != "pong" {
+		t.Errorf("GET /ping after reconnecting = %d %q", status, got)
 	}
 }
 
