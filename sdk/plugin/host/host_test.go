@@ -298,6 +298,20 @@ func TestPanicInPluginBecomesInternalError(t *testing.T) {
 	}
 }
 
+// Unavailable is also how a call to a dead process fails; from a live
+// plugin it is the answer, passed on without restarting the plugin.
+func TestPluginsOwnUnavailableIsPassedOn(t *testing.T) {
+	h, store, pid := startStore(t)
+	for range 3 {
+		if _, err := store.Stat(context.Background(), "unavailable"); !errors.Is(err, plugin.ErrUnavailable) {
+			t.Fatalf("want ErrUnavailable, got %v", err)
+		}
+	}
+	if s := h.Status()[0]; s.Restarts != 0 || s.PID != pid {
+		t.Fatalf("an Unavailable answer restarted the plugin: %+v", s)
+	}
+}
+
 func TestCloseLeavesNoPluginProcess(t *testing.T) {
 	h, err := host.New(host.WithLogger(testLogger(t)))
 	if err != nil {

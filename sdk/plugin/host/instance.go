@@ -282,15 +282,11 @@ func (in *instance) lost(l *launch, err error) bool {
 	default:
 		return false
 	}
-	gone := false
-	select {
-	case <-l.runner.exited:
-		gone = true
-	case <-time.After(time.Second):
-		// Still running: an Unavailable may be the plugin's own answer
-		// (its backend is down) or a wedged connection; ask.
-		gone = l.ping(context.Background(), in.h.healthTimeout) != nil
-	}
+	// Unless the process has been reaped already, an Unavailable may be the
+	// plugin's own answer (its backend is down), a process dying or a
+	// wedged connection: ask, which fails at once unless the plugin is
+	// alive.
+	gone := l.dead() || l.ping(context.Background(), in.h.healthTimeout) != nil
 	if gone {
 		in.mu.Lock()
 		in.lastErr = fmt.Errorf("connection lost: %w", err)

@@ -128,8 +128,11 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, plugin.Obje
 }
 
 func (s *Store) Stat(_ context.Context, key string) (plugin.ObjectInfo, error) {
-	if key == "panic" {
-		panic("asked to panic") // lets tests check panic recovery
+	switch key { // keys that let tests check the host's error handling
+	case "panic":
+		panic("asked to panic")
+	case "unavailable":
+		return plugin.ObjectInfo{}, fmt.Errorf("backend is down: %w", plugin.ErrUnavailable)
 	}
 	data, metaPath, err := s.paths(key)
 	if err != nil {
