@@ -70,12 +70,11 @@ func (a *API) changePassword(c *gin.Context) {
 	}
 	u := userOf(c)
 	s, err := a.Auth.ChangePassword(c.Request.Context(), u, req.CurrentPassword, req.NewPassword, a.client(c))
+	a.recordResult(c, "account.password_change", "user", u.ID, "", err, nil)
 	if err != nil {
-		a.record(c, "account.password_change", "user", u.ID, "", store.OutcomeFailure, nil)
 		a.fail(c, err)
 		return
 	}
-	a.record(c, "account.password_change", "user", u.ID, "", store.OutcomeSuccess, nil)
 	respond(c, http.StatusOK, sessionView(s))
 }
 
@@ -114,12 +113,11 @@ func (a *API) enableTOTP(c *gin.Context) {
 	}
 	u := userOf(c)
 	codes, err := a.Auth.EnableTOTP(c.Request.Context(), u, req.Code)
+	a.recordResult(c, "account.totp_enable", "user", u.ID, "", err, nil)
 	if err != nil {
-		a.record(c, "account.totp_enable", "user", u.ID, "", store.OutcomeFailure, nil)
 		a.fail(c, err)
 		return
 	}
-	a.record(c, "account.totp_enable", "user", u.ID, "", store.OutcomeSuccess, nil)
 	respond(c, http.StatusOK, recoveryCodes{RecoveryCodes: codes})
 }
 
@@ -130,12 +128,12 @@ func (a *API) disableTOTP(c *gin.Context) {
 		return
 	}
 	u := userOf(c)
-	if err := a.Auth.DisableTOTP(c.Request.Context(), u, req.Password, req.Code); err != nil {
-		a.record(c, "account.totp_disable", "user", u.ID, "", store.OutcomeFailure, nil)
+	err := a.Auth.DisableTOTP(c.Request.Context(), u, req.Password, req.Code)
+	a.recordResult(c, "account.totp_disable", "user", u.ID, "", err, nil)
+	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.record(c, "account.totp_disable", "user", u.ID, "", store.OutcomeSuccess, nil)
 	c.Status(http.StatusNoContent)
 }
 

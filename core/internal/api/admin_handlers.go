@@ -144,12 +144,12 @@ func (a *API) adminDeleteUser(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusConflict, Code: "in_use", Message: "you cannot delete your own account"})
 		return
 	}
-	if err := a.Store.DeleteUser(c.Request.Context(), id); err != nil {
-		a.record(c, "admin.user.delete", "user", id, "", store.OutcomeFailure, map[string]any{"error": err.Error()})
+	err := a.Store.DeleteUser(c.Request.Context(), id)
+	a.recordResult(c, "admin.user.delete", "user", id, "", err, nil)
+	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.record(c, "admin.user.delete", "user", id, "", store.OutcomeSuccess, nil)
 	c.Status(http.StatusNoContent)
 }
 

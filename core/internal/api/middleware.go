@@ -223,6 +223,21 @@ func (a *API) deny(c *gin.Context, perm rbac.Permission, targetType, targetID st
 	a.fail(c, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "missing permission " + string(perm)})
 }
 
+// recordResult records an action that ended with err: a success, or a
+// failure carrying the error's code.
+func (a *API) recordResult(c *gin.Context, action, targetType, targetID, serverID string, err error, meta map[string]any) {
+	outcome := store.OutcomeSuccess
+	if err != nil {
+		outcome = store.OutcomeFailure
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		d, _, _ := errorStatus(err)
+		meta["error"] = d.Code
+	}
+	a.record(c, action, targetType, targetID, serverID, outcome, meta)
+}
+
 // record writes an audit entry for the request's actor, if it has one
 // (anonymous otherwise: logins, agent enrolment).
 func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, outcome string, meta map[string]any) {

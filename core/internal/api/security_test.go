@@ -105,6 +105,7 @@ func TestBadInputGetsClear4xxAndChangesNothing(t *testing.T) {
 		{"TOTP disable without setup", "POST", "/api/account/totp/disable", f.tokens[roleOwner].Token, map[string]string{"password": "wrong-password", "code": "000000"}, 422, "invalid_field"},
 		{"wrong current password", "PUT", "/api/account/password", f.tokens[roleOwner].Token, map[string]string{"current_password": "nope-nope", "new_password": "whatever-long"}, 422, "invalid_field"},
 		{"short new password", "PUT", "/api/account/password", f.tokens[roleOwner].Token, map[string]string{"current_password": testPassword, "new_password": "short"}, 422, "invalid_field"},
+		{"delete a user who owns a server", "DELETE", "/api/admin/users/" + owner.ID, f.tokens[roleAdmin].Token, nil, 409, "in_use"},
 		{"bad limit", "GET", "/api/admin/audit-logs?limit=0", f.tokens[roleAdmin].Token, nil, 422, "invalid_field"},
 		{"bad time", "GET", "/api/admin/audit-logs?since=yesterday", f.tokens[roleAdmin].Token, nil, 422, "invalid_field"},
 		{"wrong content type", "PATCH", "/api/account", f.tokens[roleOwner].Token, `{"username":"x"}`, 415, "unsupported_media_type"},
@@ -126,6 +127,16 @@ func TestBadInputGetsClear4xxAndChangesNothing(t *testing.T) {
 				t.Fatalf("a refused request changed state:\nbefore %+v\nafter  %+v", before, after)
 			}
 		})
+	}
+	// Refused account changes are audited as failures with their code.
+	for action, code := range map[string]string{
+		"account.password_change": "invalid_field", "account.totp_enable": "invalid_two_factor_code", "account.totp_disable": "invalid_field",
+		"admin.user.delete": "in_use",
+	} {
+		es, _ := f.store.ListAudit(context.Background(), store.AuditFilter{Action: action})
+		if len(es) == 0 || es[0].Outcome != store.OutcomeFailure || es[0].Metadata["error"] != code {
+			t.Errorf("%s audited as %+v, want a failure with error %s", action, es, code)
+		}
 	}
 	// The revoked token's whole login is now revoked too.
 	if got := f.do(roleAnonymous, "POST", "/api/auth/refresh", map[string]string{"refresh_token": f.tokens[roleSubWith].RefreshToken}); got.Status != 401 {
