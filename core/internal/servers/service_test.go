@@ -283,6 +283,13 @@ func TestPowerLock(t *testing.T) {
 	if _, err := w.svc.Power(ctx, srv.ID, servers.ActionStop); !errors.Is(err, servers.ErrBusy) {
 		t.Fatalf("stop during start: %v, want ErrBusy", err)
 	}
+	// Reinstall and delete wait their turn too.
+	if _, err := w.svc.Reinstall(ctx, srv.ID); !errors.Is(err, servers.ErrBusy) {
+		t.Fatalf("reinstall during start: %v, want ErrBusy", err)
+	}
+	if err := w.svc.Delete(ctx, srv); !errors.Is(err, servers.ErrBusy) {
+		t.Fatalf("delete during start: %v, want ErrBusy", err)
+	}
 	// Kill does not wait for the lock.
 	if _, err := w.svc.Power(ctx, srv.ID, servers.ActionKill); err != nil {
 		t.Fatalf("kill during start: %v", err)
