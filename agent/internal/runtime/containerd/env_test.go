@@ -22,20 +22,22 @@ import (
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
-	"catalyst.dev/agent/testkit/testenv"
 	"catalyst.dev/agent/testkit/testimage"
+	"catalyst.dev/agent/testkit/testruntime"
 )
 
-// One private containerd, one image and one bridge serve every test of the
-// package; each test makes its own servers with IDs of its own.
+// One private containerd, one image (both from testruntime) and one bridge
+// serve every test of the package; each test makes its own servers with
+// IDs of its own.
 type env struct {
-	ctd      *testenv.Containerd
 	img      testimage.Image
-	dir      string
+	dir      string // scratch, as long as the env lives
 	stateDir string
 	bridge   network.BridgeConfig
 	net      *network.Bridge // one per process, as on a node
 	rt       *containerd.Runtime
+	base     *testruntime.Env
+	ownDir   string // the bridge's state and owner.json
 }
 
 var shared struct {
@@ -49,7 +51,7 @@ func TestMain(m *testing.M) {
 	// goroutine IDs are all 0 under this Go: every concurrent CNI call would
 	// be reported as a recursive lock and end the test binary.
 	deadlock.Opts.Disable = true
-	code := m.Run()
+	code := testruntime.Main(m)
 	if e := shared.env; e != nil {
 		e.close()
 	}
@@ -60,15 +62,15 @@ func TestMain(m *testing.M) {
 // skips tb (fails it under CI=true) where containerd cannot run.
 func setup(tb testing.TB) *env {
 	tb.Helper()
-	testenv.Require(tb)
-	shared.once.Do(func() { shared.env, shared.err = newEnv() })
+	base := testruntime.Get(tb)
+	shared.once.Do(func() { shared.env, shared.err = newEnv(base) })
 	if shared.err != nil {
 		tb.Fatalf("test environment: %v", shared.err)
 	}
 	return shared.env
 }
 
-func newEnv() (*env, error) {
+func newEnv(base *testruntime.Env) (*env, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	reapStale(ctx)
@@ -76,18 +78,10 @@ func newEnv() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, stateDir: filepath.Join(dir, "state")}
-	if e.img, err = testimage.Build(ctx, dir); err != nil {
-		e.close()
-		return nil, err
-	}
-	if e.ctd, err = testenv.New(ctx); err != nil {
-		e.close()
-		return nil, err
-	}
+	e := &env{img: base.Image, dir: base.Dir, stateDir: base.StateDir, base: base, ownDir: dir}
 	suffix := randomHex(3)
 	e.bridge = network.BridgeConfig{
-		Dir:    filepath.Join(e.stateDir, "network"),
+		Dir:    filepath.Join(dir, "network"),
 		Name:   "catalyst-test-" + suffix,
 		Bridge: "ctst" + suffix,
 		Subnet: fmt.Sprintf("10.250.%d.0/24", randomByte()),
@@ -103,16 +97,6 @@ func newEnv() (*env, error) {
 		return nil, err
 	}
 	if e.rt, err = e.runtime(ctx); err != nil {
-		e.close()
-		return nil, err
-	}
-	f, err := os.Open(e.img.Archive)
-	if err != nil {
-		e.close()
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := e.rt.Import(ctx, f); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -150,30 +134,22 @@ func reapStale(ctx context.Context) {
 	}
 }
 
-// runtime connects a new Runtime to the environment, as an agent (re)start
-// would.
+// runtime connects a new Runtime on the bridge to the containerd, as an
+// agent (re)start would.
 func (e *env) runtime(ctx context.Context, opts ...containerd.Opt) (*containerd.Runtime, error) {
-	opts = append([]containerd.Opt{
-		containerd.WithStateDir(e.stateDir),
-		containerd.WithNetwork(e.net),
-		containerd.WithStopGrace(time.Second),
-	}, opts...)
-	return containerd.New(ctx, e.ctd.Address, opts...)
+	return e.base.NewRuntime(ctx, append([]containerd.Opt{containerd.WithNetwork(e.net)}, opts...)...)
 }
 
+// close runs after testruntime.Main stopped the containerd, and with it
+// every container.
 func (e *env) close() {
 	if e.rt != nil {
 		e.rt.Close()
 	}
-	if e.ctd != nil {
-		if err := e.ctd.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop containerd:", err)
-		}
-	}
 	if e.bridge.Bridge != "" {
 		exec.Command("ip", "link", "del", e.bridge.Bridge).Run()
 	}
-	os.RemoveAll(e.dir)
+	os.RemoveAll(e.ownDir)
 }
 
 // server creates a server from the test image (spec fields filled in where
