@@ -156,6 +156,13 @@ func (e *env) close() {
 // empty) and deletes it when the test ends.
 func (e *env) server(t testing.TB, spec runtime.Spec) runtime.Spec {
 	t.Helper()
+	return e.serverOn(t, e.rt, spec)
+}
+
+// serverOn is server on another runtime, which must outlive the test's
+// cleanups (close it in a t.Cleanup registered first).
+func (e *env) serverOn(t testing.TB, rt *containerd.Runtime, spec runtime.Spec) runtime.Spec {
+	t.Helper()
 	if spec.ID == "" {
 		spec.ID = "t-" + randomHex(6)
 	}
@@ -166,11 +173,11 @@ func (e *env) server(t testing.TB, spec runtime.Spec) runtime.Spec {
 		spec.Volume = filepath.Join(t.TempDir(), "volume")
 	}
 	ctx := context.Background()
-	if err := e.rt.Create(ctx, spec); err != nil {
+	if err := rt.Create(ctx, spec); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := e.rt.Delete(context.Background(), spec.ID); err != nil {
+		if err := rt.Delete(context.Background(), spec.ID); err != nil {
 			t.Errorf("Delete: %v", err)
 		}
 	})
@@ -180,13 +187,19 @@ func (e *env) server(t testing.TB, spec runtime.Spec) runtime.Spec {
 // started creates, starts and attaches to a server, waiting for its banner.
 func (e *env) started(t testing.TB, spec runtime.Spec) (runtime.Spec, *output, *stdin) {
 	t.Helper()
-	spec = e.server(t, spec)
+	return e.startedOn(t, e.rt, spec)
+}
+
+// startedOn is started on another runtime (see serverOn).
+func (e *env) startedOn(t testing.TB, rt *containerd.Runtime, spec runtime.Spec) (runtime.Spec, *output, *stdin) {
+	t.Helper()
+	spec = e.serverOn(t, rt, spec)
 	ctx := context.Background()
-	if err := e.rt.Start(ctx, spec.ID); err != nil {
+	if err := rt.Start(ctx, spec.ID); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	out := &output{}
-	w, err := e.rt.Attach(ctx, spec.ID, out)
+	w, err := rt.Attach(ctx, spec.ID, out)
 	if err != nil {
 		t.Fatalf("Attach: %v", err)
 	}

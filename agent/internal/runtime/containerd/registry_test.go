@@ -18,7 +18,6 @@ import (
 
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
-	"catalyst.dev/agent/testkit/testimage"
 )
 
 // registry serves the test image's archive over the registry HTTP API
@@ -130,24 +129,10 @@ func TestCreatePullsWithRegistryCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rt.Close()
-		spec := runtime.Spec{ID: "t-" + randomHex(6), Image: ref, Volume: t.TempDir() + "/volume"}
-		if err := rt.Create(ctx, spec); err != nil {
-			t.Fatalf("Create from %s: %v", ref, err)
-		}
-		defer rt.Delete(ctx, spec.ID)
+		t.Cleanup(func() { rt.Close() })
+		e.startedOn(t, rt, runtime.Spec{Image: ref})
 		if reg.authorized.Load() == 0 {
 			t.Fatal("the registry saw no authorized request")
 		}
-		if err := rt.Start(ctx, spec.ID); err != nil {
-			t.Fatal(err)
-		}
-		out := &output{}
-		w, err := rt.Attach(ctx, spec.ID, out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
-		out.waitFor(t, testimage.BannerDone)
 	})
 }

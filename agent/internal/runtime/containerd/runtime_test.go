@@ -552,28 +552,9 @@ func TestHostNetworking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	t.Cleanup(func() { rt.Close() })
 	port := freePort(t)
-	spec := runtime.Spec{
-		ID:     "t-" + randomHex(6),
-		Image:  e.img.Ref,
-		Env:    []string{fmt.Sprintf("SERVER_PORT=%d", port)},
-		Volume: filepath.Join(t.TempDir(), "volume"),
-	}
-	if err := rt.Create(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Delete(ctx, spec.ID)
-	if err := rt.Start(ctx, spec.ID); err != nil {
-		t.Fatal(err)
-	}
-	out := &output{}
-	w, err := rt.Attach(ctx, spec.ID, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	out.waitFor(t, testimage.BannerDone)
+	spec, _, _ := e.startedOn(t, rt, runtime.Spec{Env: []string{fmt.Sprintf("SERVER_PORT=%d", port)}})
 	if got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port)); err != nil || got != testimage.PortAnswer {
 		t.Fatalf("host port %d answered %q, %v", port, got, err)
 	}
