@@ -256,9 +256,9 @@ func (f *Fake) power(w http.ResponseWriter, id, action string) {
 		f.setState(s, wire.StateRunning)
 	case wire.PowerKill:
 		w.WriteHeader(http.StatusNoContent)
-		if s.State != wire.StateStopped {
-			f.setState(s, wire.StateStopped)
-		}
+		// Reported even when nothing ran, as the real agent does, so the
+		// core converges.
+		f.setState(s, wire.StateStopped)
 	default:
 		fail(w, http.StatusBadRequest, wire.CodeInvalid, "unknown action")
 	}
