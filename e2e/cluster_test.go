@@ -275,7 +275,8 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 	} else {
 		set("name", "catalyst-e2e-"+suffix)
 		set("bridge", "ce2e"+suffix)
-		set("subnet", fmt.Sprintf("10.251.%d.0/24", randomByte()))
+		// 10.250 and 10.251 are the containerd and network tests'.
+		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
 	}
 	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
