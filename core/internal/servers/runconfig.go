@@ -96,16 +96,9 @@ func Environment(srv *store.Server, tmpl *store.Template) map[string]string {
 		env[k] = v
 	}
 	env["SERVER_MEMORY"] = strconv.FormatInt(srv.MemoryMB, 10)
-	if len(srv.Allocations) > 0 {
-		primary := srv.Allocations[0]
-		for _, a := range srv.Allocations {
-			if a.Primary {
-				primary = a
-				break
-			}
-		}
-		env["SERVER_IP"] = primary.IP
-		env["SERVER_PORT"] = strconv.Itoa(primary.Port)
+	if as := primaryFirst(srv.Allocations); len(as) > 0 {
+		env["SERVER_IP"] = as[0].IP
+		env["SERVER_PORT"] = strconv.Itoa(as[0].Port)
 	}
 	return env
 }
