@@ -175,9 +175,6 @@ func escapeLike(s string) string {
 
 // jsonList encodes a list for a JSON column in a hand-written SET clause.
 func jsonList(v []string) string {
-	if v == nil {
-		v = []string{}
-	}
-	b, _ := json.Marshal(v)
+	b, _ := json.Marshal(nonNil(v))
 	return string(b)
 }
