@@ -15,7 +15,7 @@
 //
 // Commands on stdin (every line is echoed first as "> echo: <line>"):
 //
-//	help, ready, stop, crash N, burn DURATION, oom, write PATH, whoami
+//	help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready
 package main
 
 import (
@@ -165,7 +165,7 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- s
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
 		case "help":
-			out.println("commands: help, ready, stop, crash N, burn DURATION, oom, write PATH, whoami")
+			out.println("commands: help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready")
 		case "ready":
 			if ready != nil {
 				close(ready)
