@@ -118,9 +118,24 @@ func TestServerRoutes(t *testing.T) {
 		{"start again conflicts", "POST", wire.AgentServerPath(id, "/power"), `{"action":"start"}`, 409, wire.CodeConflict, ""},
 		{"install while running conflicts", "POST", wire.AgentServerPath(id, "/install"), `{"config":` + string(cfg) + `}`, 409, wire.CodeConflict, ""},
 		{"command", "POST", wire.AgentServerPath(id, "/command"), `{"command":"help"}`, 204, "", ""},
+	})
+	// The game answers in its own time; killed sooner, it has said nothing.
+	logs := wire.AgentServerPath(id, "/logs?lines=50")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body := do(t, srv, "GET", logs, nil)
+		if strings.Contains(string(body), "commands: help, stop") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer to help in the console history: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	run(t, srv, []step{
 		{"kill answers once exited", "POST", wire.AgentServerPath(id, "/power"), `{"action":"kill"}`, 204, "", ""},
 		{"stopped after kill", "GET", path, "", 200, "", `"exit_code":137`},
-		{"console history keeps the run's output", "GET", wire.AgentServerPath(id, "/logs?lines=50"), "", 200, "", "commands: help, stop"},
+		{"console history keeps the run's output", "GET", logs, "", 200, "", "commands: help, stop"},
 		{"history: lines not a number", "GET", wire.AgentServerPath(id, "/logs?lines=many"), "", 400, wire.CodeInvalid, "lines must be"},
 		{"history: too many lines", "GET", wire.AgentServerPath(id, "/logs?lines=999999"), "", 400, wire.CodeInvalid, "lines must be"},
 		{"history of an unknown server", "GET", wire.AgentServerPath(uuid.NewString(), "/logs"), "", 404, wire.CodeNotFound, ""},
