@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -383,15 +384,19 @@ type Update struct {
 
 // Update changes cur, a server as loaded, and returns it changed (cur
 // itself is left alone). Resource changes are checked against the node
-// again. The new config is pushed to a connected agent and takes effect
-// at the next start (every start pushes it again, so an offline node
-// catches up).
+// again. A new environment or new resources are pushed to a connected
+// agent and take effect at the next start (every start pushes the config
+// again, so an offline node catches up).
 func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Actor) (*store.Server, error) {
 	srv := new(store.Server)
 	*srv = *cur
-	tmpl, err := s.store.TemplateByID(ctx, srv.TemplateID)
-	if err != nil {
-		return nil, err
+	resized := u.MemoryMB != nil || u.CPUPercent != nil || u.DiskMB != nil
+	var tmpl *store.Template // loaded when what the agent runs changes
+	if u.Environment != nil || resized {
+		var err error
+		if tmpl, err = s.store.TemplateByID(ctx, srv.TemplateID); err != nil {
+			return nil, err
+		}
 	}
 	var cols []string
 	if u.Name != nil || u.Description != nil {
@@ -412,17 +417,14 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 		if err := validateEnvironment(u.Environment, tmpl, by.Admin); err != nil {
 			return nil, err
 		}
-		env := map[string]string{}
-		for k, v := range srv.Environment {
-			env[k] = v
+		env := maps.Clone(srv.Environment)
+		if env == nil {
+			env = map[string]string{}
 		}
-		for k, v := range u.Environment {
-			env[k] = v
-		}
+		maps.Copy(env, u.Environment)
 		srv.Environment = env
 		cols = append(cols, "environment")
 	}
-	resized := u.MemoryMB != nil || u.CPUPercent != nil || u.DiskMB != nil
 	if resized {
 		mem, cpu, disk := deref(u.MemoryMB, srv.MemoryMB), deref(u.CPUPercent, srv.CPUPercent), deref(u.DiskMB, srv.DiskMB)
 		if err := validateResources(mem, cpu, disk, srv.PidsLimit); err != nil {
@@ -437,7 +439,7 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 	if err := s.saveUpdate(ctx, srv, resized, cols); err != nil {
 		return nil, err
 	}
-	if srv.State != store.StateInstalling {
+	if tmpl != nil && srv.State != store.StateInstalling {
 		if err := s.configure(ctx, srv, tmpl); err != nil && !errors.Is(err, gateway.ErrNodeOffline) {
 			s.log.Warn("updated config not pushed; the next start pushes it", "server", srv.ID, "error", err)
 		}

@@ -439,11 +439,22 @@ func TestCreateChecksTheNode(t *testing.T) {
 func TestUpdateChangesWhatItNames(t *testing.T) {
 	w := newWorld(t, storetest.SQLite(t))
 	ctx := context.Background()
+	fake := gatewaytest.NewFake()
+	w.connect(fake)
 	srv := w.create(servers.NewServer{Environment: map[string]string{"MODE": "creative"}})
+	srv = w.waitState(srv.ID, store.StateStopped)
+	pushed := func() bool { return slices.Contains(fake.Calls(), "PUT "+wire.AgentServerPath(srv.ID, "")) }
+	// A new name is nothing the agent runs: no config goes out.
 	name := "renamed"
+	if _, err := w.svc.Update(ctx, srv, servers.Update{Name: &name}, w.admin); err != nil || pushed() {
+		t.Fatalf("rename: %v; config pushed: %v", err, pushed())
+	}
 	got, err := w.svc.Update(ctx, srv, servers.Update{Name: &name, Environment: map[string]string{"SECRET": "t"}}, w.admin)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if onAgent, _ := fake.Server(srv.ID); !pushed() || onAgent.Config.Env["SECRET"] != "t" {
+		t.Fatalf("new environment not pushed: %+v", onAgent.Config.Env)
 	}
 	stored, err := w.store.ServerByID(ctx, srv.ID)
 	if err != nil {
