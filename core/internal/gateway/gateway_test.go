@@ -189,10 +189,10 @@ func TestHelloWelcomeAndRecordsTheAgent(t *testing.T) {
 	}
 }
 
-func TestHelloMustComeFirst(t *testing.T) {
+func TestBadHelloIsRefusedWithTheReason(t *testing.T) {
 	w := newWorld(t, gateway.Options{HelloTimeout: time.Second})
 	// A hello with a protocol the core does not speak is refused on the
-	// stream, with the reason.
+	// stream, with the reason (wire.AcceptHello's tests cover the rest).
 	_, err := gatewaytest.Dial(context.Background(), gatewaytest.Config{URL: w.srv.URL, NodeID: w.node.ID, Credential: w.credential,
 		Hello: wire.Hello{ProtocolVersion: wire.ProtocolVersion + 5}})
 	if err == nil || !strings.Contains(err.Error(), "upgrade the core") {
