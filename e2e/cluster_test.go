@@ -360,7 +360,8 @@ func (c *cluster) server(id string) server {
 }
 
 // waitState waits for the server to reach want, failing early if it lands
-// in a state that cannot lead there.
+// in crashed or install_failed instead: nothing leads on from those by
+// itself.
 func (c *cluster) waitState(id, want string, timeout time.Duration) {
 	c.t.Helper()
 	var last string
@@ -369,6 +370,9 @@ func (c *cluster) waitState(id, want string, timeout time.Duration) {
 		last = c.server(id).State
 		if last == want {
 			return
+		}
+		if last == "crashed" || last == "install_failed" {
+			c.t.Fatalf("server %s is %q, want %q", id, last, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
