@@ -73,11 +73,7 @@ func (a *API) listNodes(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := make([]nodeView, 0, len(ns))
-	for _, n := range ns {
-		out = append(out, a.viewNode(n))
-	}
-	respond(c, http.StatusOK, out)
+	respond(c, http.StatusOK, viewAll(ns, a.viewNode))
 }
 
 func (a *API) createNode(c *gin.Context) {

@@ -7,7 +7,6 @@ import (
 
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
-	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -53,18 +52,9 @@ func actorOf(c *gin.Context) servers.Actor {
 	return servers.Actor{UserID: p.UserID, Admin: p.Admin}
 }
 
-// serverAudit records a server action with its outcome.
+// serverAudit records an action on a server, its outcome taken from err.
 func (a *API) serverAudit(c *gin.Context, action, serverID string, err error, meta map[string]any) {
-	outcome := store.OutcomeSuccess
-	if err != nil {
-		outcome = store.OutcomeFailure
-		if meta == nil {
-			meta = map[string]any{}
-		}
-		d, _, _ := errorStatus(err)
-		meta["error"] = d.Code
-	}
-	a.record(c, action, "server", serverID, serverID, outcome, meta)
+	a.recordResult(c, action, "server", serverID, serverID, err, meta)
 }
 
 func (a *API) createServer(c *gin.Context) {
@@ -75,7 +65,7 @@ func (a *API) createServer(c *gin.Context) {
 	}
 	srv, err := a.Servers.Create(c.Request.Context(), servers.NewServer(req), actorOf(c))
 	if err != nil {
-		a.record(c, "server.create", "node", req.NodeID, "", store.OutcomeFailure, map[string]any{"name": req.Name})
+		a.recordResult(c, "server.create", "node", req.NodeID, "", err, map[string]any{"name": req.Name})
 		a.fail(c, err)
 		return
 	}
@@ -235,11 +225,7 @@ func (a *API) importImage(c *gin.Context) {
 		return
 	}
 	res, err := agent.ImportImage(c.Request.Context(), c.Request.Body)
-	outcome := store.OutcomeSuccess
-	if err != nil {
-		outcome = store.OutcomeFailure
-	}
-	a.record(c, "admin.node.image_import", "node", n.ID, "", outcome, map[string]any{"images": res.Images})
+	a.recordResult(c, "admin.node.image_import", "node", n.ID, "", err, map[string]any{"images": res.Images})
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -133,11 +133,7 @@ func (a *API) listSubusers(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := make([]subuserView, 0, len(us))
-	for _, u := range us {
-		out = append(out, viewSubuser(u))
-	}
-	respond(c, http.StatusOK, out)
+	respond(c, http.StatusOK, viewAll(us, viewSubuser))
 }
 
 func (a *API) createSubuser(c *gin.Context) {
