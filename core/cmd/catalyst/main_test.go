@@ -212,13 +212,17 @@ func TestNodeCreateAddsAllocations(t *testing.T) {
 		t.Fatalf("%v: %s\n%s", err, stderr, out)
 	}
 	for _, tc := range []struct{ args, want string }{
-		{"--ip nowhere --ports 1", `--ip "nowhere" is not an IP address`},
-		{"--ports 70000", "--ports:"},
+		{"--ip nowhere --ports 1", `"nowhere" is not an IP address`},
+		{"--ports 70000", `"70000" is not a port or range`},
 	} {
 		_, stderr, err := run(t, dir, append([]string{"node", "create", "--name", "x", "--fqdn", "x.example.com"}, strings.Fields(tc.args)...)...)
 		if err == nil || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: err = %v, stderr = %q; want %q", tc.args, err, stderr, tc.want)
 		}
+	}
+	// Refused flags left no node behind: the name is still free.
+	if _, stderr, err := run(t, dir, "node", "create", "--name", "x", "--fqdn", "x.example.com"); err != nil {
+		t.Fatalf("node x after refused attempts: %v: %s", err, stderr)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"strings"
 
 	"catalyst.dev/core/internal/nodes"
@@ -18,14 +17,13 @@ func newNodeCommand(g *globals) *cobra.Command {
 		Short: "Register a node and print its one-time deployment token and agent command",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Checked before the node exists, so that bad flags leave nothing
+			// half-made.
 			var portList []int
 			if ports != "" {
-				if net.ParseIP(ip) == nil {
-					return fmt.Errorf("--ip %q is not an IP address", ip)
-				}
 				var err error
-				if portList, err = nodes.ParsePorts(strings.Split(ports, ",")); err != nil {
-					return fmt.Errorf("--ports: %w", err)
+				if ip, portList, err = nodes.ParseAllocations(ip, strings.Split(ports, ",")); err != nil {
+					return fmt.Errorf("--ip/--ports: %w", err)
 				}
 			}
 			cfg, s, err := g.openStore(cmd.Context())

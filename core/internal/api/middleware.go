@@ -259,8 +259,3 @@ func (a *API) record(c *gin.Context, action, targetType, targetID, serverID, out
 	}
 	a.Audit.Record(c.Request.Context(), e)
 }
-
-func validIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}

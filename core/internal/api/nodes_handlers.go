@@ -151,27 +151,17 @@ func (a *API) createAllocations(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	ip := strings.TrimSpace(req.IP)
-	if !validIP(ip) {
-		a.fail(c, invalidField("ip", "%q is not an IP address", req.IP))
-		return
-	}
-	ports, err := nodes.ParsePorts(req.Ports)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
 	n, err := a.Store.NodeByID(c.Request.Context(), c.Param("nid"))
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	as, err := a.Store.CreateAllocations(c.Request.Context(), n.ID, ip, ports)
+	as, err := a.Nodes.AddAllocations(c.Request.Context(), n.ID, req.IP, req.Ports)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.record(c, "admin.node.allocations", "node", n.ID, "", store.OutcomeSuccess, map[string]any{"ip": ip, "ports": req.Ports})
+	a.record(c, "admin.node.allocations", "node", n.ID, "", store.OutcomeSuccess, map[string]any{"ip": req.IP, "ports": req.Ports})
 	respond(c, http.StatusCreated, as)
 }
 

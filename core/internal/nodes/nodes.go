@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,6 +148,29 @@ func (s *Service) Authenticate(ctx context.Context, nodeID, credential string) (
 // AgentCommand is the exact command an operator runs on the new node.
 func AgentCommand(coreURL, token string) string {
 	return "catalyst-agent configure --core " + coreURL + " --token " + token + " && catalyst-agent run"
+}
+
+// AddAllocations gives node nodeID the allocations ip:port for each port
+// of specs (see ParsePorts). A bad address or port list is a
+// *accounts.ValidationError naming "ip" or "ports"; an existing pair makes
+// the whole call store.ErrConflict.
+func (s *Service) AddAllocations(ctx context.Context, nodeID, ip string, specs []string) ([]*store.Allocation, error) {
+	ip, ports, err := ParseAllocations(ip, specs)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.CreateAllocations(ctx, nodeID, ip, ports)
+}
+
+// ParseAllocations checks an allocation request: an IP address and port
+// lists (see ParsePorts). It returns the address trimmed and the ports.
+func ParseAllocations(ip string, specs []string) (string, []int, error) {
+	ip = strings.TrimSpace(ip)
+	if _, err := netip.ParseAddr(ip); err != nil {
+		return "", nil, &accounts.ValidationError{Field: "ip", Message: fmt.Sprintf("%q is not an IP address", ip)}
+	}
+	ports, err := ParsePorts(specs)
+	return ip, ports, err
 }
 
 // ParsePorts reads port lists such as "25565", "25565-25570" into ports,
