@@ -29,7 +29,13 @@ func benchStart(b *testing.B, o clusterOptions) {
 	s := c.createServer("bench", nil)
 	for b.Loop() {
 		c.power(s.ID, "start")
-		for c.server(s.ID).State != "running" {
+		// Polled every millisecond (waitState's 20 ms would blur the
+		// figure), but never forever.
+		deadline := time.Now().Add(time.Minute)
+		for st := c.server(s.ID).State; st != "running"; st = c.server(s.ID).State {
+			if st == "crashed" || time.Now().After(deadline) {
+				b.Fatalf("server is %q, not running, after its start", st)
+			}
 			time.Sleep(time.Millisecond)
 		}
 		b.StopTimer()
