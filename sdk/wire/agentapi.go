@@ -1,5 +1,13 @@
 package wire
 
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
 // The agent's internal HTTP API, served on the streams the core opens in
 // the tunnel. {id} is a server ID (a UUID). Bodies are JSON unless said
 // otherwise; errors use the core's envelope (ErrorBody) with one of the
@@ -90,6 +98,88 @@ type ServerConfig struct {
 	// finished starting (starting → running). Empty: running at once.
 	StartupDone    []string `json:"startup_done"`
 	ReadOnlyRootfs bool     `json:"read_only_rootfs"`
+	// Restart is what the agent does when the process exits unasked.
+	Restart RestartPolicy `json:"restart"`
+}
+
+// Restart policy modes.
+const (
+	// RestartNever leaves a crashed server crashed.
+	RestartNever = "never"
+	// RestartOnCrash restarts a process that crashed (the default).
+	RestartOnCrash = "on_crash"
+	// RestartAlways restarts a process that exited unasked, even cleanly.
+	RestartAlways = "always"
+)
+
+// RestartPolicy says when the agent restarts a server whose process
+// exited without being asked to. A crash is a non-zero exit, an OOM kill,
+// or (with CleanExitIsCrash) any unasked exit. After crash k in the window
+// the agent waits Backoff × 2^(k-1) (capped at MaxBackoff) and starts the
+// server again, up to MaxRestarts times in Window; the next crash in the
+// window is a crash loop: the server stays crashed (ServerState.CrashLoop).
+// Zero fields take the defaults (DefaultRestartPolicy).
+type RestartPolicy struct {
+	Mode             string   `json:"mode"`
+	MaxRestarts      int      `json:"max_restarts"`
+	Window           Duration `json:"window"`
+	Backoff          Duration `json:"backoff"`
+	MaxBackoff       Duration `json:"max_backoff"`
+	CleanExitIsCrash bool     `json:"clean_exit_is_crash"`
+}
+
+// DefaultRestartPolicy: restart crashes, at most 5 in 10 minutes, waiting
+// 5 s after the first, doubling up to a minute.
+var DefaultRestartPolicy = RestartPolicy{
+	Mode:        RestartOnCrash,
+	MaxRestarts: 5,
+	Window:      Duration(10 * time.Minute),
+	Backoff:     Duration(5 * time.Second),
+	MaxBackoff:  Duration(time.Minute),
+}
+
+// WithDefaults fills p's zero fields from DefaultRestartPolicy.
+func (p RestartPolicy) WithDefaults() RestartPolicy {
+	d := DefaultRestartPolicy
+	if p.Mode == "" {
+		p.Mode = d.Mode
+	}
+	if p.MaxRestarts == 0 {
+		p.MaxRestarts = d.MaxRestarts
+	}
+	if p.Window == 0 {
+		p.Window = d.Window
+	}
+	if p.Backoff == 0 {
+		p.Backoff = d.Backoff
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = d.MaxBackoff
+	}
+	return p
+}
+
+// Validate names what is wrong with p, or returns nil.
+func (p RestartPolicy) Validate() error {
+	var problems []string
+	switch p.Mode {
+	case "", RestartNever, RestartOnCrash, RestartAlways:
+	default:
+		problems = append(problems, fmt.Sprintf("restart mode %q is not one of never, on_crash, always", p.Mode))
+	}
+	if p.MaxRestarts < 0 || p.MaxRestarts > 1000 {
+		problems = append(problems, "max_restarts must be between 0 and 1000")
+	}
+	for name, d := range map[string]Duration{"window": p.Window, "backoff": p.Backoff, "max_backoff": p.MaxBackoff} {
+		if d < 0 || time.Duration(d) > 24*time.Hour {
+			problems = append(problems, "restart "+name+" must be between 0 and 24h")
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // InstallRequest starts an install. The config is recorded as by PUT.

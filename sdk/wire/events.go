@@ -27,6 +27,18 @@ const (
 	EventInstallProgress = "install_progress"
 	// EventConsoleOutput carries ConsoleOutput: game server output.
 	EventConsoleOutput = "console_output"
+	// EventConsoleThrottled carries ConsoleThrottled: live console lines
+	// the agent did not publish because a server wrote faster than its
+	// throttle allows (they are still in the node's console log).
+	EventConsoleThrottled = "console_throttled"
+	// EventDaemonMessage carries DaemonMessage: something the agent tells
+	// the server's viewers (a restart after a crash, a disk quota warning).
+	EventDaemonMessage = "daemon_message"
+	// EventResourceStats carries ResourceStats: a sample of every running
+	// server's resource use, sent every stats interval.
+	EventResourceStats = "resource_stats"
+	// EventHealthReport carries NodeHealth: the node's own resource use.
+	EventHealthReport = "health_report"
 )
 
 // Envelope is one line on the event stream.
@@ -60,6 +72,10 @@ type ServerState struct {
 	OOMKilled bool `json:"oom_killed,omitempty"`
 	// Reason is a sentence for people: why it crashed, why install failed.
 	Reason string `json:"reason,omitempty"`
+	// CrashLoop is set on a crashed report when the restart policy gave up:
+	// the server crashed more often than its policy allows in the window
+	// and stays crashed until someone starts it.
+	CrashLoop bool `json:"crash_loop,omitempty"`
 }
 
 // InstallProgress is a line of installer output.
@@ -72,6 +88,64 @@ type InstallProgress struct {
 type ConsoleOutput struct {
 	ServerID string   `json:"server_id"`
 	Lines    []string `json:"lines"`
+}
+
+// ConsoleThrottled says how many console lines of a server were not
+// published live in the throttle period that just ended.
+type ConsoleThrottled struct {
+	ServerID string `json:"server_id"`
+	Dropped  int    `json:"dropped"`
+}
+
+// Daemon message levels.
+const (
+	LevelInfo    = "info"
+	LevelWarning = "warning"
+	LevelError   = "error"
+)
+
+// DaemonMessage is a sentence from the agent about a server, for people.
+type DaemonMessage struct {
+	ServerID string `json:"server_id"`
+	Level    string `json:"level"`
+	Message  string `json:"message"`
+}
+
+// ResourceStats is one sample of the node's running servers.
+type ResourceStats struct {
+	Servers []ServerStats `json:"servers"`
+}
+
+// ServerStats is one server's resource use at At. CPUPercent is over the
+// last interval, 100 being one core busy all the time. Disk figures are
+// those of the last walk of the volume (see DiskAt).
+type ServerStats struct {
+	ServerID         string    `json:"server_id"`
+	At               time.Time `json:"at"`
+	CPUPercent       float64   `json:"cpu_percent"`
+	MemoryBytes      uint64    `json:"memory_bytes"`
+	MemoryLimitBytes uint64    `json:"memory_limit_bytes"`
+	Pids             uint64    `json:"pids"`
+	NetRxBytes       uint64    `json:"net_rx_bytes"`
+	NetTxBytes       uint64    `json:"net_tx_bytes"`
+	DiskBytes        uint64    `json:"disk_bytes"`
+	DiskLimitBytes   uint64    `json:"disk_limit_bytes"`
+	DiskAt           time.Time `json:"disk_at"`
+}
+
+// NodeHealth is the node's own resource use at At.
+type NodeHealth struct {
+	At               time.Time `json:"at"`
+	CPUPercent       float64   `json:"cpu_percent"` // all cores: 100 × cores at most
+	CPUCores         int       `json:"cpu_cores"`
+	MemoryUsedBytes  uint64    `json:"memory_used_bytes"`
+	MemoryTotalBytes uint64    `json:"memory_total_bytes"`
+	DiskUsedBytes    uint64    `json:"disk_used_bytes"` // the file system holding the data directory
+	DiskTotalBytes   uint64    `json:"disk_total_bytes"`
+	Load1            float64   `json:"load1"`
+	Load5            float64   `json:"load5"`
+	Load15           float64   `json:"load15"`
+	Containers       int       `json:"containers"` // server processes running
 }
 
 // EventWriter writes envelopes, one JSON line each. It is safe for

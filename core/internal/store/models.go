@@ -130,8 +130,21 @@ type Server struct {
 	Startup     string            `bun:"startup,notnull" json:"startup"`
 	Environment map[string]string `bun:"environment,notnull" json:"environment"`
 
-	CrashCount int       `bun:"crash_count,notnull" json:"crash_count"`
-	CreatedAt  time.Time `bun:"created_at,notnull" json:"created_at"`
+	// Restart policy (wire.RestartPolicy); zero values mean its defaults.
+	RestartMode           string `bun:"restart_mode,notnull" json:"restart_mode"`
+	RestartMax            int    `bun:"restart_max,notnull" json:"restart_max"`
+	RestartWindowSeconds  int    `bun:"restart_window_seconds,notnull" json:"restart_window_seconds"`
+	RestartBackoffSeconds int    `bun:"restart_backoff_seconds,notnull" json:"restart_backoff_seconds"`
+	CleanExitIsCrash      bool   `bun:"clean_exit_is_crash,notnull" json:"clean_exit_is_crash"`
+
+	// CrashCount counts every crash the server ever had; LastExitCode and
+	// LastOOMKilled say how its last process ended (nil: never exited);
+	// CrashedAt is when it last crashed.
+	CrashCount    int        `bun:"crash_count,notnull" json:"crash_count"`
+	LastExitCode  *int       `bun:"last_exit_code" json:"last_exit_code"`
+	LastOOMKilled bool       `bun:"last_oom_killed,notnull" json:"last_oom_killed"`
+	CrashedAt     *time.Time `bun:"crashed_at" json:"crashed_at"`
+	CreatedAt     time.Time  `bun:"created_at,notnull" json:"created_at"`
 	UpdatedAt  time.Time `bun:"updated_at,notnull" json:"updated_at"`
 
 	Allocations []*Allocation `bun:"rel:has-many,join:id=server_id" json:"allocations,omitempty"`

@@ -272,8 +272,18 @@ type Transition struct {
 	From []string
 	// Reason is a sentence for people on why the server is in To.
 	Reason string
-	// CountCrash adds one to the server's crash count in the same write.
+	// CountCrash adds one to the server's crash count and sets crashed_at
+	// in the same write.
 	CountCrash bool
+	// Exit, when set, records how the process ended (last_exit_code,
+	// last_oom_killed).
+	Exit *Exit
+}
+
+// Exit is how a server's process ended.
+type Exit struct {
+	Code      *int
+	OOMKilled bool
 }
 
 // TransitionServer applies t to a server, or changes nothing and returns
@@ -283,7 +293,10 @@ func (s *Store) TransitionServer(ctx context.Context, id string, t Transition) e
 		Set("state = ?", t.To).Set("state_reason = ?", t.Reason).Set("updated_at = ?", now()).
 		Where("id = ?", id)
 	if t.CountCrash {
-		q = q.Set("crash_count = crash_count + 1")
+		q = q.Set("crash_count = crash_count + 1").Set("crashed_at = ?", now())
+	}
+	if t.Exit != nil {
+		q = q.Set("last_exit_code = ?", t.Exit.Code).Set("last_oom_killed = ?", t.Exit.OOMKilled)
 	}
 	if len(t.From) > 0 {
 		q = q.Where("state IN (?)", bun.List(t.From))
