@@ -27,6 +27,9 @@ type serverCreate struct {
 	Environment map[string]string `json:"environment"`
 	// AllocationID defaults to the node's first free allocation.
 	AllocationID string `json:"allocation_id"`
+	// Restart is what the node does when the process exits unasked;
+	// omitted fields take the defaults (on_crash, 5 restarts in 600 s).
+	Restart *servers.RestartPolicy `json:"restart"`
 }
 
 type serverUpdate struct {
@@ -36,6 +39,9 @@ type serverUpdate struct {
 	CPUPercent  *int64            `json:"cpu_percent"`
 	DiskMB      *int64            `json:"disk_mb"`
 	Environment map[string]string `json:"environment"`
+	// Restart replaces the restart policy (fields left out take the
+	// defaults).
+	Restart *servers.RestartPolicy `json:"restart"`
 }
 
 type powerRequest struct {
@@ -97,6 +103,9 @@ func (a *API) updateServer(c *gin.Context) {
 			keys = append(keys, k)
 		}
 		meta["environment"] = keys
+	}
+	if req.Restart != nil {
+		meta["restart"] = *req.Restart
 	}
 	a.serverAudit(c, "server.update", id, err, meta)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
@@ -33,8 +34,16 @@ type serverView struct {
 	PidsLimit   int64             `json:"pids_limit"`
 	Image       string            `json:"image"`
 	Environment map[string]string `json:"environment"`
-	CrashCount  int               `json:"crash_count"`
-	Allocations []allocationView  `json:"allocations"`
+	// Restart is the restart policy in force (defaults filled in).
+	Restart servers.RestartPolicy `json:"restart"`
+	// CrashCount counts every crash; LastExitCode and LastOOMKilled say how
+	// the last process ended (null: never exited); CrashedAt is the last
+	// crash.
+	CrashCount    int              `json:"crash_count"`
+	LastExitCode  *int             `json:"last_exit_code"`
+	LastOOMKilled bool             `json:"last_oom_killed"`
+	CrashedAt     *time.Time       `json:"crashed_at"`
+	Allocations   []allocationView `json:"allocations"`
 	// Permissions are the caller's permissions on this server.
 	Permissions []string  `json:"permissions"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -44,6 +53,7 @@ func viewServer(s *store.Server, perms []string) serverView {
 	v := serverView{ID: s.ID, ShortID: s.ShortID, Name: s.Name, Description: s.Description, OwnerID: s.OwnerID,
 		NodeID: s.NodeID, TemplateID: s.TemplateID, State: s.State, StateReason: s.StateReason, MemoryMB: s.MemoryMB, PidsLimit: s.PidsLimit, CPUPercent: s.CPUPercent,
 		DiskMB: s.DiskMB, Image: s.Image, Environment: s.Environment, CrashCount: s.CrashCount,
+		Restart: servers.PolicyOf(s), LastExitCode: s.LastExitCode, LastOOMKilled: s.LastOOMKilled, CrashedAt: s.CrashedAt,
 		Allocations: []allocationView{}, Permissions: perms, CreatedAt: s.CreatedAt}
 	for _, al := range s.Allocations {
 		v.Allocations = append(v.Allocations, allocationView{IP: al.IP, Port: al.Port, Primary: al.Primary})

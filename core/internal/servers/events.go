@@ -54,7 +54,7 @@ func (s *Service) reconcileOne(ctx context.Context, agent *gateway.Client, srv *
 	log := s.log.With("server", srv.ID, "node", srv.NodeID)
 	to, reason, install := reconcile(srv.State, st, known)
 	if to != srv.State {
-		err := s.store.TransitionServer(ctx, srv.ID, store.Transition{
+		err := s.transition(ctx, srv.ID, srv.State, store.Transition{
 			To: to, Reason: reason, From: []string{srv.State}, CountCrash: to == store.StateCrashed,
 		})
 		if err != nil {
@@ -110,18 +110,24 @@ func (s *Service) OnEvent(ctx context.Context, nodeID string, e wire.Envelope) {
 }
 
 // applyReport moves a server to the state its agent reports, when the
-// machine allows it. A report can race a user's transition, so a lost
-// compare-and-set is retried once on the fresh state.
+// machine allows it, recording how an exited process ended. A report can
+// race a user's transition, so a lost compare-and-set is retried once on
+// the fresh state.
 func (s *Service) applyReport(ctx context.Context, nodeID string, st wire.ServerState) {
 	log := s.log.With("node", nodeID, "server", st.ServerID, "reported", st.State)
 	to, reason := st.State, st.Reason
+	var exit *store.Exit
 	if to == store.StateStopped || to == store.StateCrashed {
 		if s.takeKilled(st.ServerID) {
 			to, reason = store.StateStopped, "killed"
 		} else if to == store.StateCrashed {
 			reason = exitReason(st)
 		}
+		if st.ExitCode != nil {
+			exit = &store.Exit{Code: st.ExitCode, OOMKilled: st.OOMKilled}
+		}
 	}
+	crashLoop := st.CrashLoop && to == store.StateCrashed
 	for attempt := 0; attempt < 2; attempt++ {
 		srv, err := s.store.ServerByID(ctx, st.ServerID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -136,18 +142,25 @@ func (s *Service) applyReport(ctx context.Context, nodeID string, st wire.Server
 			log.Warn("state report for a server on another node ignored", "server_node", srv.NodeID)
 			return
 		}
-		if srv.State == to {
+		t := store.Transition{To: to, Reason: reason, From: []string{srv.State}, Exit: exit}
+		switch {
+		case srv.State == to && crashLoop:
+			// The crash itself was recorded; now the policy gave up on it.
+		case srv.State == to:
 			return
-		}
-		if !AgentMayReport(srv.State, to) {
+		case !AgentMayReport(srv.State, to):
 			log.Warn("state report not allowed by the state machine; ignored", "state", srv.State)
 			return
+		default:
+			t.CountCrash = to == store.StateCrashed
 		}
-		err = s.store.TransitionServer(ctx, srv.ID, store.Transition{
-			To: to, Reason: reason, From: []string{srv.State}, CountCrash: to == store.StateCrashed,
-		})
+		err = s.store.TransitionServer(ctx, srv.ID, t)
 		if err == nil {
 			log.Debug("server state", "from", srv.State, "to", to)
+			if crashLoop {
+				log.Warn("server is crash-looping; its restart policy gave up", "reason", reason)
+			}
+			s.notify(Change{ServerID: srv.ID, From: srv.State, To: to, Reason: reason, Exit: exit, CrashLoop: crashLoop})
 			return
 		}
 		if !errors.Is(err, store.ErrNotFound) {

@@ -81,6 +81,8 @@ type Service struct {
 
 	killedMu sync.Mutex
 	killed   map[string]bool // servers killed on purpose: their exit is not a crash
+
+	observers []Observer
 }
 
 // New returns the service.
@@ -152,6 +154,8 @@ type NewServer struct {
 	Environment map[string]string
 	// AllocationID defaults to the node's first free allocation.
 	AllocationID string
+	// Restart defaults to the default policy.
+	Restart *RestartPolicy
 }
 
 func invalid(field, format string, args ...any) error {
@@ -256,6 +260,11 @@ func (s *Service) Create(ctx context.Context, in NewServer, by Actor) (*store.Se
 	if err := validateEnvironment(in.Environment, tmpl, by.Admin); err != nil {
 		return nil, err
 	}
+	if in.Restart != nil {
+		if err := in.Restart.validate(); err != nil {
+			return nil, err
+		}
+	}
 
 	s.placeMu.Lock()
 	srv, err := s.place(ctx, in, tmpl)
@@ -302,6 +311,9 @@ func (s *Service) place(ctx context.Context, in NewServer, tmpl *store.Template)
 		Name: in.Name, Description: in.Description, OwnerID: in.OwnerID, NodeID: node.ID, TemplateID: tmpl.ID,
 		State: store.StateInstalling, MemoryMB: in.MemoryMB, CPUPercent: in.CPUPercent, DiskMB: in.DiskMB,
 		PidsLimit: in.PidsLimit, Image: in.Image, Startup: tmpl.Startup, Environment: in.Environment,
+	}
+	if in.Restart != nil {
+		setPolicy(srv, *in.Restart)
 	}
 	if err := s.store.CreateServer(ctx, srv, []string{allocID}); err != nil {
 		if errors.Is(err, store.ErrAllocationTaken) {
@@ -355,7 +367,7 @@ func (s *Service) install(ctx context.Context, agent *gateway.Client, srv *store
 	default:
 		reason = "install could not start: " + err.Error()
 	}
-	if terr := s.store.TransitionServer(context.WithoutCancel(ctx), srv.ID, store.Transition{
+	if terr := s.transition(context.WithoutCancel(ctx), srv.ID, store.StateInstalling, store.Transition{
 		To: store.StateInstallFailed, Reason: reason, From: []string{store.StateInstalling},
 	}); terr != nil && !errors.Is(terr, store.ErrNotFound) {
 		s.log.Error("record failed install", "server", srv.ID, "error", terr)
@@ -380,6 +392,8 @@ type Update struct {
 	DiskMB      *int64
 	// Environment sets the given variables; the others keep their values.
 	Environment map[string]string
+	// Restart replaces the restart policy.
+	Restart *RestartPolicy
 }
 
 // Update changes cur, a server as loaded, and returns it changed (cur
@@ -392,7 +406,7 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 	*srv = *cur
 	resized := u.MemoryMB != nil || u.CPUPercent != nil || u.DiskMB != nil
 	var tmpl *store.Template // loaded when what the agent runs changes
-	if u.Environment != nil || resized {
+	if u.Environment != nil || resized || u.Restart != nil {
 		var err error
 		if tmpl, err = s.store.TemplateByID(ctx, srv.TemplateID); err != nil {
 			return nil, err
@@ -432,6 +446,12 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 		}
 		srv.MemoryMB, srv.CPUPercent, srv.DiskMB = mem, cpu, disk
 		cols = append(cols, "memory_mb", "cpu_percent", "disk_mb")
+	}
+	if u.Restart != nil {
+		if err := u.Restart.validate(); err != nil {
+			return nil, err
+		}
+		cols = append(cols, setPolicy(srv, *u.Restart)...)
 	}
 	if len(cols) == 0 {
 		return srv, nil
@@ -522,7 +542,7 @@ func (s *Service) Power(ctx context.Context, id, act string) (*store.Server, err
 		return nil, err
 	}
 	if a.to != "" {
-		if err := s.store.TransitionServer(ctx, id, store.Transition{To: a.to, From: []string{srv.State}}); err != nil {
+		if err := s.transition(ctx, id, srv.State, store.Transition{To: a.to, From: []string{srv.State}}); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, s.stateConflict(ctx, id, act)
 			}
@@ -569,7 +589,7 @@ func (s *Service) rollback(ctx context.Context, id, from, to, act string, cause 
 	if errors.As(cause, &ae) {
 		reason = act + " failed: " + ae.Message
 	}
-	err := s.store.TransitionServer(context.WithoutCancel(ctx), id, store.Transition{To: to, From: []string{from}, Reason: reason})
+	err := s.transition(context.WithoutCancel(ctx), id, from, store.Transition{To: to, From: []string{from}, Reason: reason})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("roll back state after a failed command", "server", id, "action", act, "error", err)
 	}
@@ -662,7 +682,7 @@ func (s *Service) Reinstall(ctx context.Context, id string) (*store.Server, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.TransitionServer(ctx, id, store.Transition{To: store.StateInstalling, From: []string{srv.State}}); err != nil {
+	if err := s.transition(ctx, id, srv.State, store.Transition{To: store.StateInstalling, From: []string{srv.State}}); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, s.stateConflict(ctx, id, "reinstall")
 		}
