@@ -108,3 +108,26 @@ servers {
   # the agent sends SIGTERM, then SIGKILL.
   stop_timeout = "30s"
 }
+
+# The live sockets browsers watch a server through (GET /api/servers/:id/ws):
+# console output, status, stats. How fast a node may flood a console is set
+# on the node (agent.hcl, console { throttle_lines }).
+websocket {
+  # Messages waiting for one browser before the oldest are dropped; the
+  # browser is told how many it missed ("throttled", source "socket"). A
+  # slow browser never slows the game or the other viewers.
+  queue_size = 512
+  # Console commands and power actions per second one socket may send, and
+  # the burst allowed above that rate.
+  commands_per_second = 5
+  command_burst       = 10
+  # How long before its access token expires a socket receives
+  # "token_expiring" (answer with {"type":"auth","token":…}).
+  token_warning = "60s"
+  # How often a socket's permissions are checked again. Changes made through
+  # the API (subusers removed, server suspended) apply at once regardless.
+  recheck_interval = "30s"
+  # How long one message may take to reach a browser before its socket is
+  # closed.
+  write_timeout = "10s"
+}

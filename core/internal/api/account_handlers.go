@@ -75,6 +75,7 @@ func (a *API) changePassword(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.Live.RevokeUser(u.ID) // sockets opened with the old sessions close
 	respond(c, http.StatusOK, sessionView(s))
 }
 
@@ -206,6 +207,7 @@ func (a *API) deleteAPIKey(c *gin.Context) {
 		return
 	}
 	a.record(c, "api_key.delete", "api_key", c.Param("kid"), "", store.OutcomeSuccess, nil)
+	a.Live.RevokeUser(userOf(c).ID)
 	c.Status(http.StatusNoContent)
 }
 

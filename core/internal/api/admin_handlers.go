@@ -134,6 +134,7 @@ func (a *API) adminUpdateUser(c *gin.Context) {
 			}
 		}
 		a.record(c, "admin.user.update", "user", u.ID, "", store.OutcomeSuccess, map[string]any{"fields": cols})
+		a.Live.RevokeUser(u.ID)
 	}
 	respond(c, http.StatusOK, viewAccount(u))
 }
@@ -150,6 +151,7 @@ func (a *API) adminDeleteUser(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.Live.RevokeUser(id)
 	c.Status(http.StatusNoContent)
 }
 

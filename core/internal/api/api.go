@@ -19,10 +19,12 @@ import (
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
+	"catalyst.dev/core/internal/live"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
+	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 )
@@ -36,10 +38,20 @@ type Deps struct {
 	Nodes    *nodes.Service
 	Gateway  *gateway.Gateway
 	Servers  *servers.Service
-	Plugins  PluginHost
+	// Live is the hub of server sockets.
+	Live *live.Hub
+	// Stats gives the latest resource sample of a server; nil before
+	// the metrics recorder exists.
+	Stats   StatsSource
+	Plugins PluginHost
 	Config   *config.Config
 	Log      hclog.Logger
 	Version  string
+}
+
+// StatsSource is what the API needs of the metrics recorder.
+type StatsSource interface {
+	LatestServer(serverID string) (wire.ServerStats, bool)
 }
 
 // PluginHost is what the API needs of the plugin host.
@@ -53,6 +65,7 @@ type API struct {
 
 	limits       map[string]*groupLimiter
 	loginLimiter *keyedLimiter
+	tickets      tickets
 	table        []route
 	engine       *gin.Engine
 	// openAPIJSON is the OpenAPI document, built from table on first use.

@@ -144,6 +144,9 @@ var matrix = []matrixCase{
 	{method: "POST", route: "/api/servers/:id/power", perm: rbac.ServerStart, agent: true, path: serverPath("/power"),
 		body: jsonBody(map[string]string{"action": "start"}), want: onServer(202)},
 	{method: "GET", route: "/api/servers/:id/logs", perm: rbac.ServerConsole, agent: true, path: serverPath("/logs?lines=10"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/ws/ticket", perm: rbac.ServerRead, path: serverPath("/ws/ticket"), want: onServer(201)},
+	// Without an Upgrade header the socket route answers 400 once access is checked.
+	{method: "GET", route: "/api/servers/:id/ws", perm: rbac.ServerRead, path: serverPath("/ws"), want: onServer(400)},
 	{method: "POST", route: "/api/servers/:id/command", perm: rbac.ServerConsole, agent: true, state: store.StateRunning, path: serverPath("/command"),
 		body: jsonBody(map[string]string{"command": "say hi"}), want: onServer(204)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -134,15 +135,23 @@ func (a *API) limitUser(group string) gin.HandlerFunc {
 	}
 }
 
-// authenticate resolves the bearer credential; without a valid one the
+// authenticate resolves the bearer credential (or, on a WebSocket
+// upgrade, the socket ticket standing for one); without a valid one the
 // request ends with 401.
 func (a *API) authenticate(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		c.Header("WWW-Authenticate", `Bearer realm="catalyst"`)
-		a.fail(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "send Authorization: Bearer <access token or API key>"})
+	token, err := a.ticketBearer(c)
+	if err != nil {
+		a.fail(c, err)
 		return
+	}
+	if token == "" {
+		var ok bool
+		token, ok = strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			c.Header("WWW-Authenticate", `Bearer realm="catalyst"`)
+			a.fail(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "send Authorization: Bearer <access token or API key>"})
+			return
+		}
 	}
 	ip, _ := netip.ParseAddr(c.ClientIP())
 	u, p, err := a.Auth.Authenticate(c.Request.Context(), token, ip)
@@ -153,6 +162,7 @@ func (a *API) authenticate(c *gin.Context) {
 	}
 	c.Set(keyUser, u)
 	c.Set(keyPrincipal, p)
+	c.Set(keyBearer, token)
 	c.Next()
 }
 
@@ -187,16 +197,10 @@ func (a *API) requireServer(perm rbac.Permission) gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		access := rbac.ServerAccess{Owner: srv.OwnerID == p.UserID}
-		if !access.Owner && !p.Admin {
-			sub, err := a.Store.Subuser(c.Request.Context(), srv.ID, p.UserID)
-			switch {
-			case err == nil:
-				access.Granted = sub.Permissions
-			case !errors.Is(err, store.ErrNotFound):
-				a.fail(c, err)
-				return
-			}
+		access, err := a.serverAccess(c.Request.Context(), srv, p)
+		if err != nil {
+			a.fail(c, err)
+			return
 		}
 		if !p.SeesServer(access) {
 			a.fail(c, store.ErrNotFound)
@@ -210,6 +214,22 @@ func (a *API) requireServer(perm rbac.Permission) gin.HandlerFunc {
 		c.Set(keyAccess, access)
 		c.Next()
 	}
+}
+
+// serverAccess is what p holds on srv: ownership or a subuser's grants.
+func (a *API) serverAccess(ctx context.Context, srv *store.Server, p *rbac.Principal) (rbac.ServerAccess, error) {
+	access := rbac.ServerAccess{Owner: srv.OwnerID == p.UserID}
+	if access.Owner || p.Admin {
+		return access, nil
+	}
+	sub, err := a.Store.Subuser(ctx, srv.ID, p.UserID)
+	switch {
+	case err == nil:
+		access.Granted = sub.Permissions
+	case !errors.Is(err, store.ErrNotFound):
+		return access, err
+	}
+	return access, nil
 }
 
 // deny ends the request with 403 and records the refusal.

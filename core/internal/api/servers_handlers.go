@@ -206,6 +206,7 @@ func (a *API) updateSubuser(c *gin.Context) {
 		return
 	}
 	a.record(c, "subuser.update", "user", sub.UserID, srv.ID, store.OutcomeSuccess, map[string]any{"permissions": perms})
+	a.Live.Revoke(srv.ID)
 	respond(c, http.StatusOK, viewSubuser(sub))
 }
 
@@ -216,5 +217,6 @@ func (a *API) deleteSubuser(c *gin.Context) {
 		return
 	}
 	a.record(c, "subuser.delete", "user", c.Param("uid"), srv.ID, store.OutcomeSuccess, nil)
+	a.Live.Revoke(srv.ID)
 	c.Status(http.StatusNoContent)
 }

@@ -227,6 +227,21 @@ func (s *Service) ParseAccessToken(token string) (userID string, sv int, err err
 	return claims.Subject, claims.SV, nil
 }
 
+// Expiry is when a bearer credential stops being accepted: an access
+// token's expiry; zero for API keys (and for what is not a valid token).
+func (s *Service) Expiry(bearer string) time.Time {
+	if strings.HasPrefix(bearer, APIKeyPrefix) {
+		return time.Time{}
+	}
+	var claims accessClaims
+	_, err := jwt.ParseWithClaims(bearer, &claims, func(*jwt.Token) (any, error) { return s.opts.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithTimeFunc(s.now))
+	if err != nil || claims.ExpiresAt == nil {
+		return time.Time{}
+	}
+	return claims.ExpiresAt.Time
+}
+
 // APIKeyPrefix starts every API key, so scanners and people recognise one.
 const APIKeyPrefix = "cat_"
 

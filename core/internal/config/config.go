@@ -57,6 +57,7 @@ type Config struct {
 	Log        *Log         `hcl:"log,block"`
 	Gateway    *Gateway     `hcl:"gateway,block"`
 	Servers    *Servers     `hcl:"servers,block"`
+	WebSocket  *WebSocket   `hcl:"websocket,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -260,6 +261,10 @@ func (c *Config) applyDefaults() {
 	if c.Servers.StopTimeout == "" {
 		c.Servers.StopTimeout = "30s"
 	}
+	if c.WebSocket == nil {
+		c.WebSocket = &WebSocket{}
+	}
+	c.WebSocket.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -382,6 +387,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 		}
 	}
 	diags = append(diags, c.validateGateway()...)
+	if c.WebSocket != nil {
+		diags = append(diags, c.WebSocket.validate()...)
+	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)
 	}

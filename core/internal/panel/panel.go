@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
+	"catalyst.dev/core/internal/live"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
@@ -90,11 +91,14 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	// that http.Server.Shutdown neither closes nor waits for.
 	defer gw.Close()
 	srvs := servers.New(s, gw, log.Named("servers"), servers.Options{StopTimeout: cfg.Servers.StopTimeoutDuration()})
-	gw.SetHandler(srvs)
+	hub := live.New(log.Named("live"), live.OptionsFrom(cfg.WebSocket))
+	defer hub.Close()
+	srvs.Observe(hub.OnChange)
+	gw.SetHandler(gateway.Handlers{srvs, hub})
 
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodeSvc,
-		Gateway: gw, Servers: srvs, Plugins: plugins,
+		Gateway: gw, Servers: srvs, Live: hub, Plugins: plugins,
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {
@@ -122,6 +126,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	log.Info("shutting down", "grace", shutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	hub.Close()
 	err = srv.Shutdown(shutdownCtx)
 	gw.Close()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
