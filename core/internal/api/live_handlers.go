@@ -241,7 +241,7 @@ func (s *socketActions) Power(ctx context.Context, action string) error {
 	if err == nil {
 		_, err = s.a.Servers.Power(ctx, s.serverID, action)
 	}
-	s.audit(ctx, "server.power", err, map[string]any{"action": action})
+	s.audit(ctx, "server.power."+action, err, map[string]any{})
 	return err
 }
 

@@ -3,6 +3,7 @@ package gatewaytest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -274,4 +275,16 @@ func (f *Fake) Connect(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	f.SetEmitter(a.Send)
 	return a, nil
+}
+
+// Emit sends any event over the tunnel, as the agent would (console
+// output, stats); it fails before Connect.
+func (f *Fake) Emit(typ string, data any) error {
+	f.mu.Lock()
+	emit := f.emit
+	f.mu.Unlock()
+	if emit == nil {
+		return errors.New("gatewaytest: Emit before Connect")
+	}
+	return emit(typ, data)
 }
