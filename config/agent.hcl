@@ -93,9 +93,9 @@ stats {
 }
 
 # What happens to a running server whose volume is found over its disk
-# limit (the server's disk_mb). Uploads and file edits through the agent
-# are refused past the limit whatever the action; a stopped server over
-# its limit is only reported.
+# limit (the server's disk_mb). Whatever the action, writes through the
+# agent's file manager and SFTP server are refused past the limit; a
+# stopped server over its limit is only reported.
 disk_quota {
   # "stop" (default): warn the server's console, walk the volume again
   # when the grace period ends, and stop the server (a normal stop) if it
