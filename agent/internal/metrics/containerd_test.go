@@ -52,7 +52,7 @@ func (r *recorder) Publish(typ string, data any) {
 	}
 }
 
-// has reports whether an event of server id satisfies cond.
+// has reports whether a recorded event satisfies cond.
 func has[T any](r *recorder, list *[]T, cond func(T) bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
