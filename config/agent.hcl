@@ -73,6 +73,38 @@ network {
 
 # The heartbeat interval is not set here: the core dictates it.
 
+# How often resource use is measured and sent to the core (durations like
+# "2s", "5m").
+stats {
+  # Each server's CPU %, memory, pids and network traffic (from its
+  # cgroup), sent live to consoles and stored by the core. Stopped servers
+  # are reported too, with zeros but their disk use. Default "2s",
+  # minimum "500ms".
+  interval = "2s"
+  # The node's CPU, memory, disk (of the file system holding data_dir),
+  # load averages and running server count. Default "10s", minimum "1s".
+  health_interval = "10s"
+  # How often each server's volume is walked to measure its disk use (the
+  # apparent size of its regular files, hard links once; symlinks and
+  # other mounts are not followed). Walks run in the background one
+  # volume at a time and never hold up a request. Default "60s",
+  # minimum "10s".
+  disk_interval = "60s"
+}
+
+# What happens to a running server whose volume is found over its disk
+# limit (the server's disk_mb). Whatever the action, writes through the
+# agent's file manager and SFTP server are refused past the limit; a
+# stopped server over its limit is only reported.
+disk_quota {
+  # "stop" (default): warn the server's console, walk the volume again
+  # when the grace period ends, and stop the server (a normal stop) if it
+  # is still over. "warn": only warn. "none": only report the usage.
+  action = "stop"
+  # How long a warned server has to get back under its limit. Default "5m".
+  grace = "5m"
+}
+
 log {
   # trace, debug, info, warn or error.
   level = "info"

@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 
 	"catalyst.dev/agent/internal/api"
 	"catalyst.dev/agent/internal/config"
 	"catalyst.dev/agent/internal/hostinfo"
+	"catalyst.dev/agent/internal/metrics"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
 	"catalyst.dev/agent/internal/servers"
@@ -49,6 +51,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := mgr.Restore(ctx); err != nil {
 		return err
 	}
+	stopCollector, err := startCollector(ctx, cfg, rt, mgr, queue, log.Named("metrics"))
+	if err != nil {
+		return err
+	}
+	// Deferred after mgr.Close, so it runs before it: a quota stop must
+	// not reach a closed manager.
+	defer stopCollector()
 
 	caps := []string{wire.CapImageImport, wire.CapCNI}
 	if cfg.Network.Mode == config.NetworkHost {
@@ -85,6 +94,40 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	err = client.Run(ctx)
 	log.Info("agent stopping; game servers keep running")
 	return err
+}
+
+// startCollector runs the resource collector until the returned function
+// is called (which waits for it to stop).
+func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSource, mgr *servers.Manager, pub metrics.Publisher, log hclog.Logger) (func(), error) {
+	health, err := hostinfo.NewHealthSampler("/proc", cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := metrics.New(rt, quotaServers{mgr}, health, pub, log, metrics.Options{
+		Interval:       cfg.Stats.IntervalDuration(),
+		HealthInterval: cfg.Stats.HealthIntervalDuration(),
+		DiskInterval:   cfg.Stats.DiskIntervalDuration(),
+		Quota:          metrics.QuotaAction(cfg.DiskQuota.Action),
+		QuotaGrace:     cfg.DiskQuota.GraceDuration(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Run(cctx) })
+	return func() {
+		cancel()
+		wg.Wait()
+	}, nil
+}
+
+// quotaServers gives the collector the manager, whose normal stop is
+// what a server over its disk quota gets.
+type quotaServers struct{ *servers.Manager }
+
+func (q quotaServers) Stop(ctx context.Context, id string) error {
+	return q.Power(ctx, id, wire.PowerStop)
 }
 
 // imageImport imports an OCI image-layout or docker-save archive into

@@ -81,6 +81,10 @@ network {
 log {
   level = "debug"
 }
+stats {
+  interval        = "500ms"
+  health_interval = "1s"
+}
 `, core.URL, filepath.Join(dir, "data"), env.Containerd.Address)
 	if err := os.WriteFile(configPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,6 +115,7 @@ log {
 		t.Fatalf("start: %d %s", status, body)
 	}
 	conn.WaitState(t, id, wire.StateRunning)
+	waitStatsAndHealth(t, conn, id)
 	stop()
 
 	// The agent is gone; its server is not.
@@ -129,4 +134,30 @@ log {
 		t.Fatalf("stop: %d %s", status, body)
 	}
 	conn.WaitState(t, id, wire.StateStopped)
+}
+
+// waitStatsAndHealth reads events until a resource_stats event with a
+// sample of running server id and a health_report counting it came.
+func waitStatsAndHealth(t *testing.T, conn *tunneltest.Conn, id string) {
+	t.Helper()
+	var gotStats, gotHealth bool
+	for !gotStats || !gotHealth {
+		env, _ := conn.Next(t)
+		switch env.Type {
+		case wire.EventResourceStats:
+			var rs wire.ResourceStats
+			if err := env.Decode(&rs); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range rs.Servers {
+				gotStats = gotStats || (s.ServerID == id && s.MemoryBytes > 0 && s.Pids > 0)
+			}
+		case wire.EventHealthReport:
+			var h wire.NodeHealth
+			if err := env.Decode(&h); err != nil {
+				t.Fatal(err)
+			}
+			gotHealth = gotHealth || (h.Containers == 1 && h.MemoryTotalBytes > 0)
+		}
+	}
 }

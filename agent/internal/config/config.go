@@ -31,6 +31,8 @@ type Config struct {
 	Network    *Network    `hcl:"network,block"`
 	Registries []Registry  `hcl:"registry,block"`
 	Log        *Log        `hcl:"log,block"`
+	Stats      *Stats      `hcl:"stats,block"`
+	DiskQuota  *DiskQuota  `hcl:"disk_quota,block"`
 }
 
 // Runtime says how game server containers run.
@@ -92,6 +94,57 @@ type Log struct {
 	Format string `hcl:"format,optional"`
 }
 
+// Stats says how often the servers' and the node's resource use is
+// measured and reported. Durations like "2s"; Load has checked each is a
+// duration above its minimum, so the *Duration methods need no error.
+type Stats struct {
+	// Interval: each server's CPU, memory, pids and network, sent live.
+	Interval string `hcl:"interval,optional"`
+	// HealthInterval: the node's CPU, memory, disk and load.
+	HealthInterval string `hcl:"health_interval,optional"`
+	// DiskInterval: how often each server's volume is walked to measure
+	// its disk use.
+	DiskInterval string `hcl:"disk_interval,optional"`
+}
+
+// The shortest intervals accepted: shorter ones cost more than they tell.
+const (
+	minStatsInterval  = 500 * time.Millisecond
+	minHealthInterval = time.Second
+	minDiskInterval   = 10 * time.Second
+)
+
+// IntervalDuration, HealthIntervalDuration and DiskIntervalDuration are
+// the fields parsed.
+func (s *Stats) IntervalDuration() time.Duration       { return mustDuration(s.Interval) }
+func (s *Stats) HealthIntervalDuration() time.Duration { return mustDuration(s.HealthInterval) }
+func (s *Stats) DiskIntervalDuration() time.Duration   { return mustDuration(s.DiskInterval) }
+
+// Disk quota actions.
+const (
+	QuotaStop = "stop"
+	QuotaWarn = "warn"
+	QuotaNone = "none"
+)
+
+// DiskQuota says what happens to a running server whose volume is found
+// over its disk limit.
+type DiskQuota struct {
+	// Action: "stop" warns, then stops it if it is still over after
+	// Grace; "warn" only warns; "none" only reports. Writes through the
+	// agent are refused past the limit whatever the action.
+	Action string `hcl:"action,optional"`
+	Grace  string `hcl:"grace,optional"`
+}
+
+// GraceDuration is Grace parsed.
+func (q *DiskQuota) GraceDuration() time.Duration { return mustDuration(q.Grace) }
+
+func mustDuration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
+}
+
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
@@ -144,6 +197,28 @@ func (c *Config) validate() error {
 			problems = append(problems, fmt.Sprintf("registry %q is configured twice", r.Host))
 		}
 		seen[r.Host] = true
+	}
+	for _, iv := range []struct {
+		key, value string
+		min        time.Duration
+	}{
+		{"interval", c.Stats.Interval, minStatsInterval},
+		{"health_interval", c.Stats.HealthInterval, minHealthInterval},
+		{"disk_interval", c.Stats.DiskInterval, minDiskInterval},
+	} {
+		if d, err := time.ParseDuration(iv.value); err != nil {
+			problems = append(problems, fmt.Sprintf("stats: %s %q is not a duration like \"2s\"", iv.key, iv.value))
+		} else if d < iv.min {
+			problems = append(problems, fmt.Sprintf("stats: %s %q is below the minimum of %v", iv.key, iv.value, iv.min))
+		}
+	}
+	switch c.DiskQuota.Action {
+	case QuotaStop, QuotaWarn, QuotaNone:
+	default:
+		problems = append(problems, fmt.Sprintf("disk_quota: action %q: want \"stop\", \"warn\" or \"none\"", c.DiskQuota.Action))
+	}
+	if d, err := time.ParseDuration(c.DiskQuota.Grace); err != nil || d < 0 {
+		problems = append(problems, fmt.Sprintf("disk_quota: grace %q is not a duration like \"5m\"", c.DiskQuota.Grace))
 	}
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
@@ -220,6 +295,27 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
+	}
+	if c.Stats == nil {
+		c.Stats = &Stats{}
+	}
+	if c.Stats.Interval == "" {
+		c.Stats.Interval = "2s"
+	}
+	if c.Stats.HealthInterval == "" {
+		c.Stats.HealthInterval = "10s"
+	}
+	if c.Stats.DiskInterval == "" {
+		c.Stats.DiskInterval = "60s"
+	}
+	if c.DiskQuota == nil {
+		c.DiskQuota = &DiskQuota{}
+	}
+	if c.DiskQuota.Action == "" {
+		c.DiskQuota.Action = QuotaStop
+	}
+	if c.DiskQuota.Grace == "" {
+		c.DiskQuota.Grace = "5m"
 	}
 }
 

@@ -59,6 +59,33 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestStatsAndDiskQuota(t *testing.T) {
+	base := "core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\n"
+	tests := []struct {
+		name                          string
+		src                           string
+		interval, health, disk, grace time.Duration
+		action                        string
+	}{
+		{"defaults", "", 2 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute, QuotaStop},
+		{"all set", "stats {\n  interval = \"500ms\"\n  health_interval = \"30s\"\n  disk_interval = \"5m\"\n}\n" +
+			"disk_quota {\n  action = \"warn\"\n  grace = \"0s\"\n}\n", 500 * time.Millisecond, 30 * time.Second, 5 * time.Minute, 0, QuotaWarn},
+		{"part set", "disk_quota {\n  action = \"none\"\n}\n", 2 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute, QuotaNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("agent.hcl", []byte(base+tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Stats.IntervalDuration() != tt.interval || c.Stats.HealthIntervalDuration() != tt.health ||
+				c.Stats.DiskIntervalDuration() != tt.disk || c.DiskQuota.GraceDuration() != tt.grace || c.DiskQuota.Action != tt.action {
+				t.Errorf("stats %+v, disk_quota %+v", c.Stats, c.DiskQuota)
+			}
+		})
+	}
+}
+
 func TestRegistryPasswordFromEnvironment(t *testing.T) {
 	t.Setenv("CATALYST_TEST_GHCR", "s3cret")
 	src := `core_url = "http://x"
@@ -96,6 +123,14 @@ func TestInvalidSettingsRefused(t *testing.T) {
 		{"registry twice", "registry \"a\" {\n}\nregistry \"a\" {\n}\n", "twice"},
 		{"unset env without default", "registry \"a\" {\n  password = env(\"CATALYST_TEST_UNSET\")\n}\n", "CATALYST_TEST_UNSET is not set"},
 		{"bad log level", "log {\n  level = \"loud\"\n}\n", "level"},
+		{"stats interval not a duration", "stats {\n  interval = \"often\"\n}\n", `stats: interval "often" is not a duration`},
+		{"stats interval too short", "stats {\n  interval = \"100ms\"\n}\n", `stats: interval "100ms" is below the minimum of 500ms`},
+		{"health interval too short", "stats {\n  health_interval = \"500ms\"\n}\n", `stats: health_interval "500ms" is below the minimum of 1s`},
+		{"disk interval too short", "stats {\n  disk_interval = \"1s\"\n}\n", `stats: disk_interval "1s" is below the minimum of 10s`},
+		{"unknown stats key", "stats {\n  period = \"1s\"\n}\n", "agent.hcl:5:3: Unsupported argument"},
+		{"unknown quota action", "disk_quota {\n  action = \"delete\"\n}\n", `disk_quota: action "delete"`},
+		{"negative quota grace", "disk_quota {\n  grace = \"-1m\"\n}\n", `disk_quota: grace "-1m"`},
+		{"quota grace not a duration", "disk_quota {\n  grace = \"later\"\n}\n", `disk_quota: grace "later"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,6 @@
-// Package hostinfo describes the node the agent runs on, for the Hello the
-// agent sends the core.
+// Package hostinfo describes the node the agent runs on: what it has, for
+// the Hello the agent sends the core, and how busy it is, for the health
+// reports (read from /proc and statfs).
 package hostinfo
 
 import (
