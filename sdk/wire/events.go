@@ -111,7 +111,8 @@ type DaemonMessage struct {
 	Message  string `json:"message"`
 }
 
-// ResourceStats is one sample of the node's running servers.
+// ResourceStats is one sample of every server the node has: running ones
+// with their process figures, stopped ones with zeros but their disk use.
 type ResourceStats struct {
 	Servers []ServerStats `json:"servers"`
 }

@@ -44,9 +44,9 @@ type Deps struct {
 	// the metrics recorder exists.
 	Stats   StatsSource
 	Plugins PluginHost
-	Config   *config.Config
-	Log      hclog.Logger
-	Version  string
+	Config  *config.Config
+	Log     hclog.Logger
+	Version string
 }
 
 // StatsSource is what the API needs of the metrics recorder.

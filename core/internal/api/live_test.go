@@ -202,7 +202,9 @@ func TestSocketCarriesTheServersLiveFeed(t *testing.T) {
 	}
 }
 
-func lineN(i int) string { return "line " + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + itoa(i) }
+func lineN(i int) string {
+	return "line " + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + itoa(i)
+}
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
@@ -322,4 +324,3 @@ func TestSocketLimits(t *testing.T) {
 		t.Fatalf("close code %d, want 1009", code)
 	}
 }
-

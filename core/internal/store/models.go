@@ -145,7 +145,7 @@ type Server struct {
 	LastOOMKilled bool       `bun:"last_oom_killed,notnull" json:"last_oom_killed"`
 	CrashedAt     *time.Time `bun:"crashed_at" json:"crashed_at"`
 	CreatedAt     time.Time  `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt  time.Time `bun:"updated_at,notnull" json:"updated_at"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 
 	Allocations []*Allocation `bun:"rel:has-many,join:id=server_id" json:"allocations,omitempty"`
 }
