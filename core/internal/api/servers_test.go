@@ -48,3 +48,24 @@ func TestServerListIsFilteredByAccess(t *testing.T) {
 		t.Errorf("candidate subuser sees %+v, want the server with [server.read]", cand)
 	}
 }
+
+// The restart policy is shown with its defaults, changed with PATCH and
+// refused with a field error when it makes no sense.
+func TestServerRestartPolicyThroughTheAPI(t *testing.T) {
+	f := newFixture(t, "", nil)
+	path := "/api/servers/" + f.server.ID
+	var v serverView
+	_ = json.Unmarshal(f.do(roleOwner, "GET", path, nil).Data, &v)
+	if v.Restart.Mode != "on_crash" || v.Restart.MaxRestarts != 5 || v.Restart.WindowSeconds != 600 || v.Restart.BackoffMS != 5000 || v.LastExitCode != nil {
+		t.Fatalf("default view %+v", v)
+	}
+	got := f.do(roleOwner, "PATCH", path, map[string]any{"restart": map[string]any{"mode": "never"}})
+	_ = json.Unmarshal(got.Data, &v)
+	if got.Status != 200 || v.Restart.Mode != "never" {
+		t.Fatalf("patch: %d %s", got.Status, got.Body)
+	}
+	got = f.do(roleOwner, "PATCH", path, map[string]any{"restart": map[string]any{"mode": "sometimes"}})
+	if got.Status != 422 || got.Error.Field != "restart" {
+		t.Fatalf("bad mode: %d %s", got.Status, got.Body)
+	}
+}

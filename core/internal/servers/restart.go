@@ -9,13 +9,14 @@ import (
 
 // RestartPolicy is what a server's agent does when its process exits
 // without being asked (see wire.RestartPolicy). Zero fields mean the
-// defaults: on_crash, 5 restarts within 600 s, 5 s backoff.
+// defaults: on_crash, 5 restarts within 600 s, a 5000 ms backoff that
+// doubles with each crash in the window (up to a minute).
 type RestartPolicy struct {
 	// Mode is never, on_crash or always.
 	Mode             string `json:"mode"`
 	MaxRestarts      int    `json:"max_restarts"`
 	WindowSeconds    int    `json:"window_seconds"`
-	BackoffSeconds   int    `json:"backoff_seconds"`
+	BackoffMS        int    `json:"backoff_ms"`
 	CleanExitIsCrash bool   `json:"clean_exit_is_crash"`
 }
 
@@ -25,14 +26,14 @@ func (p RestartPolicy) wire() wire.RestartPolicy {
 		Mode:             p.Mode,
 		MaxRestarts:      p.MaxRestarts,
 		Window:           wire.Duration(time.Duration(p.WindowSeconds) * time.Second),
-		Backoff:          wire.Duration(time.Duration(p.BackoffSeconds) * time.Second),
+		Backoff:          wire.Duration(time.Duration(p.BackoffMS) * time.Millisecond),
 		CleanExitIsCrash: p.CleanExitIsCrash,
 	}.WithDefaults()
 }
 
 func (p RestartPolicy) validate() error {
-	if p.WindowSeconds < 0 || p.BackoffSeconds < 0 || p.MaxRestarts < 0 {
-		return invalid("restart", "max_restarts, window_seconds and backoff_seconds cannot be negative")
+	if p.WindowSeconds < 0 || p.BackoffMS < 0 || p.MaxRestarts < 0 {
+		return invalid("restart", "max_restarts, window_seconds and backoff_ms cannot be negative")
 	}
 	if err := p.wire().Validate(); err != nil {
 		return invalid("restart", "%v", err)
@@ -45,17 +46,17 @@ func (p RestartPolicy) validate() error {
 func PolicyOf(srv *store.Server) RestartPolicy {
 	w := RestartPolicy{
 		Mode: srv.RestartMode, MaxRestarts: srv.RestartMax, WindowSeconds: srv.RestartWindowSeconds,
-		BackoffSeconds: srv.RestartBackoffSeconds, CleanExitIsCrash: srv.CleanExitIsCrash,
+		BackoffMS: srv.RestartBackoffMS, CleanExitIsCrash: srv.CleanExitIsCrash,
 	}.wire()
 	return RestartPolicy{
 		Mode: w.Mode, MaxRestarts: w.MaxRestarts, WindowSeconds: int(time.Duration(w.Window) / time.Second),
-		BackoffSeconds: int(time.Duration(w.Backoff) / time.Second), CleanExitIsCrash: w.CleanExitIsCrash,
+		BackoffMS: int(time.Duration(w.Backoff) / time.Millisecond), CleanExitIsCrash: w.CleanExitIsCrash,
 	}
 }
 
 // setPolicy stores p on srv and names the columns it changed.
 func setPolicy(srv *store.Server, p RestartPolicy) []string {
 	srv.RestartMode, srv.RestartMax, srv.RestartWindowSeconds = p.Mode, p.MaxRestarts, p.WindowSeconds
-	srv.RestartBackoffSeconds, srv.CleanExitIsCrash = p.BackoffSeconds, p.CleanExitIsCrash
-	return []string{"restart_mode", "restart_max", "restart_window_seconds", "restart_backoff_seconds", "clean_exit_is_crash"}
+	srv.RestartBackoffMS, srv.CleanExitIsCrash = p.BackoffMS, p.CleanExitIsCrash
+	return []string{"restart_mode", "restart_max", "restart_window_seconds", "restart_backoff_ms", "clean_exit_is_crash"}
 }

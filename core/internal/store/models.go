@@ -131,11 +131,11 @@ type Server struct {
 	Environment map[string]string `bun:"environment,notnull" json:"environment"`
 
 	// Restart policy (wire.RestartPolicy); zero values mean its defaults.
-	RestartMode           string `bun:"restart_mode,notnull" json:"restart_mode"`
-	RestartMax            int    `bun:"restart_max,notnull" json:"restart_max"`
-	RestartWindowSeconds  int    `bun:"restart_window_seconds,notnull" json:"restart_window_seconds"`
-	RestartBackoffSeconds int    `bun:"restart_backoff_seconds,notnull" json:"restart_backoff_seconds"`
-	CleanExitIsCrash      bool   `bun:"clean_exit_is_crash,notnull" json:"clean_exit_is_crash"`
+	RestartMode          string `bun:"restart_mode,notnull" json:"restart_mode"`
+	RestartMax           int    `bun:"restart_max,notnull" json:"restart_max"`
+	RestartWindowSeconds int    `bun:"restart_window_seconds,notnull" json:"restart_window_seconds"`
+	RestartBackoffMS     int    `bun:"restart_backoff_ms,notnull" json:"restart_backoff_ms"`
+	CleanExitIsCrash     bool   `bun:"clean_exit_is_crash,notnull" json:"clean_exit_is_crash"`
 
 	// CrashCount counts every crash the server ever had; LastExitCode and
 	// LastOOMKilled say how its last process ended (nil: never exited);

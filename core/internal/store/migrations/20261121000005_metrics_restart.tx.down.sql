@@ -22,7 +22,7 @@ ALTER TABLE servers DROP COLUMN clean_exit_is_crash;
 
 --bun:split
 
-ALTER TABLE servers DROP COLUMN restart_backoff_seconds;
+ALTER TABLE servers DROP COLUMN restart_backoff_ms;
 
 --bun:split
 

@@ -3,7 +3,7 @@
 -- Each server gets a restart policy (what its agent does when the process
 -- exits unasked) and how its last process ended. Zero/empty policy fields
 -- mean the defaults (wire.DefaultRestartPolicy): on_crash, 5 restarts in
--- 600 s, 5 s backoff doubling up to 60 s.
+-- 600 s, 5000 ms backoff doubling up to 60 s.
 
 ALTER TABLE servers ADD COLUMN restart_mode TEXT NOT NULL DEFAULT '';
 
@@ -17,7 +17,7 @@ ALTER TABLE servers ADD COLUMN restart_window_seconds INTEGER NOT NULL DEFAULT 0
 
 --bun:split
 
-ALTER TABLE servers ADD COLUMN restart_backoff_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE servers ADD COLUMN restart_backoff_ms INTEGER NOT NULL DEFAULT 0;
 
 --bun:split
 
