@@ -171,6 +171,9 @@ type clusterOptions struct {
 	// hostNetwork runs the node's containers in the host's network.
 	hostNetwork bool
 	ports       int // allocations to create; default 2
+	// coreHCL and agentHCL are appended to the core's and the agent's
+	// configuration files.
+	coreHCL, agentHCL string
 }
 
 func newCluster(t testing.TB, o clusterOptions) *cluster {
@@ -213,7 +216,7 @@ rate_limit "api" {
   per_user = 100000
   per_ip   = 100000
 }
-`, c.addr, filepath.Join(dir, "core-data"))
+`, c.addr, filepath.Join(dir, "core-data")) + o.coreHCL
 	if err := os.WriteFile(filepath.Join(dir, "core.hcl"), []byte(coreHCL), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +281,7 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 		// 10.250 and 10.251 are the containerd and network tests'.
 		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
 	}
+	cfg += "\n" + o.agentHCL
 	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
@@ -338,6 +342,8 @@ func (c *cluster) createTemplate() string {
 			{"name": "Tick interval", "env_name": "GAMESRV_TICK", "default": "1s", "user_viewable": true, "user_editable": true},
 			{"name": "Ignore stop", "env_name": "GAMESRV_IGNORE_STOP", "default": "0", "user_viewable": true, "user_editable": true},
 			{"name": "Hold startup", "env_name": "GAMESRV_HOLD_DONE", "default": "0", "user_viewable": true, "user_editable": true},
+			{"name": "Exit after", "env_name": "GAMESRV_EXIT_AFTER", "default": "", "user_viewable": true, "user_editable": true},
+			{"name": "Exit code", "env_name": "GAMESRV_EXIT_CODE", "default": "0", "user_viewable": true, "user_editable": true},
 		},
 	}, &tpl)
 	return tpl.ID

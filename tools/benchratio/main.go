@@ -7,7 +7,8 @@
 // same parent (BenchmarkX/catalyst) is compared with it. Time is compared as
 // candidate/baseline (1.30× = 30% slower); throughput (MB/s, or any custom
 // unit ending in "/s") as candidate/baseline too (0.70× = 70% of the
-// baseline's rate).
+// baseline's rate); so are latencies reported in a custom unit ending in
+// "-ms" (p99-ms: 2.00× = twice the baseline's latency).
 package main
 
 import (
@@ -99,10 +100,10 @@ func report(w io.Writer, results []result) {
 	}
 }
 
-// compared says which units get a ratio: time and rates, not allocation
-// counts.
+// compared says which units get a ratio: time, rates and latencies, not
+// allocation counts.
 func compared(unit string) bool {
-	return unit == "ns/op" || strings.HasSuffix(unit, "/s")
+	return unit == "ns/op" || strings.HasSuffix(unit, "/s") || strings.HasSuffix(unit, "-ms")
 }
 
 func split(name string) (parent, leaf string) {
