@@ -313,7 +313,7 @@ func (m *Manager) watch(s *server, r *run) {
 func crashReason(exit runtime.ExitState) string {
 	switch {
 	case exit.OOMKilled:
-		return "killed by the kernel for exceeding its memory limit"
+		return fmt.Sprintf("killed by the kernel for exceeding its memory limit (exit code %d)", exit.Code)
 	case exit.Code > 128:
 		return fmt.Sprintf("killed by signal %d (exit code %d) without being asked to stop", exit.Code-128, exit.Code)
 	case exit.Code == 0:
