@@ -254,6 +254,10 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	h := newHarness(t, nil, "")
 	ctx := context.Background()
 	cfg := h.started(h.config(nil))
+	h.waitLine(cfg.ID, testimage.BannerDone)
+	if _, err := os.Stat(filepath.Join(h.dir, "logs", cfg.ID+".log")); err != nil {
+		t.Fatalf("no console log: %v", err)
+	}
 	volume := filepath.Join(h.dir, "volumes", cfg.ID)
 	if err := os.WriteFile(filepath.Join(volume, "world.dat"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
@@ -264,7 +268,7 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	if st, err := h.env.Runtime.State(ctx, cfg.ID); err != nil || st != runtime.StateAbsent {
 		t.Errorf("runtime state after delete: %v, %v", st, err)
 	}
-	for _, p := range []string{volume, filepath.Join(h.dir, "servers", cfg.ID+".json")} {
+	for _, p := range []string{volume, filepath.Join(h.dir, "servers", cfg.ID+".json"), filepath.Join(h.dir, "logs", cfg.ID+".log")} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there: %v", p, err)
 		}
