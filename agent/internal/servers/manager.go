@@ -2,6 +2,10 @@
 // config on disk, drives its container through a runtime.Runtime (install,
 // start, stop, restart, kill, delete), watches its console and its exit,
 // and reports every state change and console line through a Publisher.
+// Console lines are kept in memory and in a rotated log file per server
+// (history survives agent restarts) and published live through a
+// throttle; a process that exits unasked is restarted as its restart
+// policy says.
 package servers
 
 import (
@@ -138,9 +142,9 @@ func New(rt runtime.Runtime, dataDir string, pub Publisher, log hclog.Logger, op
 	}, nil
 }
 
-// Close stops watching: consoles are detached, background stops and
-// installs are abandoned, and nothing more is published. Processes keep
-// running for the next agent to find.
+// Close stops watching: consoles are detached, background stops, installs
+// and pending restarts are abandoned, console logs are closed, and nothing
+// more is published. Processes keep running for the next agent to find.
 func (m *Manager) Close() {
 	m.cancel()
 	m.wg.Wait()
