@@ -71,6 +71,32 @@ network {
 #   plain_http = false
 # }
 
+console {
+  # Live console throttle, per server (like Wings'): at most throttle_lines
+  # lines per throttle_period are sent live to the panel; the rest still go
+  # to the server's history and log file, and viewers get a "throttled"
+  # notice saying how many were held back. 0 turns the throttle off.
+  # Defaults 2000 and "100ms".
+  throttle_lines  = 2000
+  throttle_period = "100ms"
+  # Recent lines each server keeps in memory for instant replay (at most
+  # 5000, the most a history request may ask for). Default 1000. Longer
+  # requests are answered from the log files.
+  history_lines = 1000
+  # Console log files, <data_dir>/logs/<server id>.log: when one reaches
+  # log_max_mb it is renamed .log.1 (older ones shift to .2, …) and a new
+  # one started; log_files counts the files kept, the current one included.
+  # Defaults 10 and 3. After an agent restart, history is read back from
+  # these files.
+  log_max_mb = 10
+  log_files  = 3
+}
+
+# Crash restarts follow each server's restart policy, set in the panel
+# (never, on_crash or always; default on_crash, at most 5 restarts in 10
+# minutes, backoff 5s doubling up to 1m). The agent counts restarts in
+# memory: an agent restart forgets them, starting each window afresh.
+
 # The heartbeat interval is not set here: the core dictates it.
 
 # How often resource use is measured and sent to the core (durations like

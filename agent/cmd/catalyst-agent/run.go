@@ -43,7 +43,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer rt.Close()
 
 	queue := tunnel.NewQueue(tunnel.DefaultQueueSize)
-	mgr, err := servers.New(rt, cfg.DataDir, queue, log.Named("servers"))
+	throttle := *cfg.Console.ThrottleLines
+	if throttle == 0 {
+		throttle = -1 // off; servers.Options reads 0 as the default
+	}
+	mgr, err := servers.New(rt, cfg.DataDir, queue, log.Named("servers"), servers.Options{
+		ThrottleLines:  throttle,
+		ThrottlePeriod: cfg.Console.ThrottlePeriodDuration(),
+		HistoryLines:   cfg.Console.HistoryLines,
+		LogMaxBytes:    int64(cfg.Console.LogMaxMB) << 20,
+		LogFiles:       cfg.Console.LogFiles,
+	})
 	if err != nil {
 		return err
 	}

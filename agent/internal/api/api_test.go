@@ -32,7 +32,7 @@ func (nopPublisher) Publish(string, any) {}
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	env := testruntime.Get(t)
-	m, err := servers.New(env.Runtime, t.TempDir(), nopPublisher{}, hclog.NewNullLogger())
+	m, err := servers.New(env.Runtime, t.TempDir(), nopPublisher{}, hclog.NewNullLogger(), servers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

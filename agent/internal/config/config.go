@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"catalyst.dev/sdk/hclconfig"
+	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 )
@@ -33,6 +34,29 @@ type Config struct {
 	Log        *Log        `hcl:"log,block"`
 	Stats      *Stats      `hcl:"stats,block"`
 	DiskQuota  *DiskQuota  `hcl:"disk_quota,block"`
+	Console    *Console    `hcl:"console,block"`
+}
+
+// Console configures each server's live console and its history on the
+// node.
+type Console struct {
+	// ThrottleLines is how many console lines per ThrottlePeriod a server
+	// may publish live; the rest only go to its history. 0 turns the
+	// throttle off. Default 2000 (per 100ms, as Wings').
+	ThrottleLines  *int   `hcl:"throttle_lines,optional"`
+	ThrottlePeriod string `hcl:"throttle_period,optional"`
+	// HistoryLines is how many recent lines each server keeps in memory.
+	HistoryLines int `hcl:"history_lines,optional"`
+	// LogMaxMB caps each console log file; LogFiles is how many files a
+	// server keeps (the current one included).
+	LogMaxMB int `hcl:"log_max_mb,optional"`
+	LogFiles int `hcl:"log_files,optional"`
+}
+
+// ThrottlePeriodDuration is ThrottlePeriod parsed (Load has validated it).
+func (c *Console) ThrottlePeriodDuration() time.Duration {
+	d, _ := time.ParseDuration(c.ThrottlePeriod)
+	return d
 }
 
 // Runtime says how game server containers run.
@@ -220,6 +244,7 @@ func (c *Config) validate() error {
 	if d, err := time.ParseDuration(c.DiskQuota.Grace); err != nil || d < 0 {
 		problems = append(problems, fmt.Sprintf("disk_quota: grace %q is not a duration like \"5m\"", c.DiskQuota.Grace))
 	}
+	problems = append(problems, c.Console.validate()...)
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:
@@ -234,6 +259,26 @@ func (c *Config) validate() error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+func (c *Console) validate() []string {
+	var problems []string
+	if *c.ThrottleLines < 0 {
+		problems = append(problems, "console: throttle_lines is negative (0 turns the throttle off)")
+	}
+	if d, err := time.ParseDuration(c.ThrottlePeriod); err != nil || d <= 0 || d > time.Minute {
+		problems = append(problems, fmt.Sprintf("console: throttle_period %q is not a duration between 1ms and 1m, like \"100ms\"", c.ThrottlePeriod))
+	}
+	if c.HistoryLines < 0 || c.HistoryLines > wire.MaxLogLines {
+		problems = append(problems, fmt.Sprintf("console: history_lines must be between 1 and %d", wire.MaxLogLines))
+	}
+	if c.LogMaxMB < 0 || c.LogMaxMB > 10240 {
+		problems = append(problems, "console: log_max_mb must be between 1 and 10240")
+	}
+	if c.LogFiles < 0 || c.LogFiles > 100 {
+		problems = append(problems, "console: log_files must be between 1 and 100")
+	}
+	return problems
 }
 
 func (c *Config) applyDefaults() {
@@ -317,6 +362,25 @@ func (c *Config) applyDefaults() {
 	if c.DiskQuota.Grace == "" {
 		c.DiskQuota.Grace = "5m"
 	}
+	if c.Console == nil {
+		c.Console = &Console{}
+	}
+	if c.Console.ThrottleLines == nil {
+		n := 2000
+		c.Console.ThrottleLines = &n
+	}
+	if c.Console.ThrottlePeriod == "" {
+		c.Console.ThrottlePeriod = "100ms"
+	}
+	if c.Console.HistoryLines == 0 {
+		c.Console.HistoryLines = 1000
+	}
+	if c.Console.LogMaxMB == 0 {
+		c.Console.LogMaxMB = 10
+	}
+	if c.Console.LogFiles == 0 {
+		c.Console.LogFiles = 3
+	}
 }
 
 // Render writes c as an agent.hcl that Load reads back.
@@ -356,10 +420,19 @@ log {
   level  = %s
   format = %s
 }
+
+console {
+  throttle_lines  = %d
+  throttle_period = %s
+  history_lines   = %d
+  log_max_mb      = %d
+  log_files       = %d
+}
 `, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
 		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
 		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
-		q(c.Log.Level), q(c.Log.Format))
+		q(c.Log.Level), q(c.Log.Format),
+		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles)
 	for _, r := range c.Registries {
 		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
 	}

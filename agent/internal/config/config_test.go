@@ -25,11 +25,12 @@ func TestUnknownKeyNamesLine(t *testing.T) {
 }
 
 func TestRenderRoundTrips(t *testing.T) {
-	uid := 1000
+	uid, throttle := 1000, 0
 	in := Config{
 		CoreURL: "https://panel.example.com", NodeID: "n-1", Credential: `catn_"quoted"`, DataDir: "/srv/catalyst",
 		Runtime:    &Runtime{UID: &uid, StopGrace: "30s"},
 		Network:    &Network{Mode: NetworkHost, CNIBinDirs: []string{"/a", "/b"}},
+		Console:    &Console{ThrottleLines: &throttle, ThrottlePeriod: "250ms", HistoryLines: 500, LogMaxMB: 2, LogFiles: 5},
 		Registries: []Registry{{Host: "ghcr.io", Username: "bot", Password: "p$w\"d${x}%{y}", PlainHTTP: true}},
 	}
 	out, err := Parse("agent.hcl", Render(in))
@@ -42,6 +43,10 @@ func TestRenderRoundTrips(t *testing.T) {
 	if *out.Runtime.UID != 1000 || *out.Runtime.GID != 988 || out.Runtime.StopGrace != "30s" || out.Network.Mode != NetworkHost ||
 		strings.Join(out.Network.CNIBinDirs, ",") != "/a,/b" || len(out.Registries) != 1 || out.Registries[0] != in.Registries[0] {
 		t.Fatalf("round trip: %+v %+v %+v", out.Runtime, out.Network, out.Registries)
+	}
+	if *out.Console.ThrottleLines != 0 || out.Console.ThrottlePeriod != "250ms" || out.Console.HistoryLines != 500 ||
+		out.Console.LogMaxMB != 2 || out.Console.LogFiles != 5 {
+		t.Fatalf("round trip: %+v", out.Console)
 	}
 }
 
@@ -56,6 +61,20 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Network.Mode != NetworkBridge || c.Network.Bridge != "catalyst0" || c.Network.Subnet != "10.88.0.0/16" || c.Network.CNIBinDirs[0] != "/usr/lib/cni" {
 		t.Errorf("network defaults: %+v", c.Network)
+	}
+	if *c.Console.ThrottleLines != 2000 || c.Console.ThrottlePeriodDuration() != 100*time.Millisecond ||
+		c.Console.HistoryLines != 1000 || c.Console.LogMaxMB != 10 || c.Console.LogFiles != 3 {
+		t.Errorf("console defaults: %+v", c.Console)
+	}
+}
+
+func TestConsoleThrottleCanBeTurnedOff(t *testing.T) {
+	c, err := Parse("agent.hcl", []byte("core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\nconsole {\n  throttle_lines = 0\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c.Console.ThrottleLines != 0 {
+		t.Errorf("throttle_lines = %d, want 0 (off)", *c.Console.ThrottleLines)
 	}
 }
 
@@ -131,6 +150,12 @@ func TestInvalidSettingsRefused(t *testing.T) {
 		{"unknown quota action", "disk_quota {\n  action = \"delete\"\n}\n", `disk_quota: action "delete"`},
 		{"negative quota grace", "disk_quota {\n  grace = \"-1m\"\n}\n", `disk_quota: grace "-1m"`},
 		{"quota grace not a duration", "disk_quota {\n  grace = \"later\"\n}\n", `disk_quota: grace "later"`},
+		{"negative throttle lines", "console {\n  throttle_lines = -1\n}\n", "console: throttle_lines"},
+		{"bad throttle period", "console {\n  throttle_period = \"often\"\n}\n", "console: throttle_period \"often\""},
+		{"zero throttle period", "console {\n  throttle_period = \"0s\"\n}\n", "console: throttle_period"},
+		{"history over the log request cap", "console {\n  history_lines = 5001\n}\n", "console: history_lines"},
+		{"negative log size", "console {\n  log_max_mb = -1\n}\n", "console: log_max_mb"},
+		{"too many log files", "console {\n  log_files = 101\n}\n", "console: log_files"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,7 @@ func newNode(t *testing.T, opts Options) *node {
 	env := testruntime.Get(t)
 	dir := t.TempDir()
 	pub := &recorder{}
-	m, err := servers.New(env.Runtime, dir, pub, testLogger(t).Named("servers"))
+	m, err := servers.New(env.Runtime, dir, pub, testLogger(t).Named("servers"), servers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

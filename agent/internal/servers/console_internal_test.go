@@ -3,9 +3,7 @@ package servers
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 func TestLineSplitter(t *testing.T) {
@@ -36,37 +34,6 @@ func TestLineSplitter(t *testing.T) {
 				t.Errorf("lines %q, want %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestBatcherFlushesByCountAndTime(t *testing.T) {
-	var mu sync.Mutex
-	var batches [][]string
-	b := &batcher{send: func(lines []string) {
-		mu.Lock()
-		defer mu.Unlock()
-		batches = append(batches, lines)
-	}}
-	for i := range batchLines + 1 {
-		b.add(strings.Repeat("y", i%3))
-	}
-	mu.Lock()
-	if len(batches) != 1 || len(batches[0]) != batchLines {
-		t.Fatalf("after %d lines: %d batches", batchLines+1, len(batches))
-	}
-	mu.Unlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(batches)
-		mu.Unlock()
-		if n == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the last line was never flushed by the timer")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

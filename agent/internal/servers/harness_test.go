@@ -27,10 +27,14 @@ type recorder struct {
 	states map[string][]wire.ServerState
 	lines  map[string][]string // console lines
 	inst   map[string][]string // install progress lines
+	msgs   map[string][]wire.DaemonMessage
+	// events is every state, daemon message and throttle notice in order.
+	events map[string][]any
 }
 
 func newRecorder() *recorder {
-	return &recorder{states: map[string][]wire.ServerState{}, lines: map[string][]string{}, inst: map[string][]string{}}
+	return &recorder{states: map[string][]wire.ServerState{}, lines: map[string][]string{}, inst: map[string][]string{},
+		msgs: map[string][]wire.DaemonMessage{}, events: map[string][]any{}}
 }
 
 func (r *recorder) Publish(typ string, data any) {
@@ -39,6 +43,12 @@ func (r *recorder) Publish(typ string, data any) {
 	switch d := data.(type) {
 	case wire.ServerState:
 		r.states[d.ServerID] = append(r.states[d.ServerID], d)
+		r.events[d.ServerID] = append(r.events[d.ServerID], d)
+	case wire.DaemonMessage:
+		r.msgs[d.ServerID] = append(r.msgs[d.ServerID], d)
+		r.events[d.ServerID] = append(r.events[d.ServerID], d)
+	case wire.ConsoleThrottled:
+		r.events[d.ServerID] = append(r.events[d.ServerID], d)
 	case wire.ConsoleOutput:
 		r.lines[d.ServerID] = append(r.lines[d.ServerID], d.Lines...)
 	case wire.InstallProgress:
@@ -72,6 +82,12 @@ type harness struct {
 
 func newHarness(t *testing.T, rt runtime.Runtime, dir string) *harness {
 	t.Helper()
+	return newHarnessWith(t, rt, dir, servers.Options{})
+}
+
+// newHarnessWith is newHarness with the Manager's options.
+func newHarnessWith(t *testing.T, rt runtime.Runtime, dir string, opts servers.Options) *harness {
+	t.Helper()
 	env := testruntime.Get(t)
 	if rt == nil {
 		rt = env.Runtime
@@ -81,7 +97,7 @@ func newHarness(t *testing.T, rt runtime.Runtime, dir string) *harness {
 	}
 	h := &harness{t: t, env: env, dir: dir, pub: newRecorder(), cursor: map[string]int{}}
 	log := hclog.New(&hclog.LoggerOptions{Name: "servers", Level: hclog.Debug, Output: testWriter{t}})
-	m, err := servers.New(rt, dir, h.pub, log)
+	m, err := servers.New(rt, dir, h.pub, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +107,8 @@ func newHarness(t *testing.T, rt runtime.Runtime, dir string) *harness {
 }
 
 // config is a server of the test image that is done starting once it
-// printed its banner and stops on "stop".
+// printed its banner and stops on "stop". Its restart policy is never, so
+// that tests of other things see crashes stay crashed.
 func (h *harness) config(env map[string]string) wire.ServerConfig {
 	e := map[string]string{"GAMESRV_TICK": "1h"}
 	for k, v := range env {
@@ -105,7 +122,25 @@ func (h *harness) config(env map[string]string) wire.ServerConfig {
 		StopCommand: "stop",
 		StopTimeout: wire.Duration(10 * time.Second),
 		StartupDone: []string{testimage.BannerDone},
+		Restart:     wire.RestartPolicy{Mode: wire.RestartNever},
 	}
+}
+
+// waitMessage waits for a daemon message of server id containing s and
+// returns it.
+func (h *harness) waitMessage(id, s string) wire.DaemonMessage {
+	h.t.Helper()
+	var msg wire.DaemonMessage
+	waitUntil(h.t, "daemon message "+s, func() bool {
+		h.pub.mu.Lock()
+		defer h.pub.mu.Unlock()
+		i := slices.IndexFunc(h.pub.msgs[id], func(m wire.DaemonMessage) bool { return strings.Contains(m.Message, s) })
+		if i >= 0 {
+			msg = h.pub.msgs[id][i]
+		}
+		return i >= 0
+	})
+	return msg
 }
 
 // configured records cfg and deletes the server when the test ends.

@@ -2,6 +2,10 @@
 // config on disk, drives its container through a runtime.Runtime (install,
 // start, stop, restart, kill, delete), watches its console and its exit,
 // and reports every state change and console line through a Publisher.
+// Console lines are kept in memory and in a rotated log file per server
+// (history survives agent restarts) and published live through a
+// throttle; a process that exits unasked is restarted as its restart
+// policy says.
 package servers
 
 import (
@@ -58,6 +62,7 @@ type Manager struct {
 	dataDir string
 	pub     Publisher
 	log     hclog.Logger
+	opts    Options
 
 	// ctx bounds the work that outlives a request: exit watchers,
 	// console attachments, background stops and installs. Close ends it.
@@ -69,9 +74,53 @@ type Manager struct {
 	servers map[string]*server
 }
 
+// Console defaults (Options).
+const (
+	DefaultThrottleLines  = 2000
+	DefaultThrottlePeriod = 100 * time.Millisecond
+	DefaultHistoryLines   = 1000
+	DefaultLogMaxBytes    = 10 << 20
+	DefaultLogFiles       = 3
+)
+
+// Options tunes a Manager's consoles; zero fields take the defaults.
+type Options struct {
+	// ThrottleLines is how many console lines per ThrottlePeriod a server
+	// may publish live; the rest go only to its history and log, and a
+	// wire.ConsoleThrottled event says how many. Negative turns the
+	// throttle off.
+	ThrottleLines  int
+	ThrottlePeriod time.Duration
+	// HistoryLines is how many recent lines each server keeps in memory.
+	HistoryLines int
+	// LogMaxBytes caps each console log file; LogFiles is how many files
+	// a server keeps, the current one included.
+	LogMaxBytes int64
+	LogFiles    int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ThrottleLines == 0 {
+		o.ThrottleLines = DefaultThrottleLines
+	}
+	if o.ThrottlePeriod <= 0 {
+		o.ThrottlePeriod = DefaultThrottlePeriod
+	}
+	if o.HistoryLines <= 0 {
+		o.HistoryLines = DefaultHistoryLines
+	}
+	if o.LogMaxBytes <= 0 {
+		o.LogMaxBytes = DefaultLogMaxBytes
+	}
+	if o.LogFiles <= 0 {
+		o.LogFiles = DefaultLogFiles
+	}
+	return o
+}
+
 // New makes a Manager keeping its files under dataDir (servers/<id>.json,
 // volumes/<id>, logs/).
-func New(rt runtime.Runtime, dataDir string, pub Publisher, log hclog.Logger) (*Manager, error) {
+func New(rt runtime.Runtime, dataDir string, pub Publisher, log hclog.Logger, opts Options) (*Manager, error) {
 	if !filepath.IsAbs(dataDir) {
 		return nil, fmt.Errorf("server manager: data directory %q is not absolute", dataDir)
 	}
@@ -86,18 +135,28 @@ func New(rt runtime.Runtime, dataDir string, pub Publisher, log hclog.Logger) (*
 		dataDir: dataDir,
 		pub:     pub,
 		log:     log,
+		opts:    opts.withDefaults(),
 		ctx:     ctx,
 		cancel:  cancel,
 		servers: map[string]*server{},
 	}, nil
 }
 
-// Close stops watching: consoles are detached, background stops and
-// installs are abandoned, and nothing more is published. Processes keep
-// running for the next agent to find.
+// Close stops watching: consoles are detached, background stops, installs
+// and pending restarts are abandoned, console logs are closed, and nothing
+// more is published. Processes keep running for the next agent to find.
 func (m *Manager) Close() {
 	m.cancel()
 	m.wg.Wait()
+	m.mu.Lock()
+	all := make([]*server, 0, len(m.servers))
+	for _, s := range m.servers {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		s.out.close()
+	}
 }
 
 func (m *Manager) configPath(id string) string {
@@ -106,6 +165,21 @@ func (m *Manager) configPath(id string) string {
 func (m *Manager) volume(id string) string { return filepath.Join(m.dataDir, "volumes", id) }
 func (m *Manager) installLog(id string) string {
 	return filepath.Join(m.dataDir, "logs", id+"-install.log")
+}
+func (m *Manager) consoleLog(id string) string {
+	return filepath.Join(m.dataDir, "logs", id+".log")
+}
+
+// newServer makes the agent's record of server id, stopped, its console
+// history read back from the log.
+func (m *Manager) newServer(id string) *server {
+	file := newConsoleLog(m.consoleLog(id), m.opts.LogMaxBytes, m.opts.LogFiles, m.log)
+	return &server{
+		id:    id,
+		power: make(chan struct{}, 1),
+		out:   newOutput(id, m.pub, m.log, m.opts, file),
+		state: wire.ServerState{ServerID: id, State: wire.StateStopped},
+	}
 }
 
 // get returns a known server.
@@ -126,7 +200,7 @@ func (m *Manager) getOrAdd(id string) *server {
 	defer m.mu.Unlock()
 	s, ok := m.servers[id]
 	if !ok {
-		s = newServer(id)
+		s = m.newServer(id)
 		m.servers[id] = s
 	}
 	return s
@@ -166,6 +240,7 @@ func (m *Manager) Configure(ctx context.Context, cfg wire.ServerConfig) error {
 		m.forgetIfUnconfigured(s)
 		return err
 	}
+	m.cancelRestartLocked(s, "the server's configuration changed")
 	isNew := s.rec.Config.ID == ""
 	s.rec = rec
 	s.dirty = true
@@ -186,14 +261,15 @@ func (m *Manager) State(ctx context.Context, id string) (wire.ServerState, error
 	return m.realState(ctx, s)
 }
 
-// Logs returns up to lines of the server's newest console lines, oldest
-// first.
+// Logs returns up to lines (at most wire.MaxLogLines) of the server's
+// newest console lines, oldest first: from memory, or from the console
+// log when memory holds fewer. History survives the agent restarting.
 func (m *Manager) Logs(id string, lines int) ([]string, error) {
 	s, err := m.get(id)
 	if err != nil {
 		return nil, err
 	}
-	return s.history.last(lines), nil
+	return s.out.lines(lines), nil
 }
 
 // States returns the state of every server the agent knows, checked
@@ -279,6 +355,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if s != nil {
 		s.mu.Lock()
 		s.deleted = true
+		m.cancelRestartLocked(s, "")
 		cancelInstall, r := s.cancelInstall, s.run
 		s.mu.Unlock()
 		if cancelInstall != nil {
@@ -321,6 +398,12 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("delete server %s: %w", id, err)
 		}
+	}
+	if s != nil {
+		s.out.close()
+	}
+	if err := removeLogs(m.consoleLog(id)); err != nil {
+		return fmt.Errorf("delete server %s: %w", id, err)
 	}
 	m.mu.Lock()
 	if m.servers[id] == s {
@@ -397,26 +480,34 @@ func (m *Manager) restore(ctx context.Context, rec record) error {
 	case rec.Install == installFailed:
 		m.setState(s, wire.ServerState{State: wire.StateInstallFailed, Reason: rec.InstallReason})
 	default:
-		m.setState(s, m.lastExit(ctx, id))
+		st, exit := m.lastExit(ctx, id)
+		s.mu.Lock()
+		m.setStateLocked(s, st)
+		if st.State == wire.StateCrashed {
+			// Only error exits: a clean one may have been a stop the
+			// previous agent asked for, which must not start it again.
+			m.applyRestartPolicyLocked(s, exit, true, time.Now())
+		}
+		s.mu.Unlock()
 	}
 	return nil
 }
 
 // lastExit reports how a server's last process ended, when containerd
 // still has it: an error exit while no agent watched is a crash.
-func (m *Manager) lastExit(ctx context.Context, id string) wire.ServerState {
+func (m *Manager) lastExit(ctx context.Context, id string) (wire.ServerState, runtime.ExitState) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	exit, err := m.rt.WaitExit(wctx, id)
 	if err != nil {
-		return wire.ServerState{State: wire.StateStopped}
+		return wire.ServerState{State: wire.StateStopped}, runtime.ExitState{}
 	}
 	code := exit.Code
 	if code == 0 {
-		return wire.ServerState{State: wire.StateStopped, ExitCode: &code}
+		return wire.ServerState{State: wire.StateStopped, ExitCode: &code}, exit
 	}
 	return wire.ServerState{State: wire.StateCrashed, ExitCode: &code,
-		Reason: fmt.Sprintf("exited with code %d while the agent was not running", code)}
+		Reason: fmt.Sprintf("exited with code %d while the agent was not running", code)}, exit
 }
 
 // spec is the container cfg describes.
@@ -489,6 +580,9 @@ func validateConfig(cfg wire.ServerConfig) error {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			problems = append(problems, fmt.Sprintf("environment variable name %q is invalid", k))
 		}
+	}
+	if err := cfg.Restart.Validate(); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)

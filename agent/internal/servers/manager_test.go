@@ -61,6 +61,7 @@ func TestUnaskedExitsAndKill(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      map[string]string
+		memoryMB int64
 		action   func(h *harness, id string)
 		want     []string
 		wantCode int
@@ -71,6 +72,14 @@ func TestUnaskedExitsAndKill(t *testing.T) {
 			action:   func(h *harness, id string) { h.command(id, "crash 3") },
 			want:     []string{wire.StateCrashed},
 			wantCode: 3,
+		},
+		{
+			name:     "an OOM kill is reported as such",
+			memoryMB: 32,
+			action:   func(h *harness, id string) { h.command(id, "oom") },
+			want:     []string{wire.StateCrashed},
+			wantCode: 137,
+			wantOOM:  true,
 		},
 		{
 			name: "kill ends a server that ignores stop",
@@ -94,11 +103,15 @@ func TestUnaskedExitsAndKill(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, nil, "")
-			cfg := h.started(h.config(tt.env))
+			cfg := h.config(tt.env)
+			if tt.memoryMB != 0 {
+				cfg.MemoryMB = tt.memoryMB
+			}
+			cfg = h.started(cfg)
 			tt.action(h, cfg.ID)
 			st := h.expectStates(cfg.ID, tt.want...)
 			if st.ExitCode == nil || *st.ExitCode != tt.wantCode || st.OOMKilled != tt.wantOOM {
-				t.Errorf("final state %+v, want code %d", st, tt.wantCode)
+				t.Errorf("final state %+v, want code %d, oom %v", st, tt.wantCode, tt.wantOOM)
 			}
 			if st.State == wire.StateCrashed && !strings.Contains(st.Reason, "code") {
 				t.Errorf("crash reason %q does not name the exit code", st.Reason)
@@ -241,6 +254,10 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	h := newHarness(t, nil, "")
 	ctx := context.Background()
 	cfg := h.started(h.config(nil))
+	h.waitLine(cfg.ID, testimage.BannerDone)
+	if _, err := os.Stat(filepath.Join(h.dir, "logs", cfg.ID+".log")); err != nil {
+		t.Fatalf("no console log: %v", err)
+	}
 	volume := filepath.Join(h.dir, "volumes", cfg.ID)
 	if err := os.WriteFile(filepath.Join(volume, "world.dat"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
@@ -251,7 +268,7 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	if st, err := h.env.Runtime.State(ctx, cfg.ID); err != nil || st != runtime.StateAbsent {
 		t.Errorf("runtime state after delete: %v, %v", st, err)
 	}
-	for _, p := range []string{volume, filepath.Join(h.dir, "servers", cfg.ID+".json")} {
+	for _, p := range []string{volume, filepath.Join(h.dir, "servers", cfg.ID+".json"), filepath.Join(h.dir, "logs", cfg.ID+".log")} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there: %v", p, err)
 		}

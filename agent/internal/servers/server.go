@@ -33,17 +33,14 @@ type server struct {
 	gen           uint64
 	deleted       bool
 	run           *run               // the process being watched; nil when none
-	history       *history           // recent console lines
+	out           *output            // console history, log and live output
 	cancelInstall context.CancelFunc // ends the running installer
-}
-
-func newServer(id string) *server {
-	return &server{
-		id:      id,
-		power:   make(chan struct{}, 1),
-		history: newHistory(historyLines),
-		state:   wire.ServerState{ServerID: id, State: wire.StateStopped},
-	}
+	// restarts are when the restart policy restarted the server, oldest
+	// first, within its window. They are kept in memory only: an agent
+	// restart forgets them. restart is the restart waiting out its
+	// backoff, if any.
+	restarts []time.Time
+	restart  *pendingRestart
 }
 
 func (s *server) tryLock() bool {
@@ -94,6 +91,16 @@ func (m *Manager) Power(ctx context.Context, id, action string) error {
 	s, err := m.get(id)
 	if err != nil {
 		return err
+	}
+	switch action {
+	case wire.PowerStart, wire.PowerStop, wire.PowerRestart, wire.PowerKill:
+		s.mu.Lock()
+		m.cancelRestartLocked(s, "a user asked to "+action+" the server")
+		if action == wire.PowerStart || action == wire.PowerRestart {
+			// Someone starting it by hand begins the window afresh.
+			s.restarts = nil
+		}
+		s.mu.Unlock()
 	}
 	switch action {
 	case wire.PowerStart:
@@ -206,13 +213,7 @@ func (m *Manager) start(ctx context.Context, s *server) error {
 // held.
 func (m *Manager) watchLocked(s *server) *run {
 	r := &run{done: make(chan struct{})}
-	id := s.id
-	r.console = newConsole(
-		func(lines []string) {
-			m.pub.Publish(wire.EventConsoleOutput, wire.ConsoleOutput{ServerID: id, Lines: lines})
-		},
-		func(line string) { m.consoleLine(s, r, line) },
-	)
+	r.console = newConsole(s.out, func(line string) { m.consoleLine(s, r, line) })
 	s.run = r
 	m.wg.Go(func() { m.watch(s, r) })
 	return r
@@ -240,9 +241,8 @@ func (m *Manager) attach(s *server, r *run) {
 }
 
 // consoleLine moves a starting server to running on its first StartupDone
-// line.
+// line. It is called for every line, with the server's output locked.
 func (m *Manager) consoleLine(s *server, r *run, line string) {
-	s.history.add(line)
 	if !r.awaitingDone.Load() {
 		return
 	}
@@ -255,7 +255,7 @@ func (m *Manager) consoleLine(s *server, r *run, line string) {
 		if p != "" && strings.Contains(line, p) {
 			r.awaitingDone.Store(false)
 			// The line that says so goes out before the state change.
-			r.console.batch.flush()
+			s.out.publishLocked()
 			m.setStateLocked(s, wire.ServerState{State: wire.StateRunning})
 			return
 		}
@@ -278,7 +278,10 @@ func (m *Manager) watch(s *server, r *run) {
 	}
 	m.detach(s, r)
 
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	st := wire.ServerState{State: wire.StateStopped}
+	unasked, crash := false, false
 	switch {
 	case err != nil && r.asked.Load():
 		// Deleted, most likely: the process is gone with its task.
@@ -289,24 +292,32 @@ func (m *Manager) watch(s *server, r *run) {
 		code := exit.Code
 		st.ExitCode, st.OOMKilled = &code, exit.OOMKilled
 		if !r.asked.Load() {
-			st.State, st.Reason = wire.StateCrashed, crashReason(exit)
+			unasked = true
+			crash = exit.Code != 0 || exit.OOMKilled || s.rec.Config.Restart.CleanExitIsCrash
+			st.Reason = crashReason(exit)
+			if crash {
+				st.State = wire.StateCrashed
+			}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.run == r {
 		s.run = nil
 	}
 	m.setStateLocked(s, st)
 	m.log.Info("server process exited", "server", s.id, "state", st.State, "code", exit.Code, "oom", exit.OOMKilled)
+	if unasked {
+		m.applyRestartPolicyLocked(s, exit, crash, time.Now())
+	}
 }
 
 func crashReason(exit runtime.ExitState) string {
 	switch {
 	case exit.OOMKilled:
-		return "killed by the kernel for exceeding its memory limit"
+		return fmt.Sprintf("killed by the kernel for exceeding its memory limit (exit code %d)", exit.Code)
 	case exit.Code > 128:
 		return fmt.Sprintf("killed by signal %d (exit code %d) without being asked to stop", exit.Code-128, exit.Code)
+	case exit.Code == 0:
+		return "exited cleanly (code 0) without being asked to stop"
 	default:
 		return fmt.Sprintf("exited with code %d without being asked to stop", exit.Code)
 	}
@@ -480,6 +491,7 @@ func (m *Manager) Install(ctx context.Context, req wire.InstallRequest) error {
 		s.mu.Unlock()
 		return err
 	}
+	m.cancelRestartLocked(s, "an install began")
 	s.rec, s.dirty = rec, true
 	s.gen++
 	ictx, cancel := context.WithCancel(m.ctx)

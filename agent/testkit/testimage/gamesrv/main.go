@@ -11,11 +11,21 @@
 // "catalyst-test-server" to each connection or datagram), GAMESRV_IGNORE_STOP=1
 // (same as --ignore-stop), GAMESRV_HOLD_DONE=1 (same as --hold-done: print
 // the startup-done line only once told "ready", so that a test can watch a
-// server that is still starting), GAMESRV_TICK (tick interval, default 1s).
+// server that is still starting), GAMESRV_TICK (tick interval, default 1s),
+// GAMESRV_EXIT_AFTER (a Go duration: that long after the startup-done line,
+// print "exiting with code N" and exit with GAMESRV_EXIT_CODE, default 0;
+// for crash-loop tests).
 //
 // Commands on stdin (every line is echoed first as "> echo: <line>"):
 //
-//	help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready
+//	help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready,
+//	flood N RATE
+//
+// flood prints N lines "flood <seq> <unixnano>" (seq from 1, unixnano the
+// wall clock when the line was written) at RATE lines per second, then
+// "flood done". RATE 0 writes as fast as it can, in big chunks; any other
+// rate writes each line on its own at its due time, for latency
+// measurements. Commands wait while a flood runs.
 package main
 
 import (
@@ -65,6 +75,13 @@ func (c *console) println(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintf(c.w, format+"\n", args...)
+}
+
+// write writes b, whole lines, in one go.
+func (c *console) write(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w.Write(b)
 }
 
 func serve(ignoreStop, holdDone bool) int {
@@ -118,6 +135,23 @@ func serve(ignoreStop, holdDone bool) int {
 	}
 	out.println("%s", testimage.BannerDone)
 
+	var exitAfter <-chan time.Time
+	exitCode := 0
+	if v := os.Getenv("GAMESRV_EXIT_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			out.println("GAMESRV_EXIT_AFTER %q is not a duration", v)
+			return 2
+		}
+		if c := os.Getenv("GAMESRV_EXIT_CODE"); c != "" {
+			if exitCode, err = strconv.Atoi(c); err != nil {
+				out.println("GAMESRV_EXIT_CODE %q is not a number", c)
+				return 2
+			}
+		}
+		exitAfter = time.After(d)
+	}
+
 	interval := time.Second
 	if d, err := time.ParseDuration(os.Getenv("GAMESRV_TICK")); err == nil && d > 0 {
 		interval = d
@@ -128,6 +162,9 @@ func serve(ignoreStop, holdDone bool) int {
 		select {
 		case code := <-exit:
 			return code
+		case <-exitAfter:
+			out.println("exiting with code %d", exitCode)
+			return exitCode
 		case <-tick.C:
 			out.println("tick %d", n)
 		}
@@ -165,7 +202,7 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- s
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
 		case "help":
-			out.println("commands: help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready")
+			out.println("commands: help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready, flood N RATE")
 		case "ready":
 			if ready != nil {
 				close(ready)
@@ -207,11 +244,59 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- s
 			} else {
 				out.println("write ok %s", arg)
 			}
+		case "flood":
+			var n, rate int
+			if _, err := fmt.Sscan(arg, &n, &rate); err != nil || n < 0 || rate < 0 {
+				out.println("flood needs a line count and a rate (lines per second, 0 for as fast as possible)")
+				continue
+			}
+			flood(out, n, rate)
 		case "whoami":
 			out.println("uid=%d gid=%d", os.Getuid(), os.Getgid())
 		}
 	}
 	out.println("stdin closed")
+}
+
+// flood writes n lines "flood <seq> <unixnano>" at rate lines per second
+// (0: as fast as possible), then "flood done". It holds the console only
+// while it writes, so that ticks still get through between chunks.
+func flood(out *console, n, rate int) {
+	if rate == 0 {
+		// Whole chunks of lines per write: a pipe read on the other side
+		// then carries hundreds of lines, as a busy game server's does.
+		const chunk = 64 << 10
+		buf := make([]byte, 0, chunk+64)
+		for seq := 1; seq <= n; {
+			buf = buf[:0]
+			for ; seq <= n && len(buf) < chunk; seq++ {
+				buf = appendFloodLine(buf, seq, time.Now())
+			}
+			out.write(buf)
+		}
+	} else {
+		// Each line on its own at its due time: an even pace, not bursts,
+		// so that the receiver can measure per-line latency.
+		start := time.Now()
+		interval := time.Second / time.Duration(rate)
+		buf := make([]byte, 0, 64)
+		for seq := 1; seq <= n; seq++ {
+			due := start.Add(time.Duration(seq-1) * interval)
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+			out.write(appendFloodLine(buf[:0], seq, time.Now()))
+		}
+	}
+	out.println("flood done")
+}
+
+func appendFloodLine(b []byte, seq int, now time.Time) []byte {
+	b = append(b, "flood "...)
+	b = strconv.AppendInt(b, int64(seq), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, now.UnixNano(), 10)
+	return append(b, '\n')
 }
 
 // spin keeps one thread busy for d.
