@@ -51,13 +51,15 @@ func (c *cluster) setEnv(id, name, value string) {
 const gotSIGTERM = "received terminated"
 
 // createServer creates a server on the cluster's node and waits for its
-// install to finish.
+// install to finish. Its restart policy is "never": a test that makes it
+// crash wants it to stay crashed (TestLiveConsole tests the restarts).
 func (c *cluster) createServer(name string, env map[string]string) server {
 	c.t.Helper()
 	var s server
 	c.must(http.MethodPost, "/api/servers", map[string]any{
 		"name": name, "node_id": c.nodeID, "template_id": c.templateID,
 		"memory_mb": 256, "cpu_percent": 100, "disk_mb": 1024, "environment": env,
+		"restart": map[string]any{"mode": "never"},
 	}, &s)
 	c.waitState(s.ID, "stopped", 60*time.Second)
 	return c.server(s.ID)
