@@ -161,7 +161,9 @@ func TestRecorderClampsImpossibleValues(t *testing.T) {
 	}{
 		{"CPU is at most 100 per core", wire.NodeHealth{CPUCores: 4, CPUPercent: 900}, func(h wire.NodeHealth) bool { return h.CPUPercent == 400 }},
 		{"negative load and containers are zero", wire.NodeHealth{Load1: -1, Load5: -2, Load15: -3, Containers: -4},
-			func(h wire.NodeHealth) bool { return h.Load1 == 0 && h.Load5 == 0 && h.Load15 == 0 && h.Containers == 0 }},
+			func(h wire.NodeHealth) bool {
+				return h.Load1 == 0 && h.Load5 == 0 && h.Load15 == 0 && h.Containers == 0
+			}},
 		{"a sane report is kept as sent", wire.NodeHealth{CPUCores: 8, CPUPercent: 250, Load1: 2.5, Containers: 3, MemoryUsedBytes: 1 << 33},
 			func(h wire.NodeHealth) bool {
 				return h.CPUPercent == 250 && h.Load1 == 2.5 && h.Containers == 3 && h.MemoryUsedBytes == 1<<33
