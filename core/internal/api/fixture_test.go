@@ -20,6 +20,7 @@ import (
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/gateway/gatewaytest"
+	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
@@ -59,9 +60,11 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	gw := gateway.New(s, ns, hclog.NewNullLogger(), gateway.Options{})
 	t.Cleanup(gw.Close)
 	srvs := servers.New(s, gw, hclog.NewNullLogger(), servers.Options{})
-	gw.SetHandler(srvs)
+	rec := metrics.NewRecorder(s, hclog.NewNullLogger(), metrics.Options{})
+	gw.SetHandler(gateway.Handlers{srvs, rec})
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
 		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs,
+		Metrics: rec, Prometheus: metrics.NewExporter(s, metrics.Sources{NodesConnected: gw.OnlineCount}, hclog.NewNullLogger()),
 		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
+	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
@@ -90,11 +91,31 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	// that http.Server.Shutdown neither closes nor waits for.
 	defer gw.Close()
 	srvs := servers.New(s, gw, log.Named("servers"), servers.Options{StopTimeout: cfg.Servers.StopTimeoutDuration()})
-	gw.SetHandler(srvs)
+	recorder := metrics.NewRecorder(s, log.Named("metrics"), metrics.Options{
+		FlushInterval: cfg.Metrics.FlushEvery(), Retention: cfg.Metrics.RetentionDuration(),
+	})
+	gw.SetHandler(gateway.Handlers{srvs, recorder})
+	exporter := metrics.NewExporter(s, metrics.Sources{
+		NodesConnected:   gw.OnlineCount,
+		WebSocketClients: func() int { return 0 },    // wired by the live hub
+		ConsoleLines:     func() uint64 { return 0 }, // wired by the live hub
+	}, log.Named("metrics"))
+	// The recorder outlives ctx until stopRecorder, so that its last flush
+	// comes after the gateway closed and no sample is left behind.
+	recorderCtx, stopRecorder := context.WithCancel(context.WithoutCancel(ctx))
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		recorder.Run(recorderCtx)
+	}()
+	defer func() {
+		stopRecorder()
+		<-recorderDone
+	}()
 
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodeSvc,
-		Gateway: gw, Servers: srvs, Plugins: plugins,
+		Gateway: gw, Servers: srvs, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {
