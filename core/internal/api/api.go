@@ -39,13 +39,14 @@ type Deps struct {
 	Gateway  *gateway.Gateway
 	Servers  *servers.Service
 	Plugins  PluginHost
+	Config   *config.Config
+	Log      hclog.Logger
+	Version  string
+
 	// Metrics holds the latest stats samples; Prometheus serves /metrics
 	// and records request latency.
 	Metrics    *metrics.Recorder
 	Prometheus *metrics.Exporter
-	Config     *config.Config
-	Log        hclog.Logger
-	Version    string
 }
 
 // PluginHost is what the API needs of the plugin host.
