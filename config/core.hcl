@@ -131,3 +131,26 @@ websocket {
   # closed.
   write_timeout = "10s"
 }
+
+# Resource history and the Prometheus endpoint. Agents send each running
+# server's CPU, memory, network and disk use, and the node's own health,
+# every few seconds; the core keeps the latest in memory (GET
+# /api/servers/:id/stats, /api/nodes/:nid/stats) and writes it to the
+# database for graphs (GET .../metrics?hours=&step=).
+metrics {
+  # How often the latest samples are written: one row per running server
+  # and per connected node each time. At least "5s".
+  flush_interval = "30s"
+
+  # How long samples are kept; older rows are deleted every hour. At least
+  # "1h". The graphs look back at most 720h.
+  retention = "720h"
+
+  # GET /metrics (Prometheus text format). Empty: answered to loopback
+  # clients only, and only when no proxy header (X-Forwarded-For,
+  # X-Real-IP, Forwarded) says the request came through one. Set a token
+  # (at least 16 characters) to scrape from elsewhere, sent as
+  #   Authorization: Bearer <token>
+  # for example prometheus_token = env("CATALYST_PROMETHEUS_TOKEN").
+  prometheus_token = ""
+}

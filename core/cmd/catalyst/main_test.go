@@ -152,6 +152,16 @@ func TestServeAnswersHealthAndPrintsCredentialsOnce(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "catalyst.db")); err != nil {
 		t.Fatalf("SQLite file not under ./data: %v", err)
 	}
+	// Prometheus scrapes a loopback core without a token.
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "catalyst_nodes_connected 0") {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, body)
+	}
 }
 
 func TestSecondStartDoesNotPrintCredentials(t *testing.T) {

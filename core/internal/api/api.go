@@ -9,6 +9,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -20,11 +21,11 @@ import (
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/live"
+	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
-	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
 )
@@ -39,19 +40,16 @@ type Deps struct {
 	Gateway  *gateway.Gateway
 	Servers  *servers.Service
 	// Live is the hub of server sockets.
-	Live *live.Hub
-	// Stats gives the latest resource sample of a server; nil before
-	// the metrics recorder exists.
-	Stats   StatsSource
+	Live    *live.Hub
 	Plugins PluginHost
 	Config  *config.Config
 	Log     hclog.Logger
 	Version string
-}
 
-// StatsSource is what the API needs of the metrics recorder.
-type StatsSource interface {
-	LatestServer(serverID string) (wire.ServerStats, bool)
+	// Metrics holds the latest stats samples; Prometheus serves /metrics
+	// and records request latency.
+	Metrics    *metrics.Recorder
+	Prometheus *metrics.Exporter
 }
 
 // PluginHost is what the API needs of the plugin host.
@@ -74,6 +72,9 @@ type API struct {
 
 // New builds the API and its router.
 func New(d Deps) (*API, error) {
+	if d.Metrics == nil || d.Prometheus == nil {
+		return nil, errors.New("api: Deps.Metrics and Deps.Prometheus are required")
+	}
 	a := &API{Deps: d, limits: map[string]*groupLimiter{}}
 	for _, g := range config.RateLimitGroups {
 		rl := d.Config.RateLimitFor(g)
@@ -90,7 +91,7 @@ func New(d Deps) (*API, error) {
 	}
 	// Body limits are per route (see chain): an image upload may be far
 	// larger than any JSON body.
-	r.Use(a.requestID, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors)
+	r.Use(a.requestID, a.observeLatency, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors)
 	r.NoRoute(func(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route " + c.Request.Method + " " + c.Request.URL.Path})
 	})
@@ -107,8 +108,15 @@ func New(d Deps) (*API, error) {
 	return a, nil
 }
 
-// ServeHTTP makes the API an http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
+// ServeHTTP makes the API an http.Handler. PathMetrics is served beside
+// the router (see serveMetrics).
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == PathMetrics {
+		a.serveMetrics(w, r)
+		return
+	}
+	a.engine.ServeHTTP(w, r)
+}
 
 func (a *API) logRequests(c *gin.Context) {
 	if !a.Log.IsDebug() {

@@ -21,6 +21,7 @@ import (
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/gateway/gatewaytest"
 	"catalyst.dev/core/internal/live"
+	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
@@ -63,9 +64,11 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	hub := live.New(hclog.NewNullLogger(), live.OptionsFrom(cfg.WebSocket))
 	t.Cleanup(hub.Close)
 	srvs.Observe(hub.OnChange)
-	gw.SetHandler(gateway.Handlers{srvs, hub})
+	rec := metrics.NewRecorder(s, hclog.NewNullLogger(), metrics.Options{})
+	gw.SetHandler(gateway.Handlers{srvs, rec, hub})
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
 		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Live: hub,
+		Metrics: rec, Prometheus: metrics.NewExporter(s, metrics.Sources{NodesConnected: gw.OnlineCount, WebSocketClients: hub.Clients, ConsoleLines: hub.ConsoleLines}, hclog.NewNullLogger()),
 		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
 		t.Fatal(err)

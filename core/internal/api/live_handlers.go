@@ -260,10 +260,10 @@ func (s *socketActions) Logs(ctx context.Context, lines int) ([]string, error) {
 }
 
 func (s *socketActions) Stats(ctx context.Context) (wire.ServerStats, bool) {
-	if _, err := s.permitted(ctx, rbac.ServerRead); err != nil || s.a.Stats == nil {
+	if _, err := s.permitted(ctx, rbac.ServerRead); err != nil {
 		return wire.ServerStats{}, false
 	}
-	return s.a.Stats.LatestServer(s.serverID)
+	return s.a.Metrics.LatestServer(s.serverID)
 }
 
 func (s *socketActions) Reauth(ctx context.Context, token string) (live.Access, time.Time, error) {

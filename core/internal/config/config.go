@@ -58,6 +58,7 @@ type Config struct {
 	Gateway    *Gateway     `hcl:"gateway,block"`
 	Servers    *Servers     `hcl:"servers,block"`
 	WebSocket  *WebSocket   `hcl:"websocket,block"`
+	Metrics    *Metrics     `hcl:"metrics,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -192,6 +193,33 @@ func (s *Servers) StopTimeoutDuration() time.Duration {
 	return d
 }
 
+// Metrics tunes the resource history and the Prometheus endpoint.
+type Metrics struct {
+	// FlushInterval is how often the latest stats samples are written to
+	// the database, one row per server and node.
+	FlushInterval string `hcl:"flush_interval,optional"`
+	// Retention is how long samples are kept.
+	Retention string `hcl:"retention,optional"`
+	// PrometheusToken, when set, is the bearer token GET /metrics asks
+	// for; when empty, /metrics answers loopback clients only.
+	PrometheusToken string `hcl:"prometheus_token,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
+// FlushEvery is the parsed flush interval.
+func (m *Metrics) FlushEvery() time.Duration {
+	d, _ := time.ParseDuration(m.FlushInterval)
+	return d
+}
+
+// RetentionDuration is the parsed retention period.
+func (m *Metrics) RetentionDuration() time.Duration {
+	d, _ := time.ParseDuration(m.Retention)
+	return d
+}
+
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{}
@@ -265,6 +293,15 @@ func (c *Config) applyDefaults() {
 		c.WebSocket = &WebSocket{}
 	}
 	c.WebSocket.applyDefaults()
+	if c.Metrics == nil {
+		c.Metrics = &Metrics{}
+	}
+	if c.Metrics.FlushInterval == "" {
+		c.Metrics.FlushInterval = "30s"
+	}
+	if c.Metrics.Retention == "" {
+		c.Metrics.Retention = "720h"
+	}
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -390,6 +427,7 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	if c.WebSocket != nil {
 		diags = append(diags, c.WebSocket.validate()...)
 	}
+	diags = append(diags, c.validateMetrics()...)
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)
 	}
@@ -444,6 +482,47 @@ func (c *Config) validateGateway() hcl.Diagnostics {
 	}
 	if g.ImageImportMaxMB < 0 {
 		diags = append(diags, attrError(g.Body, "image_import_max_mb", "Invalid image_import_max_mb", "image_import_max_mb must be positive."))
+	}
+	return diags
+}
+
+// Bounds of the metrics block. A flush is a database write, so not more
+// often than every 5s; an hour of history is the least the API shows.
+const (
+	minMetricsFlush     = 5 * time.Second
+	minMetricsRetention = time.Hour
+	minPrometheusToken  = 16
+)
+
+// validateMetrics checks the metrics block: durations in bounds, a flush
+// interval shorter than the retention, and a token long enough not to be
+// guessed.
+func (c *Config) validateMetrics() hcl.Diagnostics {
+	m := c.Metrics
+	if m == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	flush := checkDuration(&diags, m.Body, "flush_interval", m.FlushInterval, `"30s"`)
+	if flush > 0 && flush < minMetricsFlush {
+		diags = append(diags, attrError(m.Body, "flush_interval",
+			"flush_interval too short", fmt.Sprintf("flush_interval (%s) must be at least %s: every flush is a database write.", flush, minMetricsFlush)))
+	}
+	if flush == 0 && m.FlushInterval == "" {
+		flush = 30 * time.Second
+	}
+	keep := checkDuration(&diags, m.Body, "retention", m.Retention, `"720h"`)
+	switch {
+	case keep > 0 && keep < minMetricsRetention:
+		diags = append(diags, attrError(m.Body, "retention",
+			"retention too short", fmt.Sprintf("retention (%s) must be at least %s.", keep, minMetricsRetention)))
+	case keep > 0 && flush > 0 && keep <= flush:
+		diags = append(diags, attrError(m.Body, "retention",
+			"retention shorter than flush_interval", fmt.Sprintf("retention (%s) must be longer than flush_interval (%s), or samples are deleted as they are written.", keep, flush)))
+	}
+	if m.PrometheusToken != "" && len(m.PrometheusToken) < minPrometheusToken {
+		diags = append(diags, attrError(m.Body, "prometheus_token",
+			"prometheus_token too short", fmt.Sprintf("prometheus_token must be at least %d characters, or empty to allow loopback scrapes only; for example prometheus_token = env(\"CATALYST_PROMETHEUS_TOKEN\").", minPrometheusToken)))
 	}
 	return diags
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseAppliesDefaults(t *testing.T) {
@@ -58,6 +59,11 @@ func TestParseRejectsBadFilesWithPosition(t *testing.T) {
 		{"offline before two heartbeats", "gateway {\n  heartbeat_interval = \"10s\"\n  offline_after = \"15s\"\n}\n", []string{"core.hcl:3:", "offline_after too short"}},
 		{"bad stop timeout", "servers {\n  stop_timeout = \"-1s\"\n}\n", []string{"core.hcl:2:", "Invalid duration"}},
 		{"zero token lifetime", "auth {\n  refresh_token_ttl = \"0s\"\n}\n", []string{"core.hcl:2:", "Invalid duration", "refresh_token_ttl"}},
+		{"bad metrics flush interval", "metrics {\n  flush_interval = \"soon\"\n}\n", []string{"core.hcl:2:", "Invalid duration", "flush_interval"}},
+		{"metrics flush too often", "metrics {\n  flush_interval = \"1s\"\n}\n", []string{"core.hcl:2:", "flush_interval too short"}},
+		{"metrics retention too short", "metrics {\n  retention = \"10m\"\n}\n", []string{"core.hcl:2:", "retention too short"}},
+		{"metrics retention within a flush", "metrics {\n  flush_interval = \"2h\"\n  retention = \"90m\"\n}\n", []string{"core.hcl:3:", "retention shorter than flush_interval"}},
+		{"short prometheus token", "metrics {\n  prometheus_token = \"secret\"\n}\n", []string{"core.hcl:2:", "prometheus_token too short"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,7 +106,9 @@ func TestExampleCoreConfigIsTheDefaults(t *testing.T) {
 		c.Auth.LoginAttemptsPerMinute != d.Auth.LoginAttemptsPerMinute || c.HTTP.MaxBodyKB != d.HTTP.MaxBodyKB ||
 		len(c.HTTP.CORSOrigins) != 0 || len(c.HTTP.TrustedProxies) != 0 || c.HTTP.HSTS ||
 		c.Gateway.HeartbeatInterval != d.Gateway.HeartbeatInterval || c.Gateway.OfflineAfter != d.Gateway.OfflineAfter ||
-		c.Gateway.ImageImportMaxMB != d.Gateway.ImageImportMaxMB || c.Servers.StopTimeout != d.Servers.StopTimeout {
+		c.Gateway.ImageImportMaxMB != d.Gateway.ImageImportMaxMB || c.Servers.StopTimeout != d.Servers.StopTimeout ||
+		c.Metrics.FlushInterval != d.Metrics.FlushInterval || c.Metrics.Retention != d.Metrics.Retention ||
+		c.Metrics.PrometheusToken != d.Metrics.PrometheusToken {
 		t.Fatalf("config/core.hcl differs from the defaults:\nfile:     %+v %+v %+v\ndefaults: %+v %+v %+v",
 			c, c.Database, c.Log, d, d.Database, d.Log)
 	}
@@ -121,5 +129,24 @@ func TestRateLimitDefaultsMatchTheExample(t *testing.T) {
 	if _, err := Parse("core.hcl", []byte("rate_limit \"uploads\" {\n  per_ip = 1\n}\n")); err == nil ||
 		!strings.Contains(err.Error(), "core.hcl:1:1: Unknown rate_limit group") {
 		t.Errorf("unknown group: %v", err)
+	}
+}
+
+func TestMetricsBlockIsReadAndDefaulted(t *testing.T) {
+	d := Default()
+	if d.Metrics.FlushEvery() != 30*time.Second || d.Metrics.RetentionDuration() != 720*time.Hour || d.Metrics.PrometheusToken != "" {
+		t.Fatalf("metrics defaults = %+v", d.Metrics)
+	}
+	c, err := Parse("core.hcl", []byte("metrics {\n  flush_interval = \"1m\"\n  retention = \"168h\"\n  prometheus_token = \"0123456789abcdef\"\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Metrics.FlushEvery() != time.Minute || c.Metrics.RetentionDuration() != 168*time.Hour || c.Metrics.PrometheusToken != "0123456789abcdef" {
+		t.Fatalf("metrics block read as %+v", c.Metrics)
+	}
+	// Only the retention set: the flush interval keeps its default.
+	c, err = Parse("core.hcl", []byte("metrics {\n  retention = \"2h\"\n}\n"))
+	if err != nil || c.Metrics.FlushEvery() != 30*time.Second {
+		t.Fatalf("partial metrics block: %+v, %v", c, err)
 	}
 }

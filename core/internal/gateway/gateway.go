@@ -379,6 +379,13 @@ func (g *Gateway) Info(nodeID string) (Info, bool) {
 	return c.info, true
 }
 
+// OnlineCount counts the nodes whose agent is connected.
+func (g *Gateway) OnlineCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.conns)
+}
+
 // Disconnect closes a node's tunnel, if any (the agent will reconnect).
 func (g *Gateway) Disconnect(nodeID, reason string) {
 	g.mu.Lock()

@@ -175,13 +175,6 @@ func (h *Hub) publish(nodeID, serverID string, class class, msg func() []byte) {
 	}
 }
 
-// watched reports whether any socket watches the server.
-func (h *Hub) watched(serverID string) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.topics[serverID] != nil
-}
-
 // OnHello does nothing: status changes arrive through OnChange.
 func (h *Hub) OnHello(context.Context, string, wire.Hello) {}
 

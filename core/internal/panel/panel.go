@@ -19,6 +19,7 @@ import (
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/live"
+	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
@@ -94,11 +95,31 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	hub := live.New(log.Named("live"), live.OptionsFrom(cfg.WebSocket))
 	defer hub.Close()
 	srvs.Observe(hub.OnChange)
-	gw.SetHandler(gateway.Handlers{srvs, hub})
+	recorder := metrics.NewRecorder(s, log.Named("metrics"), metrics.Options{
+		FlushInterval: cfg.Metrics.FlushEvery(), Retention: cfg.Metrics.RetentionDuration(),
+	})
+	gw.SetHandler(gateway.Handlers{srvs, recorder, hub})
+	exporter := metrics.NewExporter(s, metrics.Sources{
+		NodesConnected:   gw.OnlineCount,
+		WebSocketClients: hub.Clients,
+		ConsoleLines:     hub.ConsoleLines,
+	}, log.Named("metrics"))
+	// The recorder outlives ctx until stopRecorder, so that its last flush
+	// comes after the gateway closed and no sample is left behind.
+	recorderCtx, stopRecorder := context.WithCancel(context.WithoutCancel(ctx))
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		recorder.Run(recorderCtx)
+	}()
+	defer func() {
+		stopRecorder()
+		<-recorderDone
+	}()
 
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodeSvc,
-		Gateway: gw, Servers: srvs, Live: hub, Plugins: plugins,
+		Gateway: gw, Servers: srvs, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
 		Config: cfg, Log: log.Named("api"), Version: version,
 	})
 	if err != nil {
