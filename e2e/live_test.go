@@ -96,11 +96,13 @@ func (r *socketReader) next(t testing.TB, timeout time.Duration, types ...string
 	}
 }
 
-// waitLine reads console output until a line containing want.
+// waitLine reads console output until a line containing want, for at
+// most 30s.
 func (r *socketReader) waitLine(t testing.TB, want string) {
 	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		m := r.next(t, 30*time.Second, "console_output")
+		m := r.next(t, time.Until(deadline), "console_output")
 		for _, l := range m.Lines {
 			if strings.Contains(l, want) {
 				return
@@ -160,13 +162,17 @@ func TestLiveConsole(t *testing.T) {
 		// throttle (2,000 lines per 100 ms), so every line is due.
 		const n = 10000
 		c.command(s.ID, fmt.Sprintf("flood %d 5000", n))
-		next := 1
-		for next <= n {
+		next, finished := 1, false
+		for !finished {
 			m := fast.next(t, 30*time.Second, "console_output", "throttled")
 			if m.Type == "throttled" {
 				t.Fatalf("the fast socket lost lines: %+v", m)
 			}
 			for _, l := range m.Lines {
+				if l == "flood done" {
+					finished = true
+					continue
+				}
 				f := strings.Fields(l)
 				if len(f) != 3 || f[0] != "flood" {
 					continue // the command's echo, ticks
@@ -177,7 +183,9 @@ func TestLiveConsole(t *testing.T) {
 				next++
 			}
 		}
-		fast.waitLine(t, "flood done")
+		if next != n+1 {
+			t.Fatalf("flood done after %d lines, want %d", next-1, n)
+		}
 		// The slow socket, which read nothing meanwhile, is still open and
 		// gets what its queue kept, in order.
 		sr := readSocket(slow)
