@@ -142,7 +142,7 @@ var smallBufferDialer = &websocket.Dialer{
 // The live console, crash handling and history, through the real binaries
 // on real containerd.
 func TestLiveConsole(t *testing.T) {
-	c := newCluster(t, clusterOptions{})
+	c := newCluster(t, clusterOptions{ports: 3}) // three servers
 	s := c.createServer("live", nil)
 
 	fast := readSocket(c.dialSocket(s.ID, nil))
