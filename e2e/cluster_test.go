@@ -171,9 +171,10 @@ type clusterOptions struct {
 	// hostNetwork runs the node's containers in the host's network.
 	hostNetwork bool
 	ports       int // allocations to create; default 2
-	// coreHCL and agentHCL are appended to the core's and the agent's
-	// configuration files.
-	coreHCL, agentHCL string
+	// coreHCL is appended to the core's configuration file; agentSet
+	// replaces values in the agent's (key → value as written in HCL).
+	coreHCL  string
+	agentSet map[string]string
 }
 
 func newCluster(t testing.TB, o clusterOptions) *cluster {
@@ -281,7 +282,9 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 		// 10.250 and 10.251 are the containerd and network tests'.
 		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
 	}
-	cfg += "\n" + o.agentHCL
+	for k, v := range o.agentSet {
+		cfg = regexp.MustCompile(`(?m)^(\s*`+k+`\s*=).*$`).ReplaceAllString(cfg, "${1} "+v)
+	}
 	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
 	}

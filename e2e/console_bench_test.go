@@ -26,7 +26,7 @@ import (
 // than the limits an operator sets (by default a node publishes at most
 // 2,000 lines per 100 ms per server, which is 20,000 lines/s).
 var consoleBenchOptions = clusterOptions{
-	agentHCL: "console {\n  throttle_lines = 0\n}\n",
+	agentSet: map[string]string{"throttle_lines": "0"},
 	coreHCL:  "websocket {\n  queue_size = 65536\n}\n",
 }
 

@@ -428,11 +428,23 @@ console {
   log_max_mb      = %d
   log_files       = %d
 }
+
+stats {
+  interval        = %s
+  health_interval = %s
+  disk_interval   = %s
+}
+
+disk_quota {
+  action = %s
+  grace  = %s
+}
 `, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
 		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
 		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
 		q(c.Log.Level), q(c.Log.Format),
-		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles)
+		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles,
+		q(c.Stats.Interval), q(c.Stats.HealthInterval), q(c.Stats.DiskInterval), q(c.DiskQuota.Action), q(c.DiskQuota.Grace))
 	for _, r := range c.Registries {
 		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
 	}
