@@ -236,6 +236,14 @@ func testPublicKey(t testing.TB) string {
 // the state the database has.
 func (f *fixture) connectAgent() *gatewaytest.Fake {
 	f.t.Helper()
+	fake, _ := f.connectAgentTunnel()
+	return fake
+}
+
+// connectAgentTunnel is connectAgent, also returning the tunnel (for
+// sending events as the agent).
+func (f *fixture) connectAgentTunnel() (*gatewaytest.Fake, *gatewaytest.Agent) {
+	f.t.Helper()
 	ctx := context.Background()
 	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
 	if err != nil {
@@ -261,7 +269,7 @@ func (f *fixture) connectAgent() *gatewaytest.Fake {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(a.Close)
-	return fake
+	return fake, a
 }
 
 // noPlugins is a plugin host with nothing loaded; the real host is tested

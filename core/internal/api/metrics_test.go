@@ -10,38 +10,9 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/config"
-	"catalyst.dev/core/internal/gateway/gatewaytest"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/wire"
 )
-
-// dialAgent connects a test agent for the fixture's node over the API's
-// own tunnel route and returns it, for sending events.
-func (f *fixture) dialAgent() *gatewaytest.Agent {
-	f.t.Helper()
-	ctx := context.Background()
-	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	_, cred, err := f.api.Nodes.Enrol(ctx, token)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	srv := httptest.NewServer(f.api)
-	f.t.Cleanup(srv.Close)
-	fake := gatewaytest.NewFake()
-	fake.Put(f.server.ID, f.server.State)
-	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	a, err := fake.Connect(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred,
-		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States()}})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(a.Close)
-	return a
-}
 
 // eventually polls get until ok says its answer is the one awaited:
 // events cross the tunnel asynchronously.
@@ -102,7 +73,7 @@ func TestStatsShowTheLatestSampleWhileTheNodeIsConnected(t *testing.T) {
 	if err := f.api.Metrics.RefreshServers(ctx); err != nil {
 		t.Fatal(err)
 	}
-	agent := f.dialAgent()
+	_, agent := f.connectAgentTunnel()
 	if err := agent.Send(wire.EventResourceStats, wire.ResourceStats{Servers: []wire.ServerStats{
 		{ServerID: f.server.ID, At: time.Now(), CPUPercent: 42.5, MemoryBytes: 64 << 20, MemoryLimitBytes: 128 << 20, Pids: 9},
 	}}); err != nil {
