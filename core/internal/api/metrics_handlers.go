@@ -25,8 +25,8 @@ const (
 type serverStats struct {
 	ServerID string `json:"server_id"`
 	State    string `json:"state"`
-	// Sample is the latest sample while the server runs on a connected
-	// node; null otherwise.
+	// Sample is the latest sample while the server's node is connected
+	// (zeros but disk use for a stopped server); null otherwise.
 	Sample *wire.ServerStats `json:"sample"`
 }
 

@@ -13,7 +13,6 @@ package live
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,13 +262,10 @@ func (h *Hub) OnChange(ch servers.Change) {
 	if ch.Exit != nil {
 		m.ExitCode, m.OOMKilled = ch.Exit.Code, ch.Exit.OOMKilled
 	}
+	// A crash loop needs no message of the core's: the node that gave up
+	// on the server has already said so (daemon_message), and the status
+	// carries crash_loop.
 	h.publish("", ch.ServerID, classRead, func() []byte { return encode(m) })
-	if ch.CrashLoop {
-		h.publish("", ch.ServerID, classRead, func() []byte {
-			return encode(daemonMsg{Type: TypeDaemonMessage, Level: wire.LevelError,
-				Message: fmt.Sprintf("the server keeps crashing; automatic restarts stopped (%s). Start it again once the cause is fixed.", ch.Reason)})
-		})
-	}
 	if ch.To == store.StateSuspended {
 		h.Revoke(ch.ServerID)
 	}

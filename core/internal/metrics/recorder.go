@@ -1,5 +1,5 @@
 // Package metrics keeps the core's view of resource use: the latest stats
-// sample of every running server and connected node (for the API and live
+// sample of every server of a connected node and of the node itself (for the API and live
 // graphs), their history in the store (written in batches, downsampled on
 // read, pruned after a retention period), and the Prometheus exposition
 // of the core's own health.
@@ -100,8 +100,8 @@ type serverEntry struct {
 	nodeID   string
 	stats    wire.ServerStats
 	received time.Time
-	// live is false once the server left its node's samples (it stopped)
-	// or the node disconnected: the entry stays only until its pending
+	// live is false once the server left its node's samples (deleted,
+	// moved) or the node disconnected: the entry stays only until its pending
 	// figures are flushed.
 	live   bool
 	cpuSum float64
@@ -174,8 +174,9 @@ func (r *Recorder) OnDisconnect(nodeID string) {
 	delete(r.nodeServers, nodeID)
 }
 
-// recordServers takes one resource_stats sample: every running server of
-// the node. A server absent from it is no longer running there.
+// recordServers takes one resource_stats sample: every server the node
+// has (stopped ones with zeros but their disk use). A server absent from
+// it is no longer on that node.
 func (r *Recorder) recordServers(nodeID string, stats []wire.ServerStats, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -243,8 +244,8 @@ func (r *Recorder) recordNode(nodeID string, h wire.NodeHealth, now time.Time) {
 	e.n++
 }
 
-// LatestServer returns the server's latest sample while it runs on a
-// connected node.
+// LatestServer returns the server's latest sample while its node is
+// connected and reports it.
 func (r *Recorder) LatestServer(id string) (wire.ServerStats, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

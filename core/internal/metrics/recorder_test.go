@@ -180,7 +180,7 @@ func TestRecorderClampsImpossibleValues(t *testing.T) {
 	}
 }
 
-// Each resource_stats event lists every running server of its node: one
+// Each resource_stats event lists every server of its node: one
 // that is no longer listed has stopped, and its last sample is not live.
 func TestServerLeftOutOfTheNextSampleIsNotLive(t *testing.T) {
 	w := newWorld(t, storetest.SQLite(t), metrics.Options{})

@@ -119,11 +119,13 @@ func reconcile(db string, agent wire.ServerState, known bool) (to, reason string
 }
 
 // exitReason describes how a process ended, for a crashed server.
+// The agent's own sentence already names the exit code and the OOM kill;
+// the core only composes one when the agent sent none.
 func exitReason(st wire.ServerState) string {
-	var parts []string
 	if st.Reason != "" {
-		parts = append(parts, st.Reason)
+		return st.Reason
 	}
+	var parts []string
 	if st.OOMKilled {
 		parts = append(parts, "killed for running out of memory")
 	}

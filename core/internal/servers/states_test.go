@@ -39,3 +39,20 @@ func TestReconcileDecisions(t *testing.T) {
 		}
 	}
 }
+
+func TestExitReasonKeepsTheAgentsSentence(t *testing.T) {
+	code := 137
+	for _, tc := range []struct {
+		st   wire.ServerState
+		want string
+	}{
+		{wire.ServerState{Reason: "killed by the kernel for exceeding its memory limit (exit code 137)", ExitCode: &code, OOMKilled: true},
+			"killed by the kernel for exceeding its memory limit (exit code 137)"},
+		{wire.ServerState{ExitCode: &code, OOMKilled: true}, "killed for running out of memory; exit code 137"},
+		{wire.ServerState{}, ""},
+	} {
+		if got := exitReason(tc.st); got != tc.want {
+			t.Errorf("exitReason(%+v) = %q, want %q", tc.st, got, tc.want)
+		}
+	}
+}
