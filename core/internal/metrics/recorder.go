@@ -1,8 +1,8 @@
-// Package metrics keeps the core's view of resource use: the latest stats
-// sample of every server of a connected node and of the node itself (for the API and live
-// graphs), their history in the store (written in batches, downsampled on
-// read, pruned after a retention period), and the Prometheus exposition
-// of the core's own health.
+// Package metrics keeps the core's view of resource use: the latest
+// sample of every server of a connected node and of the node itself (for
+// the API and live graphs), their history in the store (written in
+// batches, downsampled on read, pruned after a retention period), and the
+// Prometheus exposition of the core's own health.
 package metrics
 
 import (
