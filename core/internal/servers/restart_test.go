@@ -41,6 +41,12 @@ func TestRestartPolicyReachesTheAgent(t *testing.T) {
 	if got.Config.Restart != want {
 		t.Fatalf("policy sent %+v, want %+v", got.Config.Restart, want)
 	}
+	// Update takes the server as loaded now (installed, stopped), as the
+	// API passes it.
+	srv, err := w.store.ServerByID(ctx, srv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	updated, err := w.svc.Update(ctx, srv, servers.Update{Restart: &servers.RestartPolicy{Mode: wire.RestartNever}}, w.admin)
 	if err != nil {
 		t.Fatal(err)
