@@ -98,6 +98,11 @@ type ServerConfig struct {
 	// finished starting (starting → running). Empty: running at once.
 	StartupDone    []string `json:"startup_done"`
 	ReadOnlyRootfs bool     `json:"read_only_rootfs"`
+	// Denylist holds the template's file patterns that the file manager and
+	// SFTP neither show nor touch. A pattern without a slash matches a name
+	// at any depth ("*.jar"); one with a slash matches from the volume's top
+	// ("config/secret.yml"); both use path.Match syntax.
+	Denylist []string `json:"denylist,omitempty"`
 	// Restart is what the agent does when the process exits unasked.
 	Restart RestartPolicy `json:"restart"`
 }

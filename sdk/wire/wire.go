@@ -103,6 +103,8 @@ type Hello struct {
 	// Servers is the real state of every server the agent knows, read from
 	// the runtime at connect time: the core reconciles its records with it.
 	Servers []ServerState `json:"servers"`
+	// SFTPAddr is where the agent serves SFTP (":2022"), empty when off.
+	SFTPAddr string `json:"sftp_addr,omitempty"`
 }
 
 // Welcome is the core's answer to an accepted Hello.

@@ -193,6 +193,22 @@ func (m *Manager) get(id string) (*server, error) {
 	return s, nil
 }
 
+// Volume returns the directory holding server id's files and the config
+// it was last given; ErrNotFound for a server the agent has no config of.
+func (m *Manager) Volume(id string) (string, wire.ServerConfig, error) {
+	s, err := m.get(id)
+	if err != nil {
+		return "", wire.ServerConfig{}, err
+	}
+	s.mu.Lock()
+	cfg := s.rec.Config
+	s.mu.Unlock()
+	if cfg.ID == "" {
+		return "", wire.ServerConfig{}, fmt.Errorf("server %s: %w", id, ErrNotFound)
+	}
+	return m.volume(id), cfg, nil
+}
+
 // getOrAdd returns the server, adding it (stopped, with no config yet)
 // when unknown.
 func (m *Manager) getOrAdd(id string) *server {
