@@ -119,7 +119,7 @@ func RunConfig(srv *store.Server, tmpl *store.Template, stopTimeout time.Duratio
 		ID: srv.ID, Image: srv.Image, Argv: words, Startup: Substitute(srv.Startup, env), Env: env,
 		MemoryMB: srv.MemoryMB, CPUPercent: srv.CPUPercent, DiskMB: srv.DiskMB, PidsLimit: srv.PidsLimit,
 		Ports: []wire.Port{}, StopCommand: tmpl.StopCommand, StopTimeout: wire.Duration(stopTimeout),
-		StartupDone: tmpl.StartupDone, Restart: PolicyOf(srv).wire(),
+		StartupDone: tmpl.StartupDone, Restart: PolicyOf(srv).wire(), Denylist: tmpl.Denylist,
 	}
 	if cfg.StartupDone == nil {
 		cfg.StartupDone = []string{}

@@ -53,7 +53,7 @@ func TestSubstitute(t *testing.T) {
 func TestRunConfigFromTemplate(t *testing.T) {
 	tmpl := &store.Template{
 		Startup: `java -Xmx{{SERVER_MEMORY}}M -jar {{JAR}} --motd "{{MOTD}}" --level {{LEVEL}} {{UNSET}}`, StopCommand: "stop",
-		StartupDone: []string{"Done ("},
+		StartupDone: []string{"Done ("}, Denylist: []string{"*.secret"},
 		Variables: []store.TemplateVariable{
 			{EnvName: "JAR", Default: "server.jar"}, {EnvName: "MOTD", Default: "hi"}, {EnvName: "LEVEL", Default: "world"},
 		},
@@ -73,6 +73,9 @@ func TestRunConfigFromTemplate(t *testing.T) {
 	}
 	if cfg.Env["SERVER_PORT"] != "25565" || cfg.Env["SERVER_IP"] != "10.0.0.1" || cfg.Env["SERVER_MEMORY"] != "1024" || cfg.Env["JAR"] != "server.jar" {
 		t.Errorf("env = %v", cfg.Env)
+	}
+	if !slices.Equal(cfg.Denylist, tmpl.Denylist) {
+		t.Errorf("denylist = %q, want the template's %q", cfg.Denylist, tmpl.Denylist)
 	}
 	if len(cfg.Ports) != 2 || cfg.Ports[0].Port != 25565 || cfg.StopCommand != "stop" || time.Duration(cfg.StopTimeout) != 45*time.Second ||
 		cfg.Startup != `java -Xmx1024M -jar server.jar --motd "a "quoted" motd" --level my world ` {
