@@ -86,6 +86,8 @@ tools: $(TOOLS)/staticcheck
 
 bench:
 	@$(GO) build -o $(TOOLS)/benchratio ./tools/benchratio
+	@# The SFTP benchmark's baseline is OpenSSH's own sshd and sftp-server.
+	@test -x /usr/sbin/sshd -a -x /usr/lib/openssh/sftp-server || { echo "bench: installing openssh-server (apt-get)"; apt-get install -y -qq --no-install-recommends openssh-server openssh-sftp-server >/dev/null; }
 	@# -p 1: one package's benchmarks at a time, so no figure shares the CPUs
 	@# with another package's.
 	$(GO) test -p 1 -run '^$$' -bench . $(BENCH_FLAGS) $(PACKAGES) 2>&1 | $(TOOLS)/benchratio

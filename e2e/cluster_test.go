@@ -164,6 +164,10 @@ type cluster struct {
 	agentConfig string
 	ports       []int // the node's allocations
 	templateID  string
+	// admin is the administrator's email and password; sftpAddr is where
+	// the agent serves SFTP.
+	admin    [2]string
+	sftpAddr string
 }
 
 // clusterOptions vary a cluster.
@@ -223,6 +227,7 @@ rate_limit "api" {
 	}
 	c.startCore()
 	creds := readCredentials(t, filepath.Join(dir, "core.log"))
+	c.admin = creds
 	var sess struct {
 		Token string `json:"token"`
 	}
@@ -251,6 +256,7 @@ rate_limit "api" {
 	if err != nil {
 		t.Fatalf("catalyst-agent configure: %v\n%s", err, out)
 	}
+	c.sftpAddr = freeAddr(t)
 	c.rewriteAgentConfig(o)
 	if out, err := exec.Command(env.agentBin, "image", "import", "--config", c.agentConfig, env.img.Archive).CombinedOutput(); err != nil {
 		t.Fatalf("catalyst-agent image import: %v\n%s", err, out)
@@ -282,6 +288,7 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 		// 10.250 and 10.251 are the containerd and network tests'.
 		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
 	}
+	set("listen", c.sftpAddr)
 	for k, v := range o.agentSet {
 		cfg = regexp.MustCompile(`(?m)^(\s*`+k+`\s*=).*$`).ReplaceAllString(cfg, "${1} "+v)
 	}
