@@ -103,6 +103,14 @@ gateway {
   image_import_max_mb = 8192
 }
 
+# The file manager (/api/servers/:id/files…): requests go through the core
+# to the server's node and stream both ways; nothing is held in memory.
+files {
+  # Largest upload or file write (PUT …/files/content, POST …/files/upload)
+  # in MiB. The server's disk_mb applies as well, checked on the node.
+  max_upload_mb = 10240
+}
+
 servers {
   # How long a server gets to stop after its template's stop command before
   # the agent sends SIGTERM, then SIGKILL.

@@ -107,7 +107,13 @@ type fixture struct {
 // permission and the "without" one every permission except withheld.
 func newFixture(t testing.TB, withheld rbac.Permission, tune func(*config.Config)) *fixture {
 	t.Helper()
-	s := storetest.SQLite(t)
+	return newFixtureOn(t, storetest.SQLite(t), withheld, tune)
+}
+
+// newFixtureOn is newFixture on the store s, for tests that run on every
+// database (storetest.Each).
+func newFixtureOn(t testing.TB, s *store.Store, withheld rbac.Permission, tune func(*config.Config)) *fixture {
+	t.Helper()
 	f := &fixture{t: t, store: s, api: newTestAPI(t, s, tune), users: map[role]*store.User{}, tokens: map[role]*auth.Session{}}
 	ctx := context.Background()
 	mk := func(name string, admin bool) *store.User {
@@ -174,11 +180,17 @@ type response struct {
 // do sends a request as role with body (a string, or nil).
 func (f *fixture) do(r role, method, path string, body any) response {
 	f.t.Helper()
+	return f.doWith(r, method, path, body, nil)
+}
+
+// doWith is do with extra headers.
+func (f *fixture) doWith(r role, method, path string, body any, hdr map[string]string) response {
+	f.t.Helper()
 	token := ""
 	if s, ok := f.tokens[r]; ok {
 		token = s.Token
 	}
-	return send(f.t, f.api, method, path, token, body, nil)
+	return send(f.t, f.api, method, path, token, body, hdr)
 }
 
 func send(t testing.TB, h http.Handler, method, path, token string, body any, hdr map[string]string) response {

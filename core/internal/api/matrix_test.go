@@ -46,7 +46,17 @@ type matrixCase struct {
 	// set, is the fixture server's state before the call.
 	agent bool
 	state string
+	// files serves the agent's file API from a test volume (with agent);
+	// header is sent beside the body.
+	files  bool
+	header map[string]string
 }
+
+// matrixUpload is a one-file multipart body, sent with matrixUploadType.
+const (
+	matrixUpload     = "--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n"
+	matrixUploadType = "multipart/form-data; boundary=b"
+)
 
 func fixed(p string) func(*fixture, role) string { return func(*fixture, role) string { return p } }
 
@@ -152,6 +162,31 @@ var matrix = []matrixCase{
 	{method: "GET", route: "/api/servers/:id/stats", perm: rbac.ServerRead, path: serverPath("/stats"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/metrics", perm: rbac.ServerRead, path: serverPath("/metrics?hours=2&step=1m"), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
+	{method: "GET", route: "/api/servers/:id/files", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files?path=/"), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/files/stat", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files/stat?path=/" + sampleFile), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/files/search", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files/search?path=/&query=server"), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/files/content", perm: rbac.FileReadContent, agent: true, files: true, path: serverPath("/files/content?path=/" + sampleFile), want: onServer(200)},
+	{method: "PUT", route: "/api/servers/:id/files/content", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/content?path=/eula.txt"),
+		body: func(*fixture, role) any { return []byte("eula=true\n") }, want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/files/upload", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/upload?path=/"),
+		body: func(*fixture, role) any { return matrixUpload }, header: map[string]string{"Content-Type": matrixUploadType}, want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/files/download", perm: rbac.FileReadContent, agent: true, files: true, path: serverPath("/files/download?path=/" + sampleFile), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/files/mkdir", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/mkdir"),
+		body: jsonBody(map[string]string{"path": "/world"}), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/files/rename", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/rename"),
+		body: jsonBody(map[string]string{"from": "/a", "to": "/b"}), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/files/copy", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/copy"),
+		body: jsonBody(map[string]string{"from": "/" + sampleFile}), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/files/delete", perm: rbac.FileDelete, agent: true, files: true, path: serverPath("/files/delete"),
+		body: jsonBody(map[string]any{"paths": []string{"/a"}}), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/files/chmod", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/chmod"),
+		body: jsonBody(map[string]string{"path": "/a", "mode": "0644"}), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/files/compress", perm: rbac.FileArchive, agent: true, files: true, path: serverPath("/files/compress"),
+		body: jsonBody(map[string]any{"directory": "/", "paths": []string{"a"}, "format": "zip"}), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/files/decompress", perm: rbac.FileArchive, agent: true, files: true, path: serverPath("/files/decompress"),
+		body: jsonBody(map[string]string{"path": "/a.zip"}), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/files/pull", perm: rbac.FileWrite, agent: true, files: true, path: serverPath("/files/pull"),
+		body: jsonBody(map[string]string{"url": "https://example.com/a.jar", "directory": "/"}), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/subusers", perm: rbac.SubuserManage, path: serverPath("/subusers"),
 		body: func(f *fixture, _ role) any {
@@ -240,13 +275,16 @@ func TestPermissionMatrix(t *testing.T) {
 					}
 				}
 				if mc.agent {
-					f.connectAgent()
+					fake := f.connectAgent()
+					if mc.files {
+						fake.ServeFiles(newTestFiles(t))
+					}
 				}
 				var body any
 				if mc.body != nil {
 					body = mc.body(f, r)
 				}
-				got := f.do(r, mc.method, mc.path(f, r), body)
+				got := f.doWith(r, mc.method, mc.path(f, r), body, mc.header)
 				if want := mc.want[r]; got.Status != want {
 					t.Fatalf("status %d, want %d; body %s", got.Status, want, got.Body)
 				}

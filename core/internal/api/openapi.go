@@ -63,6 +63,12 @@ func (a *API) operation(rt route) map[string]any {
 			"content":  map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Request))}},
 		}
 	}
+	if rt.BodyType != "" {
+		op["requestBody"] = map[string]any{
+			"required": true,
+			"content":  map[string]any{rt.BodyType: map[string]any{"schema": rawSchema(rt.BodyType)}},
+		}
+	}
 	status := rt.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -73,11 +79,23 @@ func (a *API) operation(rt route) map[string]any {
 			"type": "object", "properties": map[string]any{"data": schemaOf(reflect.TypeOf(rt.Response))},
 		}}}
 	}
+	if rt.AnswerType != "" {
+		ok["content"] = map[string]any{rt.AnswerType: map[string]any{"schema": rawSchema(rt.AnswerType)}}
+	}
 	errRef := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{
 		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	responses := map[string]any{strconv.Itoa(status): ok, "default": errRef, "429": errRef}
 	if rt.Request != nil {
 		responses["400"], responses["413"], responses["422"] = errRef, errRef, errRef
+	}
+	if rt.BodyType != "" {
+		responses["413"], responses["415"] = errRef, errRef
+	}
+	if rt.AnswerType != "" {
+		// Ranges and conditional requests.
+		responses["206"] = map[string]any{"description": http.StatusText(http.StatusPartialContent), "content": ok["content"]}
+		responses["304"] = map[string]any{"description": http.StatusText(http.StatusNotModified)}
+		responses["416"] = errRef
 	}
 	if rt.Access != Public {
 		op["security"] = []any{map[string]any{"bearer": []any{}}}
@@ -93,6 +111,16 @@ func (a *API) operation(rt route) map[string]any {
 	}
 	op["responses"] = responses
 	return op
+}
+
+// rawSchema describes a body that is bytes, not JSON: a file, or files
+// as multipart "files" parts.
+func rawSchema(mediaType string) map[string]any {
+	binary := map[string]any{"type": "string", "format": "binary"}
+	if mediaType == "multipart/form-data" {
+		return map[string]any{"type": "object", "properties": map[string]any{"files": map[string]any{"type": "array", "items": binary}}}
+	}
+	return binary
 }
 
 var timeType = reflect.TypeOf(time.Time{})

@@ -55,4 +55,10 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("login request schema lacks %s: %s", field, b)
 		}
 	}
+	// Files travel as bytes, not JSON.
+	upload, _ := json.Marshal(doc.Paths["/api/servers/{id}/files/upload"]["post"]["requestBody"])
+	content, _ := json.Marshal(doc.Paths["/api/servers/{id}/files/content"]["get"]["responses"])
+	if !strings.Contains(string(upload), `"multipart/form-data"`) || !strings.Contains(string(content), `"application/octet-stream"`) {
+		t.Errorf("file bodies documented as %s and %s", upload, content)
+	}
 }

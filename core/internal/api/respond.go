@@ -66,6 +66,11 @@ func viewAll[T, V any](records []T, view func(T) V) []V {
 	return out
 }
 
+// agentCodeBusy is the agent's answer to more concurrent work than it
+// takes on one server (file pulls); the agent's wire codes gain it as
+// wire.CodeBusy with its file routes.
+const agentCodeBusy = "busy"
+
 // errorStatus maps the errors handlers return to what the client sees, in
 // one place. ok is false for unexpected errors.
 func errorStatus(err error) (d errorDetail, status int, ok bool) {
@@ -117,6 +122,8 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "node_maintenance", Message: err.Error()}, http.StatusConflict, true
 	case errors.Is(err, gateway.ErrNodeOffline):
 		return errorDetail{Code: "node_offline", Message: err.Error()}, http.StatusServiceUnavailable, true
+	case errors.Is(err, gateway.ErrRequestBody):
+		return errorDetail{Code: "body_incomplete", Message: "the request body was cut off before its end; the node discards the file it was writing"}, http.StatusBadRequest, true
 	case errors.Is(err, gateway.ErrUnreachable):
 		return errorDetail{Code: "agent_unreachable", Message: "the node's agent did not answer; the action may or may not have happened"}, http.StatusBadGateway, true
 	case errors.As(err, &agentErr):
@@ -125,6 +132,26 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 			return errorDetail{Code: agentErr.Code, Message: agentErr.Error()}, http.StatusConflict, true
 		case wire.CodeTooLarge:
 			return errorDetail{Code: "body_too_large", Message: agentErr.Error()}, http.StatusRequestEntityTooLarge, true
+		// The file API's refusals are about what the caller asked for; the
+		// agent's message names the path as the caller wrote it.
+		case wire.CodeInvalid:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusBadRequest, true
+		case wire.CodeNotFound:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusNotFound, true
+		case wire.CodeDenied:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusForbidden, true
+		case wire.CodeExists:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusConflict, true
+		case wire.CodeOverQuota:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusInsufficientStorage, true
+		case agentCodeBusy:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusTooManyRequests, true
+		}
+		switch agentErr.Status {
+		case http.StatusRequestedRangeNotSatisfiable:
+			return errorDetail{Code: "range_not_satisfiable", Message: agentErr.Message}, agentErr.Status, true
+		case http.StatusPreconditionFailed:
+			return errorDetail{Code: "precondition_failed", Message: agentErr.Message}, agentErr.Status, true
 		}
 		return errorDetail{Code: "agent_error", Message: agentErr.Error()}, http.StatusBadGateway, true
 

@@ -38,6 +38,10 @@ type route struct {
 	// the OpenAPI document; nil when there is none.
 	Request  any
 	Response any
+	// BodyType and AnswerType are the media types of a body or answer
+	// that is not JSON (files, streamed as is), for the OpenAPI document.
+	BodyType   string
+	AnswerType string
 	// Status is the success status (200 when zero).
 	Status int
 	// MaxBody is the largest request body in bytes; zero means
@@ -110,6 +114,21 @@ func (a *API) routes() []route {
 		{Method: get, Path: "/api/servers/:id/stats", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's latest resource sample (null unless it runs on a connected node)", Response: serverStats{}, Handler: a.serverStats},
 		{Method: get, Path: "/api/servers/:id/metrics", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's resource history, downsampled (hours=1..720, default 24; step a duration or seconds, at least 30s, default about 300 points; at most 5000 points)", Response: serverHistory{}, Handler: a.serverMetrics},
 		{Method: post, Path: "/api/servers/:id/reinstall", Access: OnServer, Perm: rbac.ServerUpdate, Summary: "Run the template's installer again on a stopped server", Response: serverView{}, Status: http.StatusAccepted, Handler: a.reinstallServer},
+		{Method: get, Path: filesPath, Access: OnServer, Perm: rbac.FileRead, Summary: "A directory's entries, directories first (path, offset, limit, sort=name|size|modified, order=asc|desc)", Response: wire.FileList{}, Handler: a.fileLookup()},
+		{Method: get, Path: filesPath + "/stat", Access: OnServer, Perm: rbac.FileRead, Summary: "One file or directory (path)", Response: wire.FileInfo{}, Handler: a.fileLookup()},
+		{Method: get, Path: filesPath + "/search", Access: OnServer, Perm: rbac.FileRead, Summary: "Entries under a directory whose name contains a string, case-insensitive (path, query, limit)", Response: wire.FileList{}, Handler: a.fileLookup()},
+		{Method: get, Path: filesPath + "/content", Access: OnServer, Perm: rbac.FileReadContent, Summary: "A file's bytes (path); honours Range (206), If-Range, If-Modified-Since and If-None-Match (304)", AnswerType: "application/octet-stream", Handler: a.fileSend("server.file.read")},
+		{Method: put, Path: filesPath + "/content", Access: OnServer, Perm: rbac.FileWrite, Summary: "Write a file (path) from the raw body, streamed; it replaces the file whole when complete (files.max_upload_mb)", BodyType: "application/octet-stream", Response: wire.FileInfo{}, MaxBody: a.uploadLimit(), Handler: a.fileReceive("server.file.write", bodyRaw)},
+		{Method: post, Path: filesPath + "/upload", Access: OnServer, Perm: rbac.FileWrite, Summary: "Upload files into a directory (path): multipart/form-data, any number of \"files\" parts, streamed (files.max_upload_mb in all)", BodyType: "multipart/form-data", Response: []wire.FileInfo{}, MaxBody: a.uploadLimit(), Handler: a.fileReceive("server.file.upload", bodyMultipart)},
+		{Method: get, Path: filesPath + "/download", Access: OnServer, Perm: rbac.FileReadContent, Summary: "A file's bytes as an attachment (path); honours Range", AnswerType: "application/octet-stream", Handler: a.fileSend("server.file.download")},
+		{Method: post, Path: filesPath + "/mkdir", Access: OnServer, Perm: rbac.FileWrite, Summary: "Create a directory and any missing parents", Request: wire.MkdirRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.mkdir", mkdirMeta)},
+		{Method: post, Path: filesPath + "/rename", Access: OnServer, Perm: rbac.FileWrite, Summary: "Move or rename a file or directory; the target must not exist", Request: wire.RenameRequest{}, Status: http.StatusNoContent, Handler: fileCommand(a, "server.file.rename", renameMeta)},
+		{Method: post, Path: filesPath + "/copy", Access: OnServer, Perm: rbac.FileWrite, Summary: "Copy a file or directory (an empty to picks a free name beside it)", Request: wire.CopyRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.copy", copyMeta)},
+		{Method: post, Path: filesPath + "/delete", Access: OnServer, Perm: rbac.FileDelete, Summary: "Delete files and directories (recursively)", Request: wire.DeleteRequest{}, Status: http.StatusNoContent, Handler: fileCommand(a, "server.file.delete", deleteMeta)},
+		{Method: post, Path: filesPath + "/chmod", Access: OnServer, Perm: rbac.FileWrite, Summary: "Set a file's permission bits (octal, \"0644\")", Request: wire.ChmodRequest{}, Status: http.StatusNoContent, Handler: fileCommand(a, "server.file.chmod", chmodMeta)},
+		{Method: post, Path: filesPath + "/compress", Access: OnServer, Perm: rbac.FileArchive, Summary: "Archive files of a directory into a new tar.gz or zip beside them", Request: wire.CompressRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.compress", compressMeta)},
+		{Method: post, Path: filesPath + "/decompress", Access: OnServer, Perm: rbac.FileArchive, Summary: "Extract a tar, tar.gz, tar.xz or zip archive (into its directory by default)", Request: wire.DecompressRequest{}, Status: http.StatusNoContent, Handler: fileCommand(a, "server.file.decompress", decompressMeta)},
+		{Method: post, Path: filesPath + "/pull", Access: OnServer, Perm: rbac.FileWrite, Summary: "Download a URL (http or https) into a directory on the node", Request: wire.PullRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.pull", pullMeta)},
 		{Method: get, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "A server's subusers", Response: []subuserView{}, Handler: a.listSubusers},
 		{Method: post, Path: "/api/servers/:id/subusers", Access: OnServer, Perm: rbac.SubuserManage, Summary: "Give a user permissions on the server", Request: subuserCreate{}, Response: subuserView{}, Status: http.StatusCreated, Handler: a.createSubuser},
 		{Method: get, Path: "/api/servers/:id/subusers/:uid", Access: OnServer, Perm: rbac.SubuserManage, Summary: "One subuser", Response: subuserView{}, Handler: a.getSubuser},

@@ -59,6 +59,7 @@ type Config struct {
 	Servers    *Servers     `hcl:"servers,block"`
 	WebSocket  *WebSocket   `hcl:"websocket,block"`
 	Metrics    *Metrics     `hcl:"metrics,block"`
+	Files      *Files       `hcl:"files,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -220,6 +221,16 @@ func (m *Metrics) RetentionDuration() time.Duration {
 	return d
 }
 
+// Files tunes the file manager routes (/api/servers/:id/files…).
+type Files struct {
+	// MaxUploadMB caps one upload or file write through the API, in MiB.
+	// The body streams to the node; the server's disk limit still applies.
+	MaxUploadMB int64 `hcl:"max_upload_mb,optional"`
+
+	// Body is kept so validation can point at the offending attribute.
+	Body hcl.Body `hcl:",body"`
+}
+
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{}
@@ -301,6 +312,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Metrics.Retention == "" {
 		c.Metrics.Retention = "720h"
+	}
+	if c.Files == nil {
+		c.Files = &Files{}
+	}
+	if c.Files.MaxUploadMB == 0 {
+		c.Files.MaxUploadMB = 10240
 	}
 	if c.Log == nil {
 		c.Log = &Log{}
@@ -428,6 +445,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 		diags = append(diags, c.WebSocket.validate()...)
 	}
 	diags = append(diags, c.validateMetrics()...)
+	if c.Files != nil && c.Files.MaxUploadMB < 0 {
+		diags = append(diags, attrError(c.Files.Body, "max_upload_mb", "Invalid max_upload_mb", "max_upload_mb must be positive."))
+	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)
 	}

@@ -63,6 +63,7 @@ func TestParseRejectsBadFilesWithPosition(t *testing.T) {
 		{"metrics flush too often", "metrics {\n  flush_interval = \"1s\"\n}\n", []string{"core.hcl:2:", "flush_interval too short"}},
 		{"metrics retention too short", "metrics {\n  retention = \"10m\"\n}\n", []string{"core.hcl:2:", "retention too short"}},
 		{"metrics retention within a flush", "metrics {\n  flush_interval = \"2h\"\n  retention = \"90m\"\n}\n", []string{"core.hcl:3:", "retention shorter than flush_interval"}},
+		{"negative upload limit", "files {\n  max_upload_mb = -1\n}\n", []string{"core.hcl:2:", "Invalid max_upload_mb"}},
 		{"short prometheus token", "metrics {\n  prometheus_token = \"secret\"\n}\n", []string{"core.hcl:2:", "prometheus_token too short"}},
 	}
 	for _, tc := range cases {
@@ -108,7 +109,7 @@ func TestExampleCoreConfigIsTheDefaults(t *testing.T) {
 		c.Gateway.HeartbeatInterval != d.Gateway.HeartbeatInterval || c.Gateway.OfflineAfter != d.Gateway.OfflineAfter ||
 		c.Gateway.ImageImportMaxMB != d.Gateway.ImageImportMaxMB || c.Servers.StopTimeout != d.Servers.StopTimeout ||
 		c.Metrics.FlushInterval != d.Metrics.FlushInterval || c.Metrics.Retention != d.Metrics.Retention ||
-		c.Metrics.PrometheusToken != d.Metrics.PrometheusToken {
+		c.Metrics.PrometheusToken != d.Metrics.PrometheusToken || c.Files.MaxUploadMB != d.Files.MaxUploadMB {
 		t.Fatalf("config/core.hcl differs from the defaults:\nfile:     %+v %+v %+v\ndefaults: %+v %+v %+v",
 			c, c.Database, c.Log, d, d.Database, d.Log)
 	}

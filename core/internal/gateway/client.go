@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"catalyst.dev/sdk/wire"
@@ -20,6 +22,11 @@ import (
 // tunnel dropped or the call timed out. Whether it took effect on the node
 // is unknown.
 var ErrUnreachable = errors.New("agent did not answer")
+
+// ErrRequestBody is a streamed request whose body could not be read to its
+// end (the client went away, or sent more than it may): the agent saw it
+// cut short and kept nothing of it.
+var ErrRequestBody = errors.New("request body could not be read")
 
 // AgentError is an error the agent answered with: its status, code (one of
 // the wire.Code* values) and message. Callers branch on Code.
@@ -103,6 +110,96 @@ func (c *Client) ImportImage(ctx context.Context, archive io.Reader) (wire.Impor
 	return out, err
 }
 
+// FileRequest is one call to a server's file API on the agent
+// (sdk/wire/files.go).
+type FileRequest struct {
+	Method string
+	// Suffix follows wire.FilesSuffix: "" (the listing), "/content", …
+	Suffix string
+	// RawQuery is sent as is (path=…&offset=…).
+	RawQuery string
+	// Header is sent as is; the caller picks what may reach the agent.
+	Header http.Header
+	// Body, when not nil, is streamed to the agent; ContentLength is its
+	// size, or -1 when unknown (sent chunked).
+	Body          io.Reader
+	ContentLength int64
+}
+
+// Files sends req for server id and returns the agent's answer for the
+// caller to stream and close. The body streams both ways with the tunnel's
+// flow control and is never held whole. An answer of 300 or more, but 304
+// (the client's copy is current), is an *AgentError; a body the caller's
+// reader failed to deliver is ErrRequestBody; no answer is ErrUnreachable.
+func (c *Client) Files(ctx context.Context, id string, req FileRequest) (*http.Response, error) {
+	path := wire.AgentServerPath(id, wire.FilesSuffix+req.Suffix)
+	target := "http://agent" + path
+	if req.RawQuery != "" {
+		target += "?" + req.RawQuery
+	}
+	var body *trackedBody
+	var rd io.Reader
+	switch {
+	case req.Body == nil:
+	case req.ContentLength == 0:
+		// An empty body is sent as such (Content-Length: 0), not chunked.
+		rd = http.NoBody
+	default:
+		body = &trackedBody{r: req.Body}
+		rd = body
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("agent request %s %s: %w", req.Method, path, err)
+	}
+	for k, vs := range req.Header {
+		hr.Header[k] = vs
+	}
+	if body != nil {
+		hr.ContentLength = req.ContentLength
+	}
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		if berr := body.failure(); berr != nil {
+			return nil, fmt.Errorf("%w: node %s, %s %s: %w", ErrRequestBody, c.nodeID, req.Method, path, berr)
+		}
+		return nil, fmt.Errorf("%w: node %s, %s %s: %w", ErrUnreachable, c.nodeID, req.Method, path, err)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
+		defer resp.Body.Close()
+		return nil, c.agentError(resp)
+	}
+	return resp, nil
+}
+
+// trackedBody remembers why a request body stopped early, so a transport
+// error it caused is not taken for a lost agent.
+type trackedBody struct {
+	r   io.Reader
+	mu  sync.Mutex
+	err error
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.mu.Lock()
+		b.err = err
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// failure is the body's read error; nil for no body.
+func (b *trackedBody) failure() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
 func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -128,15 +225,10 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return fmt.Errorf("%w: node %s, %s %s: %w", ErrUnreachable, c.nodeID, method, path, err)
 	}
 	defer resp.Body.Close()
-	rd := io.LimitReader(resp.Body, maxAnswerBytes)
 	if resp.StatusCode >= 300 {
-		var eb wire.ErrorBody
-		raw, _ := io.ReadAll(rd)
-		if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
-			eb.Error = wire.ErrorDetail{Code: fmt.Sprintf("http_%d", resp.StatusCode), Message: truncate(string(raw), 300)}
-		}
-		return &AgentError{NodeID: c.nodeID, Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+		return c.agentError(resp)
 	}
+	rd := io.LimitReader(resp.Body, maxAnswerBytes)
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, rd)
 		return nil
@@ -145,6 +237,17 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return fmt.Errorf("node %s agent %s %s: decode answer: %w", c.nodeID, method, path, err)
 	}
 	return nil
+}
+
+// agentError reads a refusal's body (bounded) into an *AgentError; a body
+// that is not the wire envelope becomes a code naming the status.
+func (c *Client) agentError(resp *http.Response) *AgentError {
+	var eb wire.ErrorBody
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
+		eb.Error = wire.ErrorDetail{Code: fmt.Sprintf("http_%d", resp.StatusCode), Message: truncate(strings.TrimSpace(string(raw)), 300)}
+	}
+	return &AgentError{NodeID: c.nodeID, Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 }
 
 func truncate(s string, n int) string {

@@ -26,6 +26,8 @@ type Fake struct {
 	StartGate chan struct{}
 	// Imported counts the bytes of the last imported image archive.
 	Imported int64
+	// files serves the file API (see ServeFiles).
+	files http.Handler
 }
 
 // FakeServer is what the fake knows of one server.
@@ -66,6 +68,15 @@ func (f *Fake) Server(id string) (FakeServer, bool) {
 		return FakeServer{}, false
 	}
 	return *s, true
+}
+
+// ServeFiles makes h serve every server's file API (the paths under
+// wire.AgentServerPath(id, wire.FilesSuffix)), with the request as the
+// core sent it; without it those paths answer 404.
+func (f *Fake) ServeFiles(h http.Handler) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files = h
 }
 
 // Calls lists the requests served, as "METHOD path [action]".
@@ -134,6 +145,18 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, suffix, _ := strings.Cut(rest, "/")
+	if sub := "/" + suffix; sub == wire.FilesSuffix || strings.HasPrefix(sub, wire.FilesSuffix+"/") {
+		f.mu.Lock()
+		f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+		files := f.files
+		f.mu.Unlock()
+		if files == nil {
+			fail(w, http.StatusNotFound, wire.CodeNotFound, "no file API in this fake")
+			return
+		}
+		files.ServeHTTP(w, r)
+		return
+	}
 	var body json.RawMessage
 	if r.Method != http.MethodGet && r.Method != http.MethodDelete {
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
