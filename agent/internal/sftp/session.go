@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,9 @@ func (s *session) serve(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
 	reason := s.conn.closeReason()
 	if reason == "" {
 		reason = "client disconnected"
-		if err := s.sc.Wait(); err != nil && !errors.Is(err, io.EOF) {
+		// A client that says goodbye ends with an SSH disconnect message,
+		// whose error type x/crypto/ssh does not export.
+		if err := s.sc.Wait(); err != nil && !errors.Is(err, io.EOF) && !strings.HasPrefix(err.Error(), "ssh: disconnect") {
 			reason = "connection lost: " + err.Error()
 		}
 	}
@@ -142,6 +145,8 @@ func (s *session) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request, handler
 // runSFTP serves the SFTP protocol on ch until the client ends it, then
 // closes the channel with exit status 0.
 func (s *session) runSFTP(ch ssh.Channel, handlers pkgsftp.Handlers) {
+	// The allocator reuses packet buffers instead of making one per
+	// request: large transfers allocate next to nothing.
 	rs := pkgsftp.NewRequestServer(ch, handlers,
 		pkgsftp.WithRSAllocator(),
 		pkgsftp.WithRSMaxTxPacket(maxReadLength))
