@@ -190,9 +190,6 @@ func (h *handler) openRegular(rel string, flag int, perm fs.FileMode) (*os.File,
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		if flag&os.O_CREATE != 0 && fi.IsDir() {
-			return nil, &fs.PathError{Op: "open", Path: files.Display(rel), Err: syscall.EISDIR}
-		}
 		return nil, fmt.Errorf("%w: %s is not a regular file", pkgsftp.ErrSSHFxPermissionDenied, files.Display(rel))
 	}
 	if _, err := h.opened(f, rel); err != nil {
