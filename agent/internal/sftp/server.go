@@ -146,9 +146,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("sftp listening", "addr", ln.Addr().String())
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		cancel() // closes the listener and every connection
+		wg.Wait()
+	}()
 	// Closing the listener is what ends Accept.
 	wg.Add(1)
 	go func() {
