@@ -1,12 +1,14 @@
 package sftp
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -395,5 +397,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// failingListener fails every Accept, as a closed or broken socket does.
+type failingListener struct{ net.Listener }
+
+func (failingListener) Accept() (net.Conn, error) { return nil, errors.New("socket broke") }
+
+func TestServeReturnsTheAcceptError(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = e.srv.Serve(context.Background(), failingListener{ln})
+	if err == nil || !strings.Contains(err.Error(), "socket broke") {
+		t.Errorf("Serve = %v", err)
 	}
 }
