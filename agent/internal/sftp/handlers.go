@@ -137,10 +137,9 @@ func (h *handler) openWrite(r *pkgsftp.Request, mode int) (*file, error) {
 		return nil, &fs.PathError{Op: "open", Path: r.Filepath, Err: syscall.EISDIR}
 	}
 	flags := r.Pflags()
-	perm := fs.FileMode(0o644)
-	if r.AttrFlags().Permissions {
-		perm = r.Attributes().FileMode().Perm()
-	}
+	// pkg/sftp does not pass on the attributes an open carries (it keeps
+	// their flags from handlers), so new files get the usual mode.
+	const perm = fs.FileMode(0o644)
 
 	var f *os.File
 	created := false
@@ -304,11 +303,8 @@ func (h *handler) mkdir(r *pkgsftp.Request) error {
 	if err != nil {
 		return err
 	}
-	perm := fs.FileMode(0o755)
-	if r.AttrFlags().Permissions {
-		perm = r.Attributes().FileMode().Perm()
-	}
-	if err := h.root.Mkdir(rel, perm); err != nil {
+	// As for files, pkg/sftp does not pass mkdir's attributes on.
+	if err := h.root.Mkdir(rel, 0o755); err != nil {
 		return err
 	}
 	if err := h.vol.Own(rel); err != nil {
@@ -387,6 +383,9 @@ func (h *handler) setstat(r *pkgsftp.Request) error {
 	}
 	set := r.AttrFlags()
 	attrs := r.Attributes()
+	if attrs == nil {
+		return fmt.Errorf("%w: the attributes are cut short", pkgsftp.ErrSSHFxBadMessage)
+	}
 	if set.UidGid {
 		return fmt.Errorf("%w: files belong to the server's user; owners cannot be changed", pkgsftp.ErrSSHFxPermissionDenied)
 	}

@@ -1,8 +1,11 @@
 package sftp
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -536,5 +539,102 @@ func TestNewFilesBelongToTheGamesUser(t *testing.T) {
 		if st.Uid != uid || st.Gid != uid {
 			t.Errorf("%s is owned by %d:%d, want %d:%d", p, st.Uid, st.Gid, uid, uid)
 		}
+	}
+}
+
+// OpenSSH's reput opens with the append flag and writes at offsets from
+// the remote size on; the offsets are honoured.
+func TestResumedUploadCompletesTheFile(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	writeRandomFile(t, filepath.Join(e.work, "map.zip"), 3<<20)
+	whole, err := os.ReadFile(filepath.Join(e.work, "map.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.writeVolume("map.zip", string(whole[:1<<20+17])) // an upload cut short
+	if out, errOut, err := e.sftp(withKey, "reput map.zip map.zip"); err != nil {
+		t.Fatalf("sftp: %v\n%s%s", err, out, errOut)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.dir, "map.zip")); !bytes.Equal(got, whole) {
+		t.Errorf("resumed upload differs: %d bytes, want %d", len(got), len(whole))
+	}
+}
+
+// Requests no real client sends get an error status, and the session
+// goes on.
+func TestMalformedRequestsAreAnsweredNotFatal(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.writeVolume("a.txt", "a\n")
+	_, conn, err := e.goClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	w, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		fxpInit, fxpVersion, fxpOpen, fxpSetstat, fxpStatus, fxpHandle = 1, 2, 3, 9, 101, 102
+		fxfWrite, fxfCreat, fxfAppend                                  = 0x02, 0x08, 0x04
+		attrSize, attrPermissions                                      = 0x01, 0x04
+	)
+	send := func(typ byte, fields ...any) {
+		var b bytes.Buffer
+		b.WriteByte(typ)
+		for _, f := range fields {
+			switch v := f.(type) {
+			case uint32:
+				b.Write(binary.BigEndian.AppendUint32(nil, v))
+			case string:
+				b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(v))))
+				b.WriteString(v)
+			}
+		}
+		if _, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(b.Len())), b.Bytes()...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func() byte {
+		var n uint32
+		if err := binary.Read(r, binary.BigEndian, &n); err != nil {
+			t.Fatalf("the server hung up: %v", err)
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			t.Fatal(err)
+		}
+		return b[0]
+	}
+
+	send(fxpInit, uint32(3))
+	if typ := recv(); typ != fxpVersion {
+		t.Fatalf("answer to init: type %d", typ)
+	}
+	// Setstat saying it carries a size and permissions, then ending.
+	send(fxpSetstat, uint32(1), "/a.txt", uint32(attrSize|attrPermissions))
+	if typ := recv(); typ != fxpStatus {
+		t.Errorf("answer to a short setstat: type %d, want status", typ)
+	}
+	// Open with the append flag (whose bit is the permissions attribute
+	// flag's) and no attributes.
+	send(fxpOpen, uint32(2), "/b.txt", uint32(fxfWrite|fxfCreat|fxfAppend), uint32(0))
+	if typ := recv(); typ != fxpHandle {
+		t.Errorf("answer to open with append: type %d, want a handle", typ)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.dir, "a.txt")); string(b) != "a\n" {
+		t.Errorf("a.txt = %q", b)
 	}
 }
