@@ -111,6 +111,7 @@ func (s *session) serve(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
 func (s *session) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request, handlers pkgsftp.Handlers) {
 	defer ch.Close()
 	var sftpDone chan struct{} // made when the subsystem starts
+	refused := false           // exec or shell was answered
 	defer func() {
 		if sftpDone != nil {
 			<-sftpDone
@@ -119,19 +120,22 @@ func (s *session) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request, handler
 	// reqs is closed once the channel is, by either side.
 	for req := range reqs {
 		switch {
-		case req.Type == "subsystem" && sftpDone == nil && subsystemName(req.Payload) == "sftp":
+		case req.Type == "subsystem" && sftpDone == nil && !refused && subsystemName(req.Payload) == "sftp":
 			req.Reply(true, nil)
 			sftpDone = make(chan struct{})
 			go func() {
 				defer close(sftpDone)
 				s.runSFTP(ch, handlers)
 			}()
-		case (req.Type == "exec" || req.Type == "shell") && sftpDone == nil:
+		case (req.Type == "exec" || req.Type == "shell") && sftpDone == nil && !refused:
 			req.Reply(true, nil)
+			refused = true
 			s.log.Info("sftp session refused a command", "request", req.Type)
 			io.WriteString(ch.Stderr(), shellRefusal)
 			exitStatus(ch, 1)
-			return
+			// Closed, but reqs is still drained until x/crypto/ssh closes
+			// it: unread requests would stall the whole connection.
+			ch.Close()
 		case req.Type == "pty-req":
 			// Granted and ignored, so that an interactive ssh shows the
 			// refusal above instead of a PTY error.
