@@ -354,6 +354,9 @@ func TestOnlyModernAlgorithms(t *testing.T) {
 		{"diffie-hellman kex", ssh.Config{KeyExchanges: []string{ssh.KeyExchangeDH14SHA256}}, sha256Signer, false},
 		{"ecdh nistp256 kex", ssh.Config{KeyExchanges: []string{ssh.KeyExchangeECDHP256}}, sha256Signer, false},
 		{"mlkem768x25519 kex", ssh.Config{KeyExchanges: []string{ssh.KeyExchangeMLKEM768X25519}}, sha256Signer, true},
+		{"curve25519 kex", ssh.Config{KeyExchanges: []string{ssh.KeyExchangeCurve25519}}, sha256Signer, true},
+		{"curve25519@libssh.org kex", ssh.Config{KeyExchanges: []string{"curve25519-sha256@libssh.org"}}, sha256Signer, true},
+		{"chacha20-poly1305", ssh.Config{Ciphers: []string{ssh.CipherChaCha20Poly1305}}, sha256Signer, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
