@@ -131,6 +131,34 @@ disk_quota {
   grace = "5m"
 }
 
+# The SFTP server. Users log in as "<panel username>.<server short id>"
+# (the first eight characters of the server's ID) with their panel
+# password or an SSH key saved in their account; the core checks each
+# login and the user's file permissions on that server. A session sees
+# that server's volume only, minus the template's denylisted files.
+# Only modern algorithms are offered (curve25519 / mlkem768x25519 key
+# exchange, AES-GCM and chacha20-poly1305, ed25519, ECDSA and RSA-SHA2
+# client keys), which every OpenSSH since 7.x, FileZilla and WinSCP speak.
+sftp {
+  # Default true. false: no SFTP port at all.
+  enabled = true
+  # host:port to listen on. Default ":2022" (every address); the node's
+  # firewall must let clients reach it.
+  listen = ":2022"
+  # The server's ed25519 host key, made on first start (directory 0700,
+  # file 0600) and reused after; its SHA256 fingerprint is logged at
+  # start. Clients pin it: keep it across reinstalls. A file that is not
+  # an ed25519 private key stops the agent rather than being replaced.
+  # Default "<data_dir>/sftp/ssh_host_ed25519_key".
+  host_key = "/var/lib/catalyst/sftp/ssh_host_ed25519_key"
+  # A connection the client has sent nothing on for this long is closed
+  # (a transfer in progress is never idle). Default "15m", minimum "30s".
+  idle_timeout = "15m"
+  # Open connections at most, logged in or still logging in; more are
+  # refused, with a log line. Default 1000.
+  max_sessions = 1000
+}
+
 log {
   # trace, debug, info, warn or error.
   level = "info"

@@ -5,7 +5,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,50 @@ type Config struct {
 	Stats      *Stats      `hcl:"stats,block"`
 	DiskQuota  *DiskQuota  `hcl:"disk_quota,block"`
 	Console    *Console    `hcl:"console,block"`
+	SFTP       *SFTP       `hcl:"sftp,block"`
+}
+
+// SFTP configures the agent's SFTP server.
+type SFTP struct {
+	// Enabled turns the server on (default true).
+	Enabled *bool `hcl:"enabled,optional"`
+	// Listen is host:port; default ":2022".
+	Listen string `hcl:"listen,optional"`
+	// HostKey is the ed25519 host key's file, made on first start.
+	// Default "<data_dir>/sftp/ssh_host_ed25519_key".
+	HostKey string `hcl:"host_key,optional"`
+	// IdleTimeout closes a connection the client has been silent on for
+	// this long. Default "15m".
+	IdleTimeout string `hcl:"idle_timeout,optional"`
+	// MaxSessions bounds the open connections. Default 1000.
+	MaxSessions int `hcl:"max_sessions,optional"`
+}
+
+// IdleTimeoutDuration is IdleTimeout parsed (Load has validated it).
+func (s *SFTP) IdleTimeoutDuration() time.Duration { return mustDuration(s.IdleTimeout) }
+
+// The bounds of sftp settings.
+const (
+	minSFTPIdle        = 30 * time.Second
+	maxSFTPMaxSessions = 100000
+)
+
+func (s *SFTP) validate() []string {
+	var problems []string
+	if _, port, err := net.SplitHostPort(s.Listen); err != nil {
+		problems = append(problems, fmt.Sprintf("sftp: listen %q is not host:port, like \":2022\"", s.Listen))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		problems = append(problems, fmt.Sprintf("sftp: listen %q: the port must be a number from 1 to 65535", s.Listen))
+	}
+	if d, err := time.ParseDuration(s.IdleTimeout); err != nil {
+		problems = append(problems, fmt.Sprintf("sftp: idle_timeout %q is not a duration like \"15m\"", s.IdleTimeout))
+	} else if d < minSFTPIdle {
+		problems = append(problems, fmt.Sprintf("sftp: idle_timeout %q is below the minimum of %v", s.IdleTimeout, minSFTPIdle))
+	}
+	if s.MaxSessions < 0 || s.MaxSessions > maxSFTPMaxSessions {
+		problems = append(problems, fmt.Sprintf("sftp: max_sessions must be between 1 and %d", maxSFTPMaxSessions))
+	}
+	return problems
 }
 
 // Console configures each server's live console and its history on the
@@ -245,6 +291,7 @@ func (c *Config) validate() error {
 		problems = append(problems, fmt.Sprintf("disk_quota: grace %q is not a duration like \"5m\"", c.DiskQuota.Grace))
 	}
 	problems = append(problems, c.Console.validate()...)
+	problems = append(problems, c.SFTP.validate()...)
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:
@@ -381,6 +428,25 @@ func (c *Config) applyDefaults() {
 	if c.Console.LogFiles == 0 {
 		c.Console.LogFiles = 3
 	}
+	if c.SFTP == nil {
+		c.SFTP = &SFTP{}
+	}
+	if c.SFTP.Enabled == nil {
+		enabled := true
+		c.SFTP.Enabled = &enabled
+	}
+	if c.SFTP.Listen == "" {
+		c.SFTP.Listen = ":2022"
+	}
+	if c.SFTP.HostKey == "" {
+		c.SFTP.HostKey = filepath.Join(c.DataDir, "sftp", "ssh_host_ed25519_key")
+	}
+	if c.SFTP.IdleTimeout == "" {
+		c.SFTP.IdleTimeout = "15m"
+	}
+	if c.SFTP.MaxSessions == 0 {
+		c.SFTP.MaxSessions = 1000
+	}
 }
 
 // Render writes c as an agent.hcl that Load reads back.
@@ -439,12 +505,21 @@ disk_quota {
   action = %s
   grace  = %s
 }
+
+sftp {
+  enabled      = %t
+  listen       = %s
+  host_key     = %s
+  idle_timeout = %s
+  max_sessions = %d
+}
 `, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
 		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
 		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
 		q(c.Log.Level), q(c.Log.Format),
 		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles,
-		q(c.Stats.Interval), q(c.Stats.HealthInterval), q(c.Stats.DiskInterval), q(c.DiskQuota.Action), q(c.DiskQuota.Grace))
+		q(c.Stats.Interval), q(c.Stats.HealthInterval), q(c.Stats.DiskInterval), q(c.DiskQuota.Action), q(c.DiskQuota.Grace),
+		*c.SFTP.Enabled, q(c.SFTP.Listen), q(c.SFTP.HostKey), q(c.SFTP.IdleTimeout), c.SFTP.MaxSessions)
 	for _, r := range c.Registries {
 		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
 	}

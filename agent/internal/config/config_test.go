@@ -25,13 +25,14 @@ func TestUnknownKeyNamesLine(t *testing.T) {
 }
 
 func TestRenderRoundTrips(t *testing.T) {
-	uid, throttle := 1000, 0
+	uid, throttle, sftpOff := 1000, 0, false
 	in := Config{
 		CoreURL: "https://panel.example.com", NodeID: "n-1", Credential: `catn_"quoted"`, DataDir: "/srv/catalyst",
 		Runtime:    &Runtime{UID: &uid, StopGrace: "30s"},
 		Network:    &Network{Mode: NetworkHost, CNIBinDirs: []string{"/a", "/b"}},
 		Console:    &Console{ThrottleLines: &throttle, ThrottlePeriod: "250ms", HistoryLines: 500, LogMaxMB: 2, LogFiles: 5},
 		Registries: []Registry{{Host: "ghcr.io", Username: "bot", Password: "p$w\"d${x}%{y}", PlainHTTP: true}},
+		SFTP:       &SFTP{Enabled: &sftpOff, Listen: "127.0.0.1:2200", HostKey: "/etc/catalyst/sftp_key", IdleTimeout: "1h", MaxSessions: 50},
 	}
 	out, err := Parse("agent.hcl", Render(in))
 	if err != nil {
@@ -47,6 +48,10 @@ func TestRenderRoundTrips(t *testing.T) {
 	if *out.Console.ThrottleLines != 0 || out.Console.ThrottlePeriod != "250ms" || out.Console.HistoryLines != 500 ||
 		out.Console.LogMaxMB != 2 || out.Console.LogFiles != 5 {
 		t.Fatalf("round trip: %+v", out.Console)
+	}
+	if *out.SFTP.Enabled || out.SFTP.Listen != "127.0.0.1:2200" || out.SFTP.HostKey != "/etc/catalyst/sftp_key" ||
+		out.SFTP.IdleTimeout != "1h" || out.SFTP.MaxSessions != 50 {
+		t.Fatalf("round trip: %+v", out.SFTP)
 	}
 }
 
@@ -65,6 +70,20 @@ func TestDefaults(t *testing.T) {
 	if *c.Console.ThrottleLines != 2000 || c.Console.ThrottlePeriodDuration() != 100*time.Millisecond ||
 		c.Console.HistoryLines != 1000 || c.Console.LogMaxMB != 10 || c.Console.LogFiles != 3 {
 		t.Errorf("console defaults: %+v", c.Console)
+	}
+	if !*c.SFTP.Enabled || c.SFTP.Listen != ":2022" || c.SFTP.HostKey != "/var/lib/catalyst/sftp/ssh_host_ed25519_key" ||
+		c.SFTP.IdleTimeoutDuration() != 15*time.Minute || c.SFTP.MaxSessions != 1000 {
+		t.Errorf("sftp defaults: %+v", c.SFTP)
+	}
+}
+
+func TestSFTPHostKeyFollowsDataDir(t *testing.T) {
+	c, err := Parse("agent.hcl", []byte("core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\ndata_dir = \"/srv/cat\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SFTP.HostKey != "/srv/cat/sftp/ssh_host_ed25519_key" {
+		t.Errorf("host_key = %q", c.SFTP.HostKey)
 	}
 }
 
@@ -156,6 +175,12 @@ func TestInvalidSettingsRefused(t *testing.T) {
 		{"history over the log request cap", "console {\n  history_lines = 5001\n}\n", "console: history_lines"},
 		{"negative log size", "console {\n  log_max_mb = -1\n}\n", "console: log_max_mb"},
 		{"too many log files", "console {\n  log_files = 101\n}\n", "console: log_files"},
+		{"sftp listen without port", "sftp {\n  listen = \"0.0.0.0\"\n}\n", `sftp: listen "0.0.0.0" is not host:port`},
+		{"sftp listen port out of range", "sftp {\n  listen = \":70000\"\n}\n", `sftp: listen ":70000": the port must be`},
+		{"sftp idle timeout not a duration", "sftp {\n  idle_timeout = \"long\"\n}\n", `sftp: idle_timeout "long" is not a duration`},
+		{"sftp idle timeout too short", "sftp {\n  idle_timeout = \"5s\"\n}\n", `sftp: idle_timeout "5s" is below the minimum of 30s`},
+		{"sftp negative max sessions", "sftp {\n  max_sessions = -1\n}\n", "sftp: max_sessions"},
+		{"unknown sftp key", "sftp {\n  port = 22\n}\n", "agent.hcl:5:3: Unsupported argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
