@@ -59,6 +59,7 @@ type Config struct {
 	Servers    *Servers     `hcl:"servers,block"`
 	WebSocket  *WebSocket   `hcl:"websocket,block"`
 	Metrics    *Metrics     `hcl:"metrics,block"`
+	SFTP       *SFTP        `hcl:"sftp,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -302,6 +303,10 @@ func (c *Config) applyDefaults() {
 	if c.Metrics.Retention == "" {
 		c.Metrics.Retention = "720h"
 	}
+	if c.SFTP == nil {
+		c.SFTP = &SFTP{}
+	}
+	c.SFTP.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -428,6 +433,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 		diags = append(diags, c.WebSocket.validate()...)
 	}
 	diags = append(diags, c.validateMetrics()...)
+	if c.SFTP != nil {
+		diags = append(diags, c.SFTP.validate()...)
+	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)
 	}
