@@ -45,7 +45,7 @@ var passwordHash = sync.OnceValue(func() string {
 // quiet is a gateway.Handler that ignores the agent's events.
 type quiet struct{}
 
-func (quiet) OnHello(context.Context, string, wire.Hello)     {}
+func (quiet) OnHello(context.Context, string, wire.Hello)    {}
 func (quiet) OnEvent(context.Context, string, wire.Envelope) {}
 func (quiet) OnDisconnect(string)                            {}
 
@@ -177,7 +177,9 @@ func newKey(t *testing.T) ssh.PublicKey {
 	return pk
 }
 
-func authorized(pk ssh.PublicKey) string { return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))) }
+func authorized(pk ssh.PublicKey) string {
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk)))
+}
 
 // login is a user name for user on server.
 func (w *world) login(user, server string) string { return user + "." + w.servers[server].ShortID }
