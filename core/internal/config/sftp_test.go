@@ -30,7 +30,7 @@ func TestSFTPBlockIsReadAndDefaulted(t *testing.T) {
 
 func TestSFTPBlockRejectsBadValues(t *testing.T) {
 	for src, want := range map[string]string{
-		"sftp {\n  max_failures_per_ip = -1\n}\n":      "core.hcl:2:", // then the message
+		"sftp {\n  max_failures_per_ip = -1\n}\n":      "core.hcl:2:25: Invalid max_failures_per_ip",
 		"sftp {\n  failure_window = \"forever\"\n}\n":  "Invalid duration",
 		"sftp {\n  max_failures_per_account = -5\n}\n": "max_failures_per_account must be positive",
 	} {
