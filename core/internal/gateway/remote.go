@@ -63,7 +63,7 @@ func (g *Gateway) serveRemote(ctx context.Context, c *conn, log hclog.Logger) (s
 		ErrorLog:          log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		// A connection's slot is held from Accept until its goroutine has
 		// returned, handler included, so stop can wait for all of them.
-		ConnState: func(nc net.Conn, st http.ConnState) {
+		ConnState: func(_ net.Conn, st http.ConnState) {
 			if st == http.StateClosed || st == http.StateHijacked {
 				ln.release()
 			}
@@ -119,7 +119,8 @@ func (l *remoteListener) release() {
 // wait returns once every accepted connection is closed.
 func (l *remoteListener) wait() { l.wg.Wait() }
 
-// Close stops Accept; the session itself belongs to the tunnel.
+// Close does nothing: Accept ends with its context, and the session
+// belongs to the tunnel.
 func (l *remoteListener) Close() error { return nil }
 
 func (l *remoteListener) Addr() net.Addr { return l.sess.Addr() }

@@ -52,6 +52,9 @@ type Agent struct {
 	events *wire.EventWriter
 	stream *yamux.Stream
 	served chan struct{}
+
+	coreOnce sync.Once
+	core     *http.Client
 }
 
 // Dial connects to the core, says hello and waits for Welcome. A refusal
@@ -150,19 +153,23 @@ func (a *Agent) Close() {
 	<-a.served
 }
 
-// CoreHTTP returns a client whose requests go to the core on streams the
+// CoreHTTP returns the client whose requests go to the core on streams the
 // agent opens, as the agent's calls to the core do (wire.CorePathSFTPAuth).
-// The URL's host is not used.
+// The URL's host is not used. It is one client, so that idle streams are
+// reused as the real agent's are.
 func (a *Agent) CoreHTTP() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			return a.sess.Open()
-		},
-		DisableCompression: true,
-	}}
+	a.coreOnce.Do(func() {
+		a.core = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				return a.sess.Open()
+			},
+			DisableCompression: true,
+		}}
+	})
+	return a.core
 }
 
 // SFTPRevokes serves wire.AgentPathSFTPRevoke as an agent with no SFTP
