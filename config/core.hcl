@@ -162,3 +162,24 @@ metrics {
   # for example prometheus_token = env("CATALYST_PROMETHEUS_TOKEN").
   prometheus_token = ""
 }
+
+# SFTP. Each node's agent serves it (agent.hcl says where) and asks the core
+# about every login: the user name is "<account user name>.<server short
+# id>" (the server page shows it), the password the account's, or one of the
+# account's SSH keys (/api/account/ssh-keys). The account needs file.sftp on
+# the server; the session gets the file.* permissions it holds there.
+sftp {
+  # Failed logins one client address may make on one account within
+  # failure_window, and on all accounts together; past either, its
+  # attempts are refused unchecked (even with the right password) until the
+  # window has passed. A success clears the address's count on that
+  # account, never its count across accounts.
+  max_failures_per_account = 10
+  max_failures_per_ip      = 30
+  failure_window           = "5m"
+
+  # Accounts with two-factor authentication on log in with an SSH key
+  # only, since SFTP cannot ask for a code. true lets them use their
+  # password alone.
+  password_with_two_factor = false
+}

@@ -22,11 +22,15 @@ const (
 const (
 	CodeUnauthorized = "unauthorized" // 403
 	CodeThrottled    = "throttled"    // 429
+	// CodeBusy: the agent already has as many requests in flight to the
+	// core as the core serves for one node; retry shortly.
+	CodeBusy = "busy" // 503
 )
 
 // SFTPAuthRequest is one login attempt. Username is
-// "<account username>.<server short id>" (the first eight characters of
-// the server's ID); exactly one of Password and PublicKey is set.
+// "<account username>.<server short id>" (the server's short_id, the last
+// eight characters of its ID, as the server view shows it); exactly one
+// of Password and PublicKey is set.
 type SFTPAuthRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password,omitempty"`
@@ -48,8 +52,10 @@ type SFTPGrant struct {
 	Permissions []string `json:"permissions"`
 }
 
-// SFTPRevoke closes the sessions of UserID, on ServerID only when it is
-// set.
+// SFTPRevoke closes sessions: of UserID on ServerID; of UserID on every
+// server when ServerID is empty; of every user on ServerID when UserID is
+// empty (the server was suspended, reinstalled or moved). The core never
+// sends both empty.
 type SFTPRevoke struct {
 	UserID   string `json:"user_id"`
 	ServerID string `json:"server_id,omitempty"`

@@ -14,9 +14,12 @@
 //     on the agent writes events (Envelope per line: EventHeartbeat,
 //     EventServerState, EventInstallProgress, EventConsoleOutput …) and the
 //     core only reads.
-//   - Every other stream is opened by the core and carries one HTTP/1.1
-//     request to the agent's internal API (the Agent* paths below), so that
-//     uploads and downloads stream with yamux's flow control.
+//   - Every other stream the core opens carries HTTP/1.1 requests to the
+//     agent's internal API (the Agent* paths below), so that uploads and
+//     downloads stream with yamux's flow control.
+//   - Every other stream the agent opens carries HTTP/1.1 requests to the
+//     core (the Core* paths, such as CorePathSFTPAuth); the core knows the
+//     node from the tunnel.
 //
 // Versioning: ProtocolVersion grows when a message changes in a way an older
 // peer would misread. New optional fields and new event types do not bump

@@ -2,7 +2,9 @@
 // catalyst.dev/sdk/wire): it dials the core, says Hello, then serves the
 // agent API on the streams the core opens and sends events (heartbeats,
 // server states, console and install output) on its own stream. Run
-// reconnects, with backoff, until its context ends.
+// reconnects, with backoff, until its context ends. CoreHTTP calls the
+// core over the current connection (an SFTP login asks the core who may
+// log in).
 package tunnel
 
 import (
@@ -68,6 +70,11 @@ const (
 	shutdownGrace = 5 * time.Second
 )
 
+// ErrNotConnected is a call to the core while the tunnel is down. Calls
+// fail at once rather than wait for the next connection: an SFTP client
+// waiting for its login would rather hear no now.
+var ErrNotConnected = errors.New("not connected to the core")
+
 // RefusedError is the core turning the agent away: an HTTP error answer to
 // the connect request, or Refused after Hello.
 type RefusedError struct {
@@ -91,6 +98,12 @@ type Client struct {
 	url    string
 	dialer *websocket.Dialer
 	log    hclog.Logger
+
+	// core and coreTransport call the core on the current session.
+	core          *http.Client
+	coreTransport *http.Transport
+	mu            sync.Mutex
+	sess          *yamux.Session // nil while not connected
 }
 
 // New checks cfg and makes a Client.
@@ -117,7 +130,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.StableAfter <= 0 {
 		cfg.StableAfter = time.Minute
 	}
-	return &Client{
+	c := &Client{
 		cfg: cfg,
 		url: u,
 		dialer: &websocket.Dialer{
@@ -126,7 +139,54 @@ func New(cfg Config) (*Client, error) {
 			TLSClientConfig:  cfg.TLS,
 		},
 		log: cfg.Log,
-	}, nil
+	}
+	c.coreTransport = &http.Transport{
+		DialContext: c.dialCore,
+		// A few streams are kept for the next calls; the core drops idle
+		// ones after a minute, so they are let go sooner here.
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	c.core = &http.Client{Transport: c.coreTransport}
+	return c, nil
+}
+
+// CoreHTTP returns a client that sends its requests to the core, each on
+// a tunnel stream of the current connection (the URL's host is not used:
+// "http://core" + wire.CorePathSFTPAuth). With no connection a request
+// fails at once with an error wrapping ErrNotConnected; one in flight when
+// the connection drops fails. Bound every request with its context.
+func (c *Client) CoreHTTP() *http.Client { return c.core }
+
+func (c *Client) dialCore(ctx context.Context, _, _ string) (net.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	sess := c.sess
+	c.mu.Unlock()
+	if sess == nil || sess.IsClosed() {
+		return nil, ErrNotConnected
+	}
+	// Opening waits only while 256 earlier openings are unanswered, and
+	// gives up when the session ends; the core answers each at once.
+	st, err := sess.OpenStream()
+	if err != nil {
+		return nil, fmt.Errorf("%w: open a stream: %w", ErrNotConnected, err)
+	}
+	return st, nil
+}
+
+// setSession makes sess the one CoreHTTP uses; nil when it ends, which
+// also lets go of the streams kept idle on it.
+func (c *Client) setSession(sess *yamux.Session) {
+	c.mu.Lock()
+	c.sess = sess
+	c.mu.Unlock()
+	if sess == nil {
+		c.coreTransport.CloseIdleConnections()
+	}
 }
 
 // connectURL turns the core's http(s) URL into the tunnel's ws(s) URL.
@@ -209,6 +269,8 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	defer c.cfg.Queue.setOpen(false)
+	c.setSession(sess)
+	defer c.setSession(nil)
 	c.log.Info("connected to the core", "url", c.url, "heartbeat", interval)
 	up := time.Now()
 	err = c.serve(ctx, sess, events, interval)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/rsa"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/ssh"
 )
 
 type accountView struct {
@@ -76,6 +74,7 @@ func (a *API) changePassword(c *gin.Context) {
 		return
 	}
 	a.Live.RevokeUser(u.ID) // sockets opened with the old sessions close
+	a.revokeSFTPUser(u.ID)
 	respond(c, http.StatusOK, sessionView(s))
 }
 
@@ -219,95 +218,6 @@ func subsetOf(want, have []string) bool {
 		}
 	}
 	return true
-}
-
-// --- SSH keys ---
-
-type sshKeyView struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	PublicKey   string    `json:"public_key"`
-	Fingerprint string    `json:"fingerprint"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-type sshKeyCreate struct {
-	Name      string `json:"name"`
-	PublicKey string `json:"public_key"`
-}
-
-func viewSSHKey(k *store.SSHKey) sshKeyView {
-	return sshKeyView{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, CreatedAt: k.CreatedAt}
-}
-
-func (a *API) listSSHKeys(c *gin.Context) {
-	ks, err := a.Store.ListSSHKeys(c.Request.Context(), userOf(c).ID)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	respond(c, http.StatusOK, viewAll(ks, viewSSHKey))
-}
-
-// parsePublicKey accepts one authorized_keys line of a key type SFTP
-// clients use today; RSA keys must have at least 2048 bits.
-func parsePublicKey(line string) (ssh.PublicKey, error) {
-	pk, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
-	if err != nil {
-		return nil, invalidField("public_key", "is not an OpenSSH public key (paste the .pub file's line)")
-	}
-	if len(strings.TrimSpace(string(rest))) > 0 {
-		return nil, invalidField("public_key", "holds more than one key")
-	}
-	switch pk.Type() {
-	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521, ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256:
-	case ssh.KeyAlgoRSA:
-		if ck, ok := pk.(ssh.CryptoPublicKey); ok {
-			if rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && rk.N.BitLen() < 2048 {
-				return nil, invalidField("public_key", "RSA keys need at least 2048 bits; prefer ed25519")
-			}
-		}
-	default:
-		return nil, invalidField("public_key", "key type %s is not accepted; use ed25519, ECDSA or RSA", pk.Type())
-	}
-	return pk, nil
-}
-
-func (a *API) createSSHKey(c *gin.Context) {
-	var req sshKeyCreate
-	if err := bind(c, &req); err != nil {
-		a.fail(c, err)
-		return
-	}
-	name := strings.TrimSpace(req.Name)
-	if name == "" || len(name) > 100 {
-		a.fail(c, invalidField("name", "must be 1-100 characters"))
-		return
-	}
-	pk, err := parsePublicKey(req.PublicKey)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	u := userOf(c)
-	k := &store.SSHKey{UserID: u.ID, Name: name,
-		PublicKey:   strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))),
-		Fingerprint: ssh.FingerprintSHA256(pk)}
-	if err := a.Store.CreateSSHKey(c.Request.Context(), k); err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.record(c, "ssh_key.create", "ssh_key", k.ID, "", store.OutcomeSuccess, map[string]any{"fingerprint": k.Fingerprint})
-	respond(c, http.StatusCreated, viewSSHKey(k))
-}
-
-func (a *API) deleteSSHKey(c *gin.Context) {
-	if err := a.Store.DeleteSSHKey(c.Request.Context(), userOf(c).ID, c.Param("kid")); err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.record(c, "ssh_key.delete", "ssh_key", c.Param("kid"), "", store.OutcomeSuccess, nil)
-	c.Status(http.StatusNoContent)
 }
 
 type permissionCatalog struct {

@@ -135,6 +135,9 @@ func (a *API) adminUpdateUser(c *gin.Context) {
 		}
 		a.record(c, "admin.user.update", "user", u.ID, "", store.OutcomeSuccess, map[string]any{"fields": cols})
 		a.Live.RevokeUser(u.ID)
+		if req.Password != nil || (req.Admin != nil && !*req.Admin) {
+			a.revokeSFTPUser(u.ID)
+		}
 	}
 	respond(c, http.StatusOK, viewAccount(u))
 }
@@ -152,6 +155,7 @@ func (a *API) adminDeleteUser(c *gin.Context) {
 		return
 	}
 	a.Live.RevokeUser(id)
+	a.revokeSFTPUser(id)
 	c.Status(http.StatusNoContent)
 }
 

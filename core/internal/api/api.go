@@ -50,6 +50,9 @@ type Deps struct {
 	// and records request latency.
 	Metrics    *metrics.Recorder
 	Prometheus *metrics.Exporter
+
+	// SFTP closes SFTP sessions that lost their access; nil closes none.
+	SFTP SFTPRevoker
 }
 
 // PluginHost is what the API needs of the plugin host.

@@ -209,6 +209,7 @@ var matrix = []matrixCase{
 	{method: "PATCH", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID },
 		body: jsonBody(map[string]any{"username": "newname"}), want: adminOnly(200)},
 	{method: "DELETE", route: "/api/admin/users/:uid", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID }, want: adminOnly(204)},
+	{method: "GET", route: "/api/admin/users/:uid/ssh-keys", path: func(f *fixture, _ role) string { return "/api/admin/users/" + f.newcomer.ID + "/ssh-keys" }, want: adminOnly(200)},
 	{method: "GET", route: "/api/admin/nodes", path: fixed("/api/admin/nodes"), want: adminOnly(200)},
 	{method: "POST", route: "/api/admin/nodes", path: fixed("/api/admin/nodes"),
 		body: jsonBody(map[string]any{"name": "fra-2", "fqdn": "fra2.example.com", "memory_mb": 8192, "disk_mb": 50000}), want: adminOnly(201)},

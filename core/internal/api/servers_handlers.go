@@ -47,6 +47,10 @@ type serverView struct {
 	// Permissions are the caller's permissions on this server.
 	Permissions []string  `json:"permissions"`
 	CreatedAt   time.Time `json:"created_at"`
+	// SFTP is how the caller reaches the files over SFTP: in GET
+	// /api/servers/:id only, when they hold file.sftp and the node serves
+	// SFTP.
+	SFTP *sftpView `json:"sftp,omitempty"`
 }
 
 func viewServer(s *store.Server, perms []string) serverView {
@@ -89,7 +93,15 @@ func (a *API) listServers(c *gin.Context) {
 }
 
 func (a *API) getServer(c *gin.Context) {
-	respond(c, http.StatusOK, viewServer(serverOf(c), principalOf(c).Effective(accessOf(c))))
+	srv, p, access := serverOf(c), principalOf(c), accessOf(c)
+	v := viewServer(srv, p.Effective(access))
+	sftp, err := a.sftpOf(c, srv, p, access)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	v.SFTP = sftp
+	respond(c, http.StatusOK, v)
 }
 
 // --- subusers ---
@@ -207,6 +219,7 @@ func (a *API) updateSubuser(c *gin.Context) {
 	}
 	a.record(c, "subuser.update", "user", sub.UserID, srv.ID, store.OutcomeSuccess, map[string]any{"permissions": perms})
 	a.Live.Revoke(srv.ID)
+	a.revokeSFTPOnServer(srv, sub.UserID)
 	respond(c, http.StatusOK, viewSubuser(sub))
 }
 
@@ -218,5 +231,6 @@ func (a *API) deleteSubuser(c *gin.Context) {
 	}
 	a.record(c, "subuser.delete", "user", c.Param("uid"), srv.ID, store.OutcomeSuccess, nil)
 	a.Live.Revoke(srv.ID)
+	a.revokeSFTPOnServer(srv, c.Param("uid"))
 	c.Status(http.StatusNoContent)
 }

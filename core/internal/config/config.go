@@ -60,6 +60,7 @@ type Config struct {
 	WebSocket  *WebSocket   `hcl:"websocket,block"`
 	Metrics    *Metrics     `hcl:"metrics,block"`
 	Files      *Files       `hcl:"files,block"`
+	SFTP       *SFTP        `hcl:"sftp,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -319,6 +320,10 @@ func (c *Config) applyDefaults() {
 	if c.Files.MaxUploadMB == 0 {
 		c.Files.MaxUploadMB = 10240
 	}
+	if c.SFTP == nil {
+		c.SFTP = &SFTP{}
+	}
+	c.SFTP.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -447,6 +452,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	diags = append(diags, c.validateMetrics()...)
 	if c.Files != nil && c.Files.MaxUploadMB < 0 {
 		diags = append(diags, attrError(c.Files.Body, "max_upload_mb", "Invalid max_upload_mb", "max_upload_mb must be positive."))
+	}
+	if c.SFTP != nil {
+		diags = append(diags, c.SFTP.validate()...)
 	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)

@@ -256,3 +256,11 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// RevokeSFTP closes the node's SFTP sessions that rv names and says how
+// many there were.
+func (c *Client) RevokeSFTP(ctx context.Context, rv wire.SFTPRevoke) (wire.SFTPRevoked, error) {
+	var out wire.SFTPRevoked
+	err := c.doJSON(ctx, http.MethodPost, wire.AgentPathSFTPRevoke, rv, &out)
+	return out, err
+}

@@ -1,6 +1,7 @@
 // Package gateway is the core's end of the agent tunnels: it authenticates
 // an agent's WebSocket, runs the yamux session over it, reads the agent's
-// event stream in order and hands the events to a Handler, and gives the
+// event stream in order and hands the events to a Handler, serves the
+// requests the agent sends the core with the Remote handler, and gives the
 // rest of the core a typed client of each connected agent's API.
 //
 // The protocol is defined in catalyst.dev/sdk/wire.
@@ -72,6 +73,9 @@ type Options struct {
 	HelloTimeout time.Duration
 	// TouchEvery is the least time between two last_seen_at writes (5s).
 	TouchEvery time.Duration
+	// RemoteStreams bounds the requests one agent may have in flight to
+	// the core at once (64); more are answered 503.
+	RemoteStreams int
 }
 
 func (o *Options) defaults() {
@@ -87,6 +91,9 @@ func (o *Options) defaults() {
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = 5 * time.Second
 	}
+	if o.RemoteStreams <= 0 {
+		o.RemoteStreams = 64
+	}
 }
 
 // maxMessageBytes bounds one WebSocket message: yamux writes at most a
@@ -98,11 +105,14 @@ type Info struct {
 	AgentVersion string
 	Capabilities []string
 	Resources    wire.Resources
-	ConnectedAt  time.Time
+	// SFTPAddr is where the agent serves SFTP (wire.Hello), empty when off.
+	SFTPAddr    string
+	ConnectedAt time.Time
 }
 
 // Gateway accepts agent tunnels. Create it with New, give it its Handler
-// with SetHandler before it serves, and Close it on shutdown.
+// with SetHandler (and the agents' requests' handler with SetRemote)
+// before it serves, and Close it on shutdown.
 type Gateway struct {
 	store *store.Store
 	auth  Authenticator
@@ -112,6 +122,7 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 
 	handler Handler
+	remote  http.Handler
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // tunnels being served
@@ -238,7 +249,7 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 	}
 
 	c := &conn{nodeID: node.ID, sess: sess, stream: stream, events: events, client: newClient(node.ID, sess), done: make(chan struct{}),
-		info: Info{AgentVersion: hello.AgentVersion, Capabilities: hello.Capabilities, Resources: hello.Resources, ConnectedAt: time.Now()}}
+		info: Info{AgentVersion: hello.AgentVersion, Capabilities: hello.Capabilities, Resources: hello.Resources, SFTPAddr: hello.SFTPAddr, ConnectedAt: time.Now()}}
 	if old := g.register(c); old != nil {
 		log.Info("agent reconnected: closing its previous tunnel")
 		old.close("replaced by a new tunnel")
@@ -270,6 +281,8 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 
 	ctx, cancel := context.WithCancel(g.ctx)
 	defer cancel()
+	stopRemote := g.serveRemote(ctx, c, log)
+	defer stopRemote()
 	g.handler.OnHello(ctx, node.ID, hello)
 	g.read(ctx, c, node, log)
 }
@@ -377,6 +390,17 @@ func (g *Gateway) Info(nodeID string) (Info, bool) {
 		return Info{}, false
 	}
 	return c.info, true
+}
+
+// OnlineNodes lists the nodes whose agent is connected, in no order.
+func (g *Gateway) OnlineNodes() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ids := make([]string, 0, len(g.conns))
+	for id := range g.conns {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // OnlineCount counts the nodes whose agent is connected.

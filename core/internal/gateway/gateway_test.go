@@ -83,6 +83,12 @@ type world struct {
 
 func newWorld(t *testing.T, opts gateway.Options) *world {
 	t.Helper()
+	return newWorldRemote(t, opts, nil)
+}
+
+// newWorldRemote is newWorld with remote serving the agents' requests.
+func newWorldRemote(t *testing.T, opts gateway.Options, remote http.Handler) *world {
+	t.Helper()
 	s := storetest.SQLite(t)
 	ns := nodes.NewService(s)
 	ctx := context.Background()
@@ -97,6 +103,9 @@ func newWorld(t *testing.T, opts gateway.Options) *world {
 	gw := gateway.New(s, ns, hclog.NewNullLogger(), opts)
 	rec := newRecorder()
 	gw.SetHandler(rec)
+	if remote != nil {
+		gw.SetRemote(remote)
+	}
 	// The API maps Connect's errors to statuses; this is the same mapping
 	// in miniature, enough to see which error came back.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

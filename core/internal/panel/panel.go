@@ -22,8 +22,10 @@ import (
 	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
+	"catalyst.dev/core/internal/sftpauth"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
+	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -99,6 +101,20 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		FlushInterval: cfg.Metrics.FlushEvery(), Retention: cfg.Metrics.RetentionDuration(),
 	})
 	gw.SetHandler(gateway.Handlers{srvs, recorder, hub})
+	auditRec := audit.NewRecorder(s, log.Named("audit"))
+	sftpAuth, err := sftpauth.New(s, auditRec, log.Named("sftp"), sftpauth.OptionsFrom(cfg.SFTP))
+	if err != nil {
+		return err
+	}
+	// Requests agents send the core, on streams of their tunnel.
+	remote := http.NewServeMux()
+	remote.Handle("POST "+wire.CorePathSFTPAuth, sftpAuth)
+	gw.SetRemote(remote)
+	revoker := sftpauth.NewRevoker(s, gw, log.Named("sftp"))
+	// Revocations still in flight at shutdown are cancelled: the tunnels
+	// they would travel on are closing too.
+	defer revoker.Close()
+	srvs.Observe(revoker.OnChange)
 	exporter := metrics.NewExporter(s, metrics.Sources{
 		NodesConnected:   gw.OnlineCount,
 		WebSocketClients: hub.Clients,
@@ -118,9 +134,9 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	}()
 
 	handler, err := api.New(api.Deps{
-		Store: s, Auth: authn, Accounts: accts, Audit: audit.NewRecorder(s, log.Named("audit")), Nodes: nodeSvc,
+		Store: s, Auth: authn, Accounts: accts, Audit: auditRec, Nodes: nodeSvc,
 		Gateway: gw, Servers: srvs, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
-		Config: cfg, Log: log.Named("api"), Version: version,
+		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker,
 	})
 	if err != nil {
 		return err

@@ -1,7 +1,8 @@
 // Package tunneltest is a stand-in core for tests of the agent's side of
 // the tunnel: it accepts agent connections the way the core does (node
 // credential checked, Hello in, Welcome out) and hands each one to the
-// test, which then sends requests to the agent API and reads events.
+// test, which then sends requests to the agent API and reads events. The
+// requests the agent sends the core go to Core.Remote.
 // (The core's own tests use the core's gatewaytest agent the other way
 // round.)
 package tunneltest
@@ -33,6 +34,9 @@ type Core struct {
 	// Before, when set, sees each authenticated connect request first; it
 	// may answer it itself and return false to refuse the connection.
 	Before func(w http.ResponseWriter, r *http.Request) bool
+	// Remote, when set, serves the requests the agent sends the core on
+	// the streams it opens after Welcome; without it they go unanswered.
+	Remote http.Handler
 
 	t                  testing.TB
 	nodeID, credential string
@@ -90,6 +94,11 @@ func (c *Core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}); err != nil {
 		c.t.Errorf("send welcome: %v", err)
 		return
+	}
+	if c.Remote != nil {
+		// The session accepts only the streams the agent opens; serving
+		// ends when it closes.
+		go func() { _ = http.Serve(sess, c.Remote) }()
 	}
 	c.conns <- &Conn{Sess: sess, Hello: hello, stream: stream, events: events}
 }

@@ -6,12 +6,15 @@ package gatewaytest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"catalyst.dev/sdk/wire"
@@ -49,6 +52,9 @@ type Agent struct {
 	events *wire.EventWriter
 	stream *yamux.Stream
 	served chan struct{}
+
+	coreOnce sync.Once
+	core     *http.Client
 }
 
 // Dial connects to the core, says hello and waits for Welcome. A refusal
@@ -145,4 +151,77 @@ func (a *Agent) Done() <-chan struct{} { return a.sess.CloseChan() }
 func (a *Agent) Close() {
 	a.sess.Close()
 	<-a.served
+}
+
+// CoreHTTP returns the client whose requests go to the core on streams the
+// agent opens, as the agent's calls to the core do (wire.CorePathSFTPAuth).
+// The URL's host is not used. It is one client, so that idle streams are
+// reused as the real agent's are.
+func (a *Agent) CoreHTTP() *http.Client {
+	a.coreOnce.Do(func() {
+		a.core = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				return a.sess.Open()
+			},
+			DisableCompression: true,
+		}}
+	})
+	return a.core
+}
+
+// SFTPRevokes serves wire.AgentPathSFTPRevoke as an agent with no SFTP
+// session open would, keeping what it was sent, and hands every other
+// request to Next. Put it in front of a Fake: Dial with it as the Handler.
+type SFTPRevokes struct {
+	Next http.Handler
+
+	mu      sync.Mutex
+	got     []wire.SFTPRevoke
+	arrived chan struct{}
+}
+
+// NewSFTPRevokes returns an SFTPRevokes in front of next.
+func NewSFTPRevokes(next http.Handler) *SFTPRevokes {
+	return &SFTPRevokes{Next: next, arrived: make(chan struct{}, 1)}
+}
+
+func (s *SFTPRevokes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != wire.AgentPathSFTPRevoke {
+		s.Next.ServeHTTP(w, r)
+		return
+	}
+	var rv wire.SFTPRevoke
+	if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&rv) != nil {
+		fail(w, http.StatusBadRequest, wire.CodeInvalid, "want POST with an SFTPRevoke")
+		return
+	}
+	s.mu.Lock()
+	s.got = append(s.got, rv)
+	s.mu.Unlock()
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
+	answer(w, http.StatusOK, wire.SFTPRevoked{})
+}
+
+// Wait returns the revocations received once there are at least n, or
+// what there is when ctx ends.
+func (s *SFTPRevokes) Wait(ctx context.Context, n int) []wire.SFTPRevoke {
+	for {
+		s.mu.Lock()
+		got := append([]wire.SFTPRevoke(nil), s.got...)
+		s.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-s.arrived:
+		case <-ctx.Done():
+			return got
+		}
+	}
 }
