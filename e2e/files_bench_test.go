@@ -32,7 +32,7 @@ func BenchmarkSFTP(b *testing.B) {
 	admin := c.adminAccount()
 	keyFile, pub := sshKeygen(b)
 	c.must(http.MethodPost, "/api/account/ssh-keys", map[string]any{"name": "bench", "public_key": pub}, nil)
-	catalyst := sftpLogin{user: sftpUser(admin, s.ID), keyFile: keyFile}
+	catalyst := sftpLogin{user: c.sftpUser(admin, s.ID), keyFile: keyFile}
 
 	work := b.TempDir()
 	src := filepath.Join(work, "src.bin")

@@ -99,7 +99,15 @@ func (c *cluster) adminAccount() account {
 	return a
 }
 
-func sftpUser(a account, serverID string) string { return a.Username + "." + serverID[:8] }
+// sftpUser is a's SFTP login on server id: "<username>.<short id>".
+func (c *cluster) sftpUser(a account, id string) string {
+	c.t.Helper()
+	var v struct {
+		ShortID string `json:"short_id"`
+	}
+	c.must(http.MethodGet, "/api/servers/"+id, nil, &v)
+	return a.Username + "." + v.ShortID
+}
 
 func sha256File(t testing.TB, path string) [32]byte {
 	t.Helper()
@@ -146,7 +154,7 @@ func TestSFTP(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
 	s := c.createServer("sftp", nil)
 	admin := c.adminAccount()
-	asAdmin := sftpLogin{user: sftpUser(admin, s.ID), password: admin.password}
+	asAdmin := sftpLogin{user: c.sftpUser(admin, s.ID), password: admin.password}
 	work := t.TempDir()
 	vol := c.volume(s.ID)
 
@@ -235,7 +243,7 @@ func TestSFTP(t *testing.T) {
 	})
 
 	bob := c.createUser("bob")
-	asBob := sftpLogin{user: sftpUser(bob, s.ID), password: bob.password}
+	asBob := sftpLogin{user: c.sftpUser(bob, s.ID), password: bob.password}
 	step(t, "a subuser without file.sftp cannot log in", func() {
 		c.must(http.MethodPost, "/api/servers/"+s.ID+"/subusers", map[string]any{"email": bob.Email, "permissions": []string{"file.read", "file.read-content"}}, nil)
 		if out, err := runSFTP(t, c.sftpAddr, asBob, "ls\n"); err == nil {
