@@ -86,6 +86,12 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// LimitReader reads r, failing with ErrTooLarge (naming the limit) once
+// more than n bytes come.
+func LimitReader(r io.Reader, n int64) io.Reader {
+	return &limitReader{r: r, n: n, err: fmt.Errorf("%w: the upload is larger than its limit of %s", ErrTooLarge, formatBytes(n))}
+}
+
 // copyBuffer copies r to w with one chunk-sized buffer, never through
 // ReadFrom/WriteTo, so every write passes w's checks chunk by chunk.
 func copyBuffer(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
@@ -308,6 +314,7 @@ func (v *Volume) Upload(ctx context.Context, dir string, mr *multipart.Reader, m
 	if maxBytes <= 0 {
 		maxBytes = 1<<63 - 1
 	}
+	tooLarge := fmt.Errorf("%w: the upload is larger than its limit of %s", ErrTooLarge, formatBytes(maxBytes))
 	done := []wire.FileInfo{}
 	var total int64
 	for {
@@ -330,8 +337,7 @@ func (v *Volume) Upload(ctx context.Context, dir string, mr *multipart.Reader, m
 		if err != nil {
 			return done, uploaded(done, err)
 		}
-		lr := &limitReader{r: part, n: maxBytes - total,
-			err: fmt.Errorf("%w: the upload is larger than its limit of %s", ErrTooLarge, formatBytes(maxBytes))}
+		lr := &limitReader{r: part, n: maxBytes - total, err: tooLarge}
 		fi, err := v.replace(ctx, rel, lr)
 		total += lr.read
 		if err != nil {
