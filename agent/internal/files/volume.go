@@ -218,6 +218,8 @@ func fail(op, rel string, err error) error {
 		cause = errOutside
 	case errors.Is(cause, syscall.ELOOP):
 		cause = fmt.Errorf("%w: too many levels of symbolic links", ErrInvalid)
+	case errors.Is(cause, syscall.ENOTDIR):
+		cause = fmt.Errorf("%w: a part of it is not a directory", ErrInvalid)
 	case errors.Is(cause, syscall.ENAMETOOLONG):
 		cause = fmt.Errorf("%w: a name is too long", ErrInvalid)
 	}
