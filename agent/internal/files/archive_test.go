@@ -7,11 +7,13 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +62,51 @@ func tarball(t testing.TB, ms ...member) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// rawHeader is a ustar header block, for what tar.Writer will not
+// write.
+func rawHeader(name string, typ byte, size int64) []byte {
+	b := make([]byte, 512)
+	copy(b, name)
+	copy(b[100:], "0000644\x00")
+	copy(b[108:], "0000000\x00")
+	copy(b[116:], "0000000\x00")
+	copy(b[124:], fmt.Sprintf("%011o\x00", size))
+	copy(b[136:], "00000000000\x00")
+	b[156] = typ
+	copy(b[257:], "ustar\x0000")
+	copy(b[148:], "        ")
+	var sum int
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return b
+}
+
+// pad fills b up to a multiple of tar's 512-byte blocks.
+func pad(b []byte) []byte { return append(b, make([]byte, (512-len(b)%512)%512)...) }
+
+// sparseBomb is a GNU sparse file (PAX format 1.0) of 1 TiB, one byte of
+// data and the rest a hole the reader fills with zeros.
+func sparseBomb() []byte {
+	var records string
+	for _, kv := range [][2]string{{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", "big.bin"}, {"GNU.sparse.realsize", "1099511627776"}} {
+		rec := " " + kv[0] + "=" + kv[1] + "\n"
+		n := len(rec) + 2
+		if len(strconv.Itoa(n)+rec) != n {
+			n++
+		}
+		records += strconv.Itoa(n) + rec
+	}
+	var b []byte
+	b = append(b, rawHeader("PaxHeaders/big.bin", 'x', int64(len(records)))...)
+	b = append(b, pad([]byte(records))...)
+	b = append(b, rawHeader("big.bin", '0', 1024)...)
+	b = append(b, pad([]byte("1\n0\n1\n"))...)
+	b = append(b, pad([]byte("x"))...)
+	return append(b, make([]byte, 1024)...)
 }
 
 func gzipped(t testing.TB, b []byte) []byte {
@@ -336,6 +383,7 @@ func TestDecompressRefusesEvilArchives(t *testing.T) {
 		{"tar block device", func(t testing.TB) []byte { return tarball(t, special("disk", tar.TypeBlock)) }, files.ErrInvalid, "device or FIFO"},
 		{"tar FIFO", func(t testing.TB) []byte { return tarball(t, special("fifo", tar.TypeFifo)) }, files.ErrInvalid, "device or FIFO"},
 		{"tar with too many entries", func(t testing.TB) []byte { return tarball(t, many...) }, files.ErrInvalid, "more than 100000 entries"},
+		{"tar sparse file", func(t testing.TB) []byte { return sparseBomb() }, files.ErrInvalid, `"big.bin" is a sparse file`},
 		{"tar cut short", func(t testing.TB) []byte { b := tarball(t, file("a.txt", strings.Repeat("x", 4096))); return b[:2048] }, files.ErrInvalid, ""},
 		{"zip zip-slip", func(t testing.TB) []byte { return zipball(t, file("ok.txt", "x"), file("../evil.txt", "x")) }, files.ErrInvalid, "leaves"},
 		{"zip zip-slip with backslashes", func(t testing.TB) []byte { return zipball(t, file(`..\..\evil.txt`, "x")) }, files.ErrInvalid, "leaves"},

@@ -209,6 +209,13 @@ func (x *extractor) tar(r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("%w: not a readable tar archive: %v", ErrInvalid, err)
 		}
+		for k := range h.PAXRecords {
+			// The reader expands a sparse file to its full size: a few
+			// bytes of archive could fill the disk with zeros.
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				return invalidEntry(h.Name, "is a sparse file; archives here may hold only plain files")
+			}
+		}
 		e := entry{name: h.Name, mode: fs.FileMode(h.Mode).Perm(), size: h.Size, link: h.Linkname}
 		switch h.Typeflag {
 		case tar.TypeReg:
