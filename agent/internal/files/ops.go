@@ -21,10 +21,10 @@ func (v *Volume) Mkdir(p string) (wire.FileInfo, error) {
 	if err != nil {
 		return wire.FileInfo{}, err
 	}
+	if fi, err := v.root.Stat(rel); err == nil && !fi.IsDir() {
+		return wire.FileInfo{}, fail("mkdir", rel, fmt.Errorf("%w: it exists and is not a directory", fs.ErrExist))
+	}
 	if _, err := v.mkdirs(rel); err != nil {
-		if errors.Is(err, ErrInvalid) {
-			err = fmt.Errorf("%w: %w", fs.ErrExist, err) // a file is in the way
-		}
 		return wire.FileInfo{}, fail("mkdir", rel, err)
 	}
 	return v.info(rel)
