@@ -26,21 +26,28 @@ import (
 
 // member is one entry of a test archive.
 type member struct {
-	name    string
-	typ     byte // tar type; for zips, TypeReg, TypeDir or TypeSymlink
-	body    string
-	link    string
-	mode    int64
-	size    int64 // zips: the declared size when not len(body)
-	devMaj  int64
-	rawName bool // zips: store the name as is
+	name   string
+	typ    byte // tar type; for zips, TypeReg, TypeDir or TypeSymlink
+	body   string
+	link   string
+	mode   int64
+	size   int64 // zips: the declared size when not len(body)
+	devMaj int64
 }
 
-func file(name, body string) member       { return member{name: name, typ: tar.TypeReg, body: body, mode: 0o644} }
-func dir(name string) member               { return member{name: name, typ: tar.TypeDir, mode: 0o755} }
-func symlink(name, target string) member   { return member{name: name, typ: tar.TypeSymlink, link: target, mode: 0o777} }
-func hardlink(name, target string) member  { return member{name: name, typ: tar.TypeLink, link: target, mode: 0o644} }
-func special(name string, typ byte) member { return member{name: name, typ: typ, mode: 0o644, devMaj: 1} }
+func file(name, body string) member {
+	return member{name: name, typ: tar.TypeReg, body: body, mode: 0o644}
+}
+func dir(name string) member { return member{name: name, typ: tar.TypeDir, mode: 0o755} }
+func symlink(name, target string) member {
+	return member{name: name, typ: tar.TypeSymlink, link: target, mode: 0o777}
+}
+func hardlink(name, target string) member {
+	return member{name: name, typ: tar.TypeLink, link: target, mode: 0o644}
+}
+func special(name string, typ byte) member {
+	return member{name: name, typ: typ, mode: 0o644, devMaj: 1}
+}
 
 func tarball(t testing.TB, ms ...member) []byte {
 	t.Helper()

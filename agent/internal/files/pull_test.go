@@ -75,7 +75,9 @@ func TestPull(t *testing.T) {
 		w.Header().Set("Content-Disposition", `attachment; filename="../../etc/cron.d/x"`)
 		fmt.Fprint(w, "evil")
 	})
-	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/files/server.jar", http.StatusFound) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/files/server.jar", http.StatusFound)
+	})
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, strings.Repeat("x", 5000)) })
 	mux.HandleFunc("/big-chunked", func(w http.ResponseWriter, r *http.Request) {
