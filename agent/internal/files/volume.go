@@ -1,9 +1,12 @@
 // Package files is the agent's access to server volumes, for the file
 // manager (through the core) and SFTP alike. Every operation goes through
-// an os.Root opened on the volume, so no "..", absolute path or symlink —
-// whoever made it, the game included — reaches outside the volume: the
-// kernel resolves each path inside the root (openat2 RESOLVE_IN_ROOT
-// semantics), not this package's string handling.
+// an os.Root opened on the volume, which resolves paths one component at
+// a time inside it and refuses any that would leave it — a symlink to
+// "/etc" or one climbing out with "..", whoever made it, the game
+// included. On top of that, files are opened by descriptor only after
+// fstat says they are regular (a FIFO would block, a device node reach
+// the host), writes go to a temp file renamed into place, and the
+// template's denylist is checked where symlinks really lead.
 package files
 
 import (
