@@ -166,6 +166,15 @@ func (v *Volume) Chmod(p, mode string) error {
 	if err != nil {
 		return err
 	}
+	return v.SetMode(p, m)
+}
+
+// SetMode is Chmod with the bits as a number; any outside 0777 (setuid,
+// setgid, sticky) fail with ErrInvalid.
+func (v *Volume) SetMode(p string, m fs.FileMode) error {
+	if m&^0o777 != 0 {
+		return fmt.Errorf("%w: mode %04o: only permission bits (0000 to 0777) may be set", ErrInvalid, uint32(m))
+	}
 	rel, err := v.Locate(p)
 	if err != nil {
 		return err

@@ -413,6 +413,18 @@ func TestChmod(t *testing.T) {
 	}
 }
 
+func TestSetModeRefusesSpecialBits(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.put(t, map[string]string{"start.sh": "#!/bin/sh"})
+	for _, m := range []fs.FileMode{fs.ModeSetuid | 0o755, fs.ModeSetgid | 0o755, fs.ModeSticky | 0o755, 0o4755} {
+		wantErr(t, "set mode", f.v.SetMode("start.sh", m), files.ErrInvalid)
+	}
+	wantErr(t, "set mode", f.v.SetMode("start.sh", 0o750), nil)
+	if fi, _ := os.Stat(filepath.Join(f.vol, "start.sh")); fi.Mode() != 0o750 {
+		t.Fatalf("mode = %v", fi.Mode())
+	}
+}
+
 func TestSearch(t *testing.T) {
 	f := newFixture(t, []string{"secret*"}, nil)
 	f.put(t, map[string]string{"plugins/EssentialsX.jar": "", "plugins/essentials/config.yml": "", "world/ESS.dat": "", "secret/essentials.txt": "", "other.txt": ""})
