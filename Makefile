@@ -5,6 +5,7 @@
 #   make test    lint + every module's tests (PostgreSQL tests need a server:
 #                CATALYST_TEST_POSTGRES_DSN, default 127.0.0.1:5432/test)
 #   make bench   benchmarks, each printed beside its baseline as a ratio
+#   make fuzz    the fuzz tests, FUZZTIME (default 60s) each
 
 SHELL       := /bin/bash
 GO          ?= go
@@ -23,7 +24,7 @@ BENCH_FLAGS ?= -benchtime 2s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build core agent plugins run install-runtime test unit lint fmt vet staticcheck bench tools proto clean
+.PHONY: all build core agent plugins run install-runtime test unit lint fmt vet staticcheck bench fuzz tools proto clean
 
 all: build
 
@@ -91,6 +92,20 @@ bench:
 	@# -p 1: one package's benchmarks at a time, so no figure shares the CPUs
 	@# with another package's.
 	$(GO) test -p 1 -run '^$$' -bench . $(BENCH_FLAGS) $(PACKAGES) 2>&1 | $(TOOLS)/benchratio
+
+# Each fuzz target in turn (go test fuzzes one at a time). A crasher is
+# written to the package's testdata/fuzz/<Fuzz…>/: keep it there as a
+# regression seed once fixed. A short minimize time keeps the fuzzer
+# fuzzing rather than shrinking each new interesting input for a minute.
+FUZZTIME    ?= 60s
+FUZZ_TARGETS := ./agent/internal/files:FuzzResolve ./agent/internal/files:FuzzDecompress
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test $$pkg -run='^$$' -fuzz=^$$name\$$ -fuzztime=$(FUZZTIME)"; \
+		$(GO) test $$pkg -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s || exit 1; \
+	done
 
 clean:
 	rm -rf $(BIN)

@@ -132,7 +132,7 @@ disk_quota {
 }
 
 # The SFTP server. Users log in as "<panel username>.<server short id>"
-# (the first eight characters of the server's ID) with their panel
+# (the server page and API show the short id) with their panel
 # password or an SSH key saved in their account; the core checks each
 # login and the user's file permissions on that server. A session sees
 # that server's volume only, minus the template's denylisted files.
@@ -157,6 +157,30 @@ sftp {
   # Open connections at most, logged in or still logging in; more are
   # refused, with a log line. Default 1000.
   max_sessions = 1000
+}
+
+# The file manager (the panel's, through the core) and its pulls of files
+# from URLs into a server's volume. Every write also counts against the
+# server's disk limit (see disk_quota).
+files {
+  # The most one upload request (all its files together) or one file save
+  # may hold, in MiB; more is refused with 413. Default 10240 (10 GiB).
+  max_upload_mb = 10240
+  # The most one pull may download, in MiB (checked against the answer's
+  # Content-Length first, then as it streams). Default 10240.
+  pull_max_mb = 10240
+  # How long one pull may take, connection to last byte. Default "30m".
+  pull_timeout = "30m"
+  # How many redirects a pull follows, each checked like the first URL;
+  # 0 follows none. Default 5, at most 20.
+  pull_max_redirects = 5
+  # Pulls connect only to public addresses: loopback, private (RFC 1918,
+  # fc00::/7), link-local, carrier-grade NAT (100.64.0.0/10), multicast
+  # and unspecified addresses are refused, checked as each connection is
+  # made (after DNS, so a name that resolves elsewhere the second time
+  # gains nothing). List CIDRs here to let pulls reach them anyway, e.g.
+  # a mirror on the LAN: ["192.168.10.0/24"]. Default none.
+  pull_allow_networks = []
 }
 
 log {

@@ -30,7 +30,9 @@ import "time"
 //
 // Errors besides the Code* above: CodeDenied (403) for a path the
 // template's denylist hides, CodeOverQuota (507) for a write past the
-// server's disk limit, CodeExists (409) for a target that is already there.
+// server's disk limit, CodeExists (409) for a target that is already there,
+// CodeTooLarge (413) for an upload or pull past the agent's limit, CodeBusy
+// (429) for a pull while the server already runs as many as it may.
 const (
 	FilesSuffix = "/files"
 )
@@ -40,6 +42,7 @@ const (
 	CodeDenied    = "denied"     // 403: the template's denylist hides the path
 	CodeOverQuota = "over_quota" // 507: the write does not fit the disk limit
 	CodeExists    = "exists"     // 409: the target exists
+	CodeBusy      = "busy"       // 429: the server runs as many pulls as it may
 )
 
 // Archive formats for CompressRequest.

@@ -22,9 +22,9 @@ const (
 const (
 	CodeUnauthorized = "unauthorized" // 403
 	CodeThrottled    = "throttled"    // 429
-	// CodeBusy: the agent already has as many requests in flight to the
-	// core as the core serves for one node; retry shortly.
-	CodeBusy = "busy" // 503
+	// CodeBusy (503 here; see files.go): the agent already has as many
+	// requests in flight to the core as the core serves for one node;
+	// retry shortly.
 )
 
 // SFTPAuthRequest is one login attempt. Username is

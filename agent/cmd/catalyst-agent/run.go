@@ -13,6 +13,7 @@ import (
 
 	"catalyst.dev/agent/internal/api"
 	"catalyst.dev/agent/internal/config"
+	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/hostinfo"
 	"catalyst.dev/agent/internal/metrics"
 	"catalyst.dev/agent/internal/runtime/containerd"
@@ -61,13 +62,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := mgr.Restore(ctx); err != nil {
 		return err
 	}
-	stopCollector, err := startCollector(ctx, cfg, rt, mgr, queue, log.Named("metrics"))
+	collector, stopCollector, err := startCollector(ctx, cfg, rt, mgr, queue, log.Named("metrics"))
 	if err != nil {
 		return err
 	}
 	// Deferred after mgr.Close, so it runs before it: a quota stop must
 	// not reach a closed manager.
 	defer stopCollector()
+	fsvc := newFileService(cfg, mgr, collector)
 
 	caps := []string{wire.CapImageImport, wire.CapCNI}
 	if cfg.Network.Mode == config.NetworkHost {
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		NodeID:       cfg.NodeID,
 		Credential:   cfg.Credential,
 		AgentVersion: version,
-		Handler:      api.New(mgr, rt, log.Named("api")),
+		Handler:      api.New(mgr, rt, fsvc, log.Named("api")),
 		Hello: func(ctx context.Context) (wire.Hello, error) {
 			res, err := hostinfo.Resources(cfg.DataDir)
 			if err != nil {
@@ -106,12 +108,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
+// newFileService serves the volumes of mgr's servers to the file API,
+// their writes approved by the collector's disk quota.
+func newFileService(cfg *config.Config, mgr *servers.Manager, quota files.Quota) *files.Service {
+	redirects := *cfg.Files.PullMaxRedirects
+	if redirects == 0 {
+		redirects = -1 // none; files.Options reads 0 as the default
+	}
+	return files.NewService(mgr, quota, files.Options{
+		UID:            *cfg.Runtime.UID,
+		GID:            *cfg.Runtime.GID,
+		MaxUploadBytes: int64(cfg.Files.MaxUploadMB) << 20,
+		Pull: files.PullOptions{
+			MaxBytes:      int64(cfg.Files.PullMaxMB) << 20,
+			Timeout:       cfg.Files.PullTimeoutDuration(),
+			MaxRedirects:  redirects,
+			AllowNetworks: cfg.Files.AllowNetworks(),
+		},
+	})
+}
+
 // startCollector runs the resource collector until the returned function
 // is called (which waits for it to stop).
-func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSource, mgr *servers.Manager, pub metrics.Publisher, log hclog.Logger) (func(), error) {
+func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSource, mgr *servers.Manager, pub metrics.Publisher, log hclog.Logger) (*metrics.Collector, func(), error) {
 	health, err := hostinfo.NewHealthSampler("/proc", cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := metrics.New(rt, quotaServers{mgr}, health, pub, log, metrics.Options{
 		Interval:       cfg.Stats.IntervalDuration(),
@@ -121,12 +143,12 @@ func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSou
 		QuotaGrace:     cfg.DiskQuota.GraceDuration(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { c.Run(cctx) })
-	return func() {
+	return c, func() {
 		cancel()
 		wg.Wait()
 	}, nil

@@ -10,11 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
+	"catalyst.dev/agent/internal/files"
+	"catalyst.dev/agent/internal/metrics"
 	"catalyst.dev/agent/internal/servers"
 	"catalyst.dev/sdk/wire"
 )
@@ -48,12 +53,13 @@ var errBadRequest = errors.New("bad request")
 type handler struct {
 	servers Servers
 	images  ImageImporter
+	files   Files
 	log     hclog.Logger
 }
 
 // New returns the API's handler.
-func New(srv Servers, images ImageImporter, log hclog.Logger) http.Handler {
-	h := &handler{servers: srv, images: images, log: log}
+func New(srv Servers, images ImageImporter, fsvc Files, log hclog.Logger) http.Handler {
+	h := &handler{servers: srv, images: images, files: fsvc, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.AgentPathServers, h.list)
 	mux.HandleFunc("PUT "+wire.AgentPathServers+"/{id}", h.configure)
@@ -64,6 +70,7 @@ func New(srv Servers, images ImageImporter, log hclog.Logger) http.Handler {
 	mux.HandleFunc("POST "+wire.AgentPathServers+"/{id}/command", h.command)
 	mux.HandleFunc("GET "+wire.AgentPathServers+"/{id}/logs", h.logs)
 	mux.HandleFunc("POST "+wire.AgentPathImageImport, h.importImage)
+	h.fileRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -214,12 +221,20 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := http.StatusInternalServerError, wire.CodeRuntime
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid):
+	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid), errors.Is(err, files.ErrInvalid):
 		status, code = http.StatusBadRequest, wire.CodeInvalid
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge), errors.Is(err, files.ErrTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, wire.CodeTooLarge
-	case errors.Is(err, servers.ErrNotFound):
+	case errors.Is(err, files.ErrDenied):
+		status, code = http.StatusForbidden, wire.CodeDenied
+	case errors.Is(err, metrics.ErrOverQuota):
+		status, code = http.StatusInsufficientStorage, wire.CodeOverQuota
+	case errors.Is(err, files.ErrBusy):
+		status, code = http.StatusTooManyRequests, wire.CodeBusy
+	case errors.Is(err, servers.ErrNotFound), errors.Is(err, files.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		status, code = http.StatusNotFound, wire.CodeNotFound
+	case errors.Is(err, fs.ErrExist):
+		status, code = http.StatusConflict, wire.CodeExists
 	case errors.Is(err, servers.ErrNotRunning):
 		status, code = http.StatusConflict, wire.CodeNotRunning
 	case errors.Is(err, servers.ErrConflict):
@@ -228,7 +243,20 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: err.Error()}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: message(err)}})
+}
+
+// message is err's text without the host paths an *fs.PathError that
+// escaped the files package would carry (the agent's data directory is
+// none of the client's business); the files package names volume paths
+// as the client wrote them.
+func message(err error) string {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) && filepath.IsAbs(pe.Path) {
+		msg = strings.ReplaceAll(msg, pe.Path, filepath.Base(pe.Path))
+	}
+	return msg
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

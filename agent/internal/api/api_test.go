@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"catalyst.dev/agent/internal/api"
+	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/servers"
 	"catalyst.dev/agent/testkit/testimage"
 	"catalyst.dev/agent/testkit/testruntime"
@@ -37,7 +38,7 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	srv := httptest.NewServer(api.New(m, env.Runtime, hclog.NewNullLogger()))
+	srv := httptest.NewServer(api.New(m, env.Runtime, files.NewService(m, nil, files.Options{}), hclog.NewNullLogger()))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,7 @@ type Config struct {
 	DiskQuota  *DiskQuota  `hcl:"disk_quota,block"`
 	Console    *Console    `hcl:"console,block"`
 	SFTP       *SFTP       `hcl:"sftp,block"`
+	Files      *Files      `hcl:"files,block"`
 }
 
 // SFTP configures the agent's SFTP server.
@@ -79,6 +81,63 @@ func (s *SFTP) validate() []string {
 	}
 	if s.MaxSessions < 0 || s.MaxSessions > maxSFTPMaxSessions {
 		problems = append(problems, fmt.Sprintf("sftp: max_sessions must be between 1 and %d", maxSFTPMaxSessions))
+	}
+	return problems
+}
+
+// Files bounds the file manager's uploads and its pulls of files from
+// URLs into volumes.
+type Files struct {
+	// MaxUploadMB caps one upload request (all its files together) and
+	// one file write.
+	MaxUploadMB int `hcl:"max_upload_mb,optional"`
+	// PullMaxMB caps one pull; PullTimeout bounds it, connection to last
+	// byte; PullMaxRedirects is how many redirects it follows (0: none).
+	PullMaxMB        int    `hcl:"pull_max_mb,optional"`
+	PullTimeout      string `hcl:"pull_timeout,optional"`
+	PullMaxRedirects *int   `hcl:"pull_max_redirects,optional"`
+	// PullAllowNetworks are CIDRs pulls may reach although they are
+	// loopback, private, link-local or otherwise internal (refused by
+	// default, so a pull cannot probe the node's network).
+	PullAllowNetworks []string `hcl:"pull_allow_networks,optional"`
+}
+
+// PullTimeoutDuration is PullTimeout parsed (Load has validated it).
+func (f *Files) PullTimeoutDuration() time.Duration { return mustDuration(f.PullTimeout) }
+
+// AllowNetworks is PullAllowNetworks parsed (Load has validated them).
+func (f *Files) AllowNetworks() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(f.PullAllowNetworks))
+	for _, s := range f.PullAllowNetworks {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
+}
+
+// maxPullRedirects bounds pull_max_redirects: a chain longer than that
+// is a loop or an abuse.
+const maxPullRedirects = 20
+
+func (f *Files) validate() []string {
+	var problems []string
+	if f.MaxUploadMB < 0 {
+		problems = append(problems, "files: max_upload_mb must be above 0")
+	}
+	if f.PullMaxMB < 0 {
+		problems = append(problems, "files: pull_max_mb must be above 0")
+	}
+	if d, err := time.ParseDuration(f.PullTimeout); err != nil || d <= 0 {
+		problems = append(problems, fmt.Sprintf("files: pull_timeout %q is not a duration above 0, like \"30m\"", f.PullTimeout))
+	}
+	if r := *f.PullMaxRedirects; r < 0 || r > maxPullRedirects {
+		problems = append(problems, fmt.Sprintf("files: pull_max_redirects must be between 0 and %d", maxPullRedirects))
+	}
+	for _, s := range f.PullAllowNetworks {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			problems = append(problems, fmt.Sprintf("files: pull_allow_networks: %q is not a CIDR like \"192.168.1.0/24\"", s))
+		}
 	}
 	return problems
 }
@@ -292,6 +351,7 @@ func (c *Config) validate() error {
 	}
 	problems = append(problems, c.Console.validate()...)
 	problems = append(problems, c.SFTP.validate()...)
+	problems = append(problems, c.Files.validate()...)
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:
@@ -447,6 +507,22 @@ func (c *Config) applyDefaults() {
 	if c.SFTP.MaxSessions == 0 {
 		c.SFTP.MaxSessions = 1000
 	}
+	if c.Files == nil {
+		c.Files = &Files{}
+	}
+	if c.Files.MaxUploadMB == 0 {
+		c.Files.MaxUploadMB = 10240
+	}
+	if c.Files.PullMaxMB == 0 {
+		c.Files.PullMaxMB = 10240
+	}
+	if c.Files.PullTimeout == "" {
+		c.Files.PullTimeout = "30m"
+	}
+	if c.Files.PullMaxRedirects == nil {
+		n := 5
+		c.Files.PullMaxRedirects = &n
+	}
 }
 
 // Render writes c as an agent.hcl that Load reads back.
@@ -513,13 +589,22 @@ sftp {
   idle_timeout = %s
   max_sessions = %d
 }
+
+files {
+  max_upload_mb       = %d
+  pull_max_mb         = %d
+  pull_timeout        = %s
+  pull_max_redirects  = %d
+  pull_allow_networks = [%s]
+}
 `, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
 		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
 		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
 		q(c.Log.Level), q(c.Log.Format),
 		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles,
 		q(c.Stats.Interval), q(c.Stats.HealthInterval), q(c.Stats.DiskInterval), q(c.DiskQuota.Action), q(c.DiskQuota.Grace),
-		*c.SFTP.Enabled, q(c.SFTP.Listen), q(c.SFTP.HostKey), q(c.SFTP.IdleTimeout), c.SFTP.MaxSessions)
+		*c.SFTP.Enabled, q(c.SFTP.Listen), q(c.SFTP.HostKey), q(c.SFTP.IdleTimeout), c.SFTP.MaxSessions,
+		c.Files.MaxUploadMB, c.Files.PullMaxMB, q(c.Files.PullTimeout), *c.Files.PullMaxRedirects, quoteList(c.Files.PullAllowNetworks))
 	for _, r := range c.Registries {
 		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
 	}

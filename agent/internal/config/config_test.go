@@ -33,6 +33,7 @@ func TestRenderRoundTrips(t *testing.T) {
 		Console:    &Console{ThrottleLines: &throttle, ThrottlePeriod: "250ms", HistoryLines: 500, LogMaxMB: 2, LogFiles: 5},
 		Registries: []Registry{{Host: "ghcr.io", Username: "bot", Password: "p$w\"d${x}%{y}", PlainHTTP: true}},
 		SFTP:       &SFTP{Enabled: &sftpOff, Listen: "127.0.0.1:2200", HostKey: "/etc/catalyst/sftp_key", IdleTimeout: "1h", MaxSessions: 50},
+		Files:      &Files{MaxUploadMB: 64, PullMaxRedirects: &throttle, PullAllowNetworks: []string{"10.1.0.0/16"}},
 	}
 	out, err := Parse("agent.hcl", Render(in))
 	if err != nil {
@@ -52,6 +53,10 @@ func TestRenderRoundTrips(t *testing.T) {
 	if *out.SFTP.Enabled || out.SFTP.Listen != "127.0.0.1:2200" || out.SFTP.HostKey != "/etc/catalyst/sftp_key" ||
 		out.SFTP.IdleTimeout != "1h" || out.SFTP.MaxSessions != 50 {
 		t.Fatalf("round trip: %+v", out.SFTP)
+	}
+	if out.Files.MaxUploadMB != 64 || out.Files.PullMaxMB != 10240 || *out.Files.PullMaxRedirects != 0 ||
+		strings.Join(out.Files.PullAllowNetworks, ",") != "10.1.0.0/16" {
+		t.Fatalf("round trip: %+v", out.Files)
 	}
 }
 
@@ -124,6 +129,39 @@ func TestStatsAndDiskQuota(t *testing.T) {
 	}
 }
 
+func TestFiles(t *testing.T) {
+	base := "core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\n"
+	tests := []struct {
+		name         string
+		src          string
+		upload, pull int
+		timeout      time.Duration
+		redirects    int
+		networks     string
+	}{
+		{"defaults", "", 10240, 10240, 30 * time.Minute, 5, ""},
+		{"all set", "files {\n  max_upload_mb = 100\n  pull_max_mb = 200\n  pull_timeout = \"1m\"\n  pull_max_redirects = 0\n" +
+			"  pull_allow_networks = [\"192.168.10.7/24\", \"fd00::/8\"]\n}\n", 100, 200, time.Minute, 0, "192.168.10.0/24 fd00::/8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("agent.hcl", []byte(base+tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nets []string
+			for _, n := range c.Files.AllowNetworks() {
+				nets = append(nets, n.String())
+			}
+			f := c.Files
+			if f.MaxUploadMB != tt.upload || f.PullMaxMB != tt.pull || f.PullTimeoutDuration() != tt.timeout ||
+				*f.PullMaxRedirects != tt.redirects || strings.Join(nets, " ") != tt.networks {
+				t.Errorf("files %+v, networks %v", f, nets)
+			}
+		})
+	}
+}
+
 func TestRegistryPasswordFromEnvironment(t *testing.T) {
 	t.Setenv("CATALYST_TEST_GHCR", "s3cret")
 	src := `core_url = "http://x"
@@ -181,6 +219,14 @@ func TestInvalidSettingsRefused(t *testing.T) {
 		{"sftp idle timeout too short", "sftp {\n  idle_timeout = \"5s\"\n}\n", `sftp: idle_timeout "5s" is below the minimum of 30s`},
 		{"sftp negative max sessions", "sftp {\n  max_sessions = -1\n}\n", "sftp: max_sessions"},
 		{"unknown sftp key", "sftp {\n  port = 22\n}\n", "agent.hcl:5:3: Unsupported argument"},
+		{"negative upload cap", "files {\n  max_upload_mb = -1\n}\n", "files: max_upload_mb"},
+		{"negative pull cap", "files {\n  pull_max_mb = -5\n}\n", "files: pull_max_mb"},
+		{"pull timeout not a duration", "files {\n  pull_timeout = \"long\"\n}\n", `files: pull_timeout "long"`},
+		{"zero pull timeout", "files {\n  pull_timeout = \"0s\"\n}\n", `files: pull_timeout "0s"`},
+		{"negative redirects", "files {\n  pull_max_redirects = -1\n}\n", "files: pull_max_redirects"},
+		{"too many redirects", "files {\n  pull_max_redirects = 21\n}\n", "files: pull_max_redirects"},
+		{"allowed network not a CIDR", "files {\n  pull_allow_networks = [\"10.0.0.0/8\", \"lan\"]\n}\n", `files: pull_allow_networks: "lan"`},
+		{"allowed network without a prefix length", "files {\n  pull_allow_networks = [\"10.0.0.1\"]\n}\n", `files: pull_allow_networks: "10.0.0.1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,17 +1,22 @@
 // Package files is the agent's access to server volumes, for the file
 // manager (through the core) and SFTP alike. Every operation goes through
-// an os.Root opened on the volume, so no "..", absolute path or symlink —
-// whoever made it, the game included — reaches outside the volume: the
-// kernel resolves each path inside the root (openat2 RESOLVE_IN_ROOT
-// semantics), not this package's string handling.
+// an os.Root opened on the volume, which resolves paths one component at
+// a time inside it and refuses any that would leave it — a symlink to
+// "/etc" or one climbing out with "..", whoever made it, the game
+// included. On top of that, files are opened by descriptor only after
+// fstat says they are regular (a FIFO would block, a device node reach
+// the host), writes go to a temp file renamed into place, and the
+// template's denylist is checked where symlinks really lead.
 package files
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // Errors callers branch on; the API maps them to wire codes.
@@ -23,7 +28,16 @@ var (
 	ErrDenied = errors.New("denied by the server's file denylist")
 	// ErrNotFound is a server the agent has no volume for.
 	ErrNotFound = errors.New("no such server")
+	// ErrTooLarge is an upload or pull past its size limit.
+	ErrTooLarge = errors.New("too large")
+	// ErrBusy is a request refused because the server already runs as
+	// many of its kind as it may (pulls).
+	ErrBusy = errors.New("busy")
 )
+
+// errOutside is what a path that leads out of the volume (a symlink to
+// "/etc", "../..") fails with.
+var errOutside = fmt.Errorf("%w: it leads outside the server's volume", ErrInvalid)
 
 // Quota approves writes against a server's disk limit
 // (*metrics.Collector). It fails with an error wrapping
@@ -38,7 +52,10 @@ type Volume struct {
 	// ID is the server's.
 	ID   string
 	root *os.Root
-	deny []string
+	// realDir is the volume's directory as /proc/self/fd shows it, to
+	// tell where an open file really is.
+	realDir string
+	deny    []string
 	// quota is never nil; see noQuota.
 	quota    Quota
 	uid, gid int
@@ -56,10 +73,20 @@ func OpenVolume(id, dir string, deny []string, quota Quota, uid, gid int) (*Volu
 	if err != nil {
 		return nil, fmt.Errorf("server %s volume: %w", id, err)
 	}
-	if quota == nil {
-		quota = noQuota{}
+	v := &Volume{ID: id, root: root, deny: deny, quota: quota, uid: uid, gid: gid}
+	if v.quota == nil {
+		v.quota = noQuota{}
 	}
-	return &Volume{ID: id, root: root, deny: deny, quota: quota, uid: uid, gid: gid}, nil
+	top, err := root.OpenFile(".", oPath, 0)
+	if err == nil {
+		v.realDir, err = fdPath(top)
+		top.Close()
+	}
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("server %s volume: %w", id, err)
+	}
+	return v, nil
 }
 
 // Close releases the volume's root.
@@ -150,6 +177,56 @@ func (v *Volume) Own(rel string) error {
 		return nil
 	}
 	return v.root.Lchown(rel, v.uid, v.gid)
+}
+
+// PathError is a failed operation on a volume path. Path is as clients
+// see it ("/world/level.dat"), and Err never names a host path: the
+// *fs.PathError an os.Root call returns is unwrapped to its cause.
+type PathError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+func (e *PathError) Unwrap() error { return e.Err }
+
+// fail wraps err from an operation on rel as a *PathError; an error that
+// already is one passes unchanged.
+func fail(op, rel string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if pe := (*PathError)(nil); errors.As(err, &pe) {
+		return err
+	}
+	cause := err
+	for {
+		switch e := cause.(type) {
+		case *fs.PathError:
+			cause = e.Err
+			continue
+		case *os.LinkError:
+			cause = e.Err
+			continue
+		case *os.SyscallError:
+			cause = e.Err
+			continue
+		}
+		break
+	}
+	switch {
+	// os.Root's escape error is not exported; its text is all there is.
+	case cause.Error() == "path escapes from parent":
+		cause = errOutside
+	case errors.Is(cause, syscall.ELOOP):
+		cause = fmt.Errorf("%w: too many levels of symbolic links", ErrInvalid)
+	case errors.Is(cause, syscall.ENOTDIR):
+		cause = fmt.Errorf("%w: a part of it is not a directory", ErrInvalid)
+	case errors.Is(cause, syscall.ENAMETOOLONG):
+		cause = fmt.Errorf("%w: a name is too long", ErrInvalid)
+	}
+	return &PathError{Op: op, Path: Display(rel), Err: cause}
 }
 
 type noQuota struct{}
