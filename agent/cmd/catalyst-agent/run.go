@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -19,6 +21,7 @@ import (
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
 	"catalyst.dev/agent/internal/servers"
+	"catalyst.dev/agent/internal/sftp"
 	"catalyst.dev/agent/internal/tunnel"
 	"catalyst.dev/sdk/wire"
 )
@@ -75,12 +78,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Network.Mode == config.NetworkHost {
 		caps = []string{wire.CapImageImport, wire.CapHostNetwork}
 	}
+	// The SFTP server asks the core through the tunnel, and the API served
+	// on the tunnel closes SFTP sessions: the API reaches the server
+	// through sessions, set before the tunnel runs.
+	sessions := &sftpSessions{}
+	sftpAddr := ""
+	if *cfg.SFTP.Enabled {
+		sftpAddr = cfg.SFTP.Listen
+	}
 	client, err := tunnel.New(tunnel.Config{
 		CoreURL:      cfg.CoreURL,
 		NodeID:       cfg.NodeID,
 		Credential:   cfg.Credential,
 		AgentVersion: version,
-		Handler:      api.New(mgr, rt, fsvc, log.Named("api")),
+		Handler:      api.New(api.Deps{Servers: mgr, Images: rt, Files: fsvc, SFTP: sessions, Log: log.Named("api")}),
 		Hello: func(ctx context.Context) (wire.Hello, error) {
 			res, err := hostinfo.Resources(cfg.DataDir)
 			if err != nil {
@@ -93,7 +104,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			if err != nil {
 				return wire.Hello{}, err
 			}
-			return wire.Hello{Capabilities: caps, Resources: res, Servers: states}, nil
+			return wire.Hello{Capabilities: caps, Resources: res, Servers: states, SFTPAddr: sftpAddr}, nil
 		},
 		Heartbeat: func() wire.Heartbeat { return wire.Heartbeat{Running: mgr.Running()} },
 		Queue:     queue,
@@ -102,10 +113,65 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("agent running", "version", version, "node", cfg.NodeID, "core", cfg.CoreURL, "data_dir", cfg.DataDir, "network", cfg.Network.Mode)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	// Deferred in this order, so the SFTP server stops (and its sessions
+	// close) before the file service's collector does.
+	defer wg.Wait()
+	defer cancel()
+	if *cfg.SFTP.Enabled {
+		srv, ln, err := listenSFTP(ctx, cfg, client, fsvc, log.Named("sftp"))
+		if err != nil {
+			return err
+		}
+		sessions.set(srv)
+		wg.Go(func() {
+			if err := srv.Serve(ctx, ln); err != nil {
+				log.Error("sftp server stopped", "error", err)
+			}
+		})
+	}
+	log.Info("agent running", "version", version, "node", cfg.NodeID, "core", cfg.CoreURL, "data_dir", cfg.DataDir, "network", cfg.Network.Mode, "sftp", sftpAddr)
 	err = client.Run(ctx)
 	log.Info("agent stopping; game servers keep running")
 	return err
+}
+
+// listenSFTP makes the SFTP server, which asks the core who may log in,
+// and its listener: a port already taken stops the agent at start rather
+// than leaving users without SFTP.
+func listenSFTP(ctx context.Context, cfg *config.Config, client *tunnel.Client, fsvc *files.Service, log hclog.Logger) (*sftp.Server, net.Listener, error) {
+	srv, err := sftp.New(sftp.Config{
+		Addr:        cfg.SFTP.Listen,
+		HostKeyPath: cfg.SFTP.HostKey,
+		Auth:        sftp.NewCoreAuth(client.CoreHTTP()),
+		Volumes:     fsvc,
+		Log:         log,
+		IdleTimeout: cfg.SFTP.IdleTimeoutDuration(),
+		MaxSessions: cfg.SFTP.MaxSessions,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.SFTP.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sftp: %w (set sftp.listen to a free address, or sftp.enabled = false)", err)
+	}
+	return srv, ln, nil
+}
+
+// sftpSessions is the SFTP server once it runs; before (or with SFTP
+// off) there are no sessions to revoke.
+type sftpSessions struct{ srv atomic.Pointer[sftp.Server] }
+
+func (s *sftpSessions) set(srv *sftp.Server) { s.srv.Store(srv) }
+
+func (s *sftpSessions) Revoke(userID, serverID string) int {
+	if srv := s.srv.Load(); srv != nil {
+		return srv.Revoke(userID, serverID)
+	}
+	return 0
 }
 
 // newFileService serves the volumes of mgr's servers to the file API,

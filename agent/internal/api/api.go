@@ -50,16 +50,32 @@ const maxJSONBytes = 1 << 20
 // errBadRequest is a request the API cannot read.
 var errBadRequest = errors.New("bad request")
 
+// SFTPSessions closes SFTP sessions (*sftp.Server).
+type SFTPSessions interface {
+	Revoke(userID, serverID string) int
+}
+
+// Deps is what the API serves. SFTP may be nil (SFTP turned off): a revoke
+// then closes nothing.
+type Deps struct {
+	Servers Servers
+	Images  ImageImporter
+	Files   Files
+	SFTP    SFTPSessions
+	Log     hclog.Logger
+}
+
 type handler struct {
 	servers Servers
 	images  ImageImporter
 	files   Files
+	sftp    SFTPSessions
 	log     hclog.Logger
 }
 
 // New returns the API's handler.
-func New(srv Servers, images ImageImporter, fsvc Files, log hclog.Logger) http.Handler {
-	h := &handler{servers: srv, images: images, files: fsvc, log: log}
+func New(d Deps) http.Handler {
+	h := &handler{servers: d.Servers, images: d.Images, files: d.Files, sftp: d.SFTP, log: d.Log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.AgentPathServers, h.list)
 	mux.HandleFunc("PUT "+wire.AgentPathServers+"/{id}", h.configure)
@@ -71,6 +87,7 @@ func New(srv Servers, images ImageImporter, fsvc Files, log hclog.Logger) http.H
 	mux.HandleFunc("GET "+wire.AgentPathServers+"/{id}/logs", h.logs)
 	mux.HandleFunc("POST "+wire.AgentPathImageImport, h.importImage)
 	h.fileRoutes(mux)
+	mux.HandleFunc("POST "+wire.AgentPathSFTPRevoke, h.revokeSFTP)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -174,6 +191,28 @@ func (h *handler) importImage(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("imported images", "images", names)
 	writeJSON(w, http.StatusOK, wire.ImportResult{Images: names})
+}
+
+// revokeSFTP closes the SFTP sessions the core says no longer have
+// access: a user's (on one server or all), or every session on a server.
+func (h *handler) revokeSFTP(w http.ResponseWriter, r *http.Request) {
+	var req wire.SFTPRevoke
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.UserID == "" && req.ServerID == "" {
+		h.fail(w, r, fmt.Errorf("%w: a revoke names a user, a server or both", errBadRequest))
+		return
+	}
+	closed := 0
+	if h.sftp != nil {
+		closed = h.sftp.Revoke(req.UserID, req.ServerID)
+	}
+	if closed > 0 {
+		h.log.Info("SFTP sessions closed at the core's request", "user", req.UserID, "server", req.ServerID, "sessions", closed)
+	}
+	writeJSON(w, http.StatusOK, wire.SFTPRevoked{Closed: closed})
 }
 
 // sameID fills in the config's ID from the path, or refuses a different one.

@@ -38,7 +38,7 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	srv := httptest.NewServer(api.New(m, env.Runtime, files.NewService(m, nil, files.Options{}), hclog.NewNullLogger()))
+	srv := httptest.NewServer(api.New(api.Deps{Servers: m, Images: env.Runtime, Files: files.NewService(m, nil, files.Options{}), Log: hclog.NewNullLogger()}))
 	t.Cleanup(srv.Close)
 	return srv
 }

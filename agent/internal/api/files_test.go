@@ -65,7 +65,7 @@ func newFileServer(t *testing.T, q files.Quota, opts files.Options) *fileServer 
 	t.Helper()
 	fs := &fileServer{id: uuid.NewString(), dir: filepath.Join(t.TempDir(), "volumes", "v")}
 	svc := files.NewService(volumes{fs.id: fs.dir}, q, opts)
-	fs.Server = httptest.NewServer(api.New(nil, nil, svc, hclog.NewNullLogger()))
+	fs.Server = httptest.NewServer(api.New(api.Deps{Files: svc, Log: hclog.NewNullLogger()}))
 	t.Cleanup(fs.Close)
 	if err := os.MkdirAll(fs.dir, 0o755); err != nil {
 		t.Fatal(err)

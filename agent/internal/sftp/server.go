@@ -219,13 +219,18 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
-// Revoke closes the sessions of userID, on serverID only unless it is
-// "", and returns how many it closed.
+// Revoke closes the sessions of userID on serverID and returns how many
+// it closed. An empty serverID means every server; an empty userID every
+// user (the server went installing or transferring); both empty closes
+// nothing.
 func (s *Server) Revoke(userID, serverID string) int {
+	if userID == "" && serverID == "" {
+		return 0
+	}
 	s.mu.Lock()
 	var matched []*session
 	for sess := range s.sessions {
-		if sess.grant.UserID == userID && (serverID == "" || sess.grant.ServerID == serverID) {
+		if (userID == "" || sess.grant.UserID == userID) && (serverID == "" || sess.grant.ServerID == serverID) {
 			matched = append(matched, sess)
 		}
 	}

@@ -210,6 +210,24 @@ func TestRevokeClosesTheUsersSessions(t *testing.T) {
 	}
 }
 
+func TestRevokeOfAServerClosesEveryUsersSessions(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.mustGoClient()
+	if _, err := c.Getwd(); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Revoke("", ""); n != 0 {
+		t.Errorf("Revoke of nobody = %d, want 0", n)
+	}
+	if n := e.srv.Revoke("", "another-server"); n != 0 {
+		t.Errorf("Revoke(other server) = %d, want 0", n)
+	}
+	if n := e.srv.Revoke("", testServerID); n != 1 {
+		t.Fatalf("Revoke(every user, the server) = %d, want 1", n)
+	}
+	waitFor(t, "the session to end", func() bool { return e.srv.Sessions() == 0 })
+}
+
 func TestManyConcurrentSessions(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	const n = 20
