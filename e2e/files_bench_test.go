@@ -181,7 +181,8 @@ func BenchmarkFilesHTTP(b *testing.B) {
 // its resident memory before: streaming keeps the two close.
 func BenchmarkFilesHTTPMemory(b *testing.B) {
 	c := newCluster(b, clusterOptions{})
-	s := c.createServer("bench-mem", nil)
+	// Room for the file and its temporary copy while it replaces itself.
+	s := c.createServerWith("bench-mem", map[string]any{"disk_mb": 8192})
 	work := b.TempDir()
 	src := filepath.Join(work, "src.bin")
 	randomFile(b, src, 2<<30)

@@ -55,12 +55,23 @@ const gotSIGTERM = "received terminated"
 // crash wants it to stay crashed (TestLiveConsole tests the restarts).
 func (c *cluster) createServer(name string, env map[string]string) server {
 	c.t.Helper()
-	var s server
-	c.must(http.MethodPost, "/api/servers", map[string]any{
+	return c.createServerWith(name, map[string]any{"environment": env})
+}
+
+// createServerWith creates a server with fields over the defaults and
+// waits for its install.
+func (c *cluster) createServerWith(name string, fields map[string]any) server {
+	c.t.Helper()
+	req := map[string]any{
 		"name": name, "node_id": c.nodeID, "template_id": c.templateID,
-		"memory_mb": 256, "cpu_percent": 100, "disk_mb": 1024, "environment": env,
+		"memory_mb": 256, "cpu_percent": 100, "disk_mb": 1024,
 		"restart": map[string]any{"mode": "never"},
-	}, &s)
+	}
+	for k, v := range fields {
+		req[k] = v
+	}
+	var s server
+	c.must(http.MethodPost, "/api/servers", req, &s)
 	c.waitState(s.ID, "stopped", 60*time.Second)
 	return c.server(s.ID)
 }

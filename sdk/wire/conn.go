@@ -11,6 +11,11 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
+// TunnelBufferSize is the WebSocket read and write buffer of both ends of
+// a tunnel: file transfers send frames of up to a stream window, and a
+// small buffer would cut each into many frames and system calls.
+const TunnelBufferSize = 256 << 10
+
 // NetConn presents a WebSocket as a byte stream (each Write one binary
 // message), for yamux to run over. Close closes the WebSocket.
 func NetConn(ws *websocket.Conn) net.Conn { return &wsConn{ws: ws} }
@@ -22,6 +27,20 @@ type wsConn struct {
 	r   io.Reader // the message being read
 
 	wmu sync.Mutex
+	// hdr holds a yamux data frame's header until its body, which yamux
+	// writes next, so the two go out as one message instead of two.
+	hdr    [yamuxHeaderSize]byte
+	hdrSet bool
+}
+
+// yamux frames start with a 12-byte header: version, type (0 = data),
+// flags, stream ID, length.
+const yamuxHeaderSize = 12
+
+// isDataHeader says whether p is exactly a header of a data frame that
+// carries a body.
+func isDataHeader(p []byte) bool {
+	return len(p) == yamuxHeaderSize && p[1] == 0 && (p[8]|p[9]|p[10]|p[11]) != 0
 }
 
 func (c *wsConn) Read(p []byte) (int, error) {
@@ -57,7 +76,29 @@ func (c *wsConn) Read(p []byte) (int, error) {
 func (c *wsConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+	if !c.hdrSet && isDataHeader(p) {
+		copy(c.hdr[:], p)
+		c.hdrSet = true
+		return len(p), nil
+	}
+	if !c.hdrSet {
+		if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	c.hdrSet = false
+	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(c.hdr[:]); err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(p); err != nil {
+		return 0, err
+	}
+	if err := w.Close(); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -137,6 +137,8 @@ func New(cfg Config) (*Client, error) {
 			Proxy:            http.ProxyFromEnvironment,
 			HandshakeTimeout: handshakeTimeout,
 			TLSClientConfig:  cfg.TLS,
+			ReadBufferSize:   wire.TunnelBufferSize,
+			WriteBufferSize:  wire.TunnelBufferSize,
 		},
 		log: cfg.Log,
 	}

@@ -65,6 +65,9 @@ func newClient(nodeID string, sess *yamux.Session) *Client {
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
+		// File bodies pass through these buffers.
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	return &Client{nodeID: nodeID, http: &http.Client{Transport: tr}}
 }

@@ -143,8 +143,8 @@ func New(s *store.Store, auth Authenticator, log hclog.Logger, opts Options) *Ga
 		// cookie, so a cross-origin page gains nothing: no origin check.
 		upgrader: websocket.Upgrader{
 			CheckOrigin:     func(*http.Request) bool { return true },
-			ReadBufferSize:  64 << 10,
-			WriteBufferSize: 64 << 10,
+			ReadBufferSize:  wire.TunnelBufferSize,
+			WriteBufferSize: wire.TunnelBufferSize,
 		},
 		ctx: ctx, cancel: cancel, conns: map[string]*conn{},
 	}
