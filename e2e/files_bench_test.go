@@ -207,7 +207,12 @@ func (c *cluster) putFile(b *testing.B, id, remote, local string) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	resp := c.fileRequest(http.MethodPut, id, "/content"+q(remote), f, nil)
+	st, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A browser sends a file's length.
+	resp := c.fileRequest(http.MethodPut, id, "/content"+q(remote), sizedReader{f, st.Size()}, nil)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(resp.Body)
@@ -273,4 +278,11 @@ func procStatusKB(b *testing.B, pid int, key string) int64 {
 	}
 	b.Fatalf("no %s in /proc/%d/status", key, pid)
 	return 0
+}
+
+// sizedReader is a body whose length is known, as a browser's upload of
+// a file is.
+type sizedReader struct {
+	io.Reader
+	n int64
 }

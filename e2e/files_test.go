@@ -22,6 +22,9 @@ func (c *cluster) fileRequest(method, id, path string, body io.Reader, header ht
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	if s, ok := body.(sizedReader); ok {
+		req.ContentLength = s.n
+	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
