@@ -38,8 +38,10 @@ func fdPath(f *os.File) (string, error) {
 	return p, rerr
 }
 
-// relOf is where the open file f really is, relative to the volume.
-func (v *Volume) relOf(f *os.File) (string, error) {
+// RelOf is where the open file f really is, relative to the volume
+// (Clean form): where a symlink led, not the path it was opened by. The
+// denylist is checked on it by callers that opened f themselves.
+func (v *Volume) RelOf(f *os.File) (string, error) {
 	p, err := fdPath(f)
 	if err != nil {
 		return "", err
@@ -111,7 +113,7 @@ func (v *Volume) lopen(rel string) (*os.File, string, fs.FileInfo, error) {
 	fi, err := f.Stat()
 	if err == nil {
 		var real string
-		if real, err = v.relOf(f); err == nil {
+		if real, err = v.RelOf(f); err == nil {
 			return f, real, fi, nil
 		}
 	}
@@ -214,7 +216,7 @@ func (v *Volume) create(rel string, flag int, perm fs.FileMode) (*os.File, fs.Fi
 	if err != nil {
 		return nil, nil, err
 	}
-	real, err := v.relOf(f)
+	real, err := v.RelOf(f)
 	if err == nil && v.Denied(real) {
 		err = fmt.Errorf("%w: it leads to %s", ErrDenied, Display(real))
 	}

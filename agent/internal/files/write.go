@@ -189,7 +189,7 @@ func (v *Volume) writeTemp(ctx context.Context, target string, mode fs.FileMode,
 	}
 	err = func() error {
 		defer f.Close()
-		if real, err := v.relOf(f); err != nil {
+		if real, err := v.RelOf(f); err != nil {
 			return err
 		} else if final := path.Join(path.Dir(real), path.Base(target)); v.Denied(final) {
 			return fmt.Errorf("%w: it leads to %s", ErrDenied, Display(final))

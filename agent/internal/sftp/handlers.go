@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,9 +40,6 @@ type handler struct {
 	vol   *files.Volume
 	root  *os.Root
 	perms map[string]bool
-	// top is the volume's real path, to tell which path an open file
-	// descriptor ended up at (see opened); "" when /proc is unavailable.
-	top string
 }
 
 var (
@@ -59,13 +55,6 @@ func newHandlers(s *session) pkgsftp.Handlers {
 	h := &handler{sess: s, vol: s.vol, root: s.vol.Root(), perms: map[string]bool{}}
 	for _, p := range s.grant.Permissions {
 		h.perms[p] = true
-	}
-	if top, err := h.root.Open("."); err == nil {
-		h.top, err = fdPath(top)
-		top.Close()
-		if err != nil {
-			s.log.Warn("sftp cannot tell where symlinks lead; the denylist is checked on client paths only", "error", err)
-		}
 	}
 	return pkgsftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
 }
@@ -204,42 +193,16 @@ func (h *handler) openRegular(rel string, flag int, perm fs.FileMode) (*os.File,
 // opened checks the denylist on the path f was actually opened at,
 // which differs from rel when a symlink led there, and returns that path.
 func (h *handler) opened(f *os.File, rel string) (string, error) {
-	if h.top == "" {
-		return rel, nil
-	}
-	p, err := fdPath(f)
+	actual, err := h.vol.RelOf(f)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", files.Display(rel), err)
-	}
-	if p == h.top {
-		return ".", nil
-	}
-	actual, ok := strings.CutPrefix(p, h.top+"/")
-	if !ok {
 		// os.Root keeps every open inside the volume; a path outside
 		// means the volume itself moved. Refuse rather than guess.
-		return "", fmt.Errorf("%w: %s", pkgsftp.ErrSSHFxPermissionDenied, files.Display(rel))
+		return "", fmt.Errorf("%w: %s: %v", pkgsftp.ErrSSHFxPermissionDenied, files.Display(rel), err)
 	}
 	if actual != rel && h.vol.Denied(actual) {
 		return "", notFound(files.Display(rel))
 	}
 	return actual, nil
-}
-
-// fdPath is the path the kernel has for f's descriptor.
-func fdPath(f *os.File) (string, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return "", err
-	}
-	var p string
-	var rerr error
-	if err := rc.Control(func(fd uintptr) {
-		p, rerr = os.Readlink("/proc/self/fd/" + strconv.Itoa(int(fd)))
-	}); err != nil {
-		return "", err
-	}
-	return p, rerr
 }
 
 // Filecmd runs the requests that change the tree.
