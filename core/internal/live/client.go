@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"sync"
 	"time"
 
@@ -185,7 +186,24 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, s Session, in Inbou
 	c.closeWith(websocket.CloseNormalClosure, "")
 	cancel()
 	wg.Wait()
-	ws.Close()
+	lingerClose(ws)
+}
+
+// lingerTime bounds how long a closed socket's late input is drained.
+const lingerTime = 500 * time.Millisecond
+
+// lingerClose closes the connection as HTTP servers do: it stops sending,
+// then reads and discards what the browser still sends for a moment.
+// Closing at once with unread input (the rest of a message over the
+// limit) would answer with a reset, and the browser would lose the close
+// frame that says why.
+func lingerClose(ws *websocket.Conn) {
+	nc := ws.NetConn()
+	if hc, ok := nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+		_ = nc.SetReadDeadline(time.Now().Add(lingerTime))
+		_, _ = io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+	}
+	_ = nc.Close()
 }
 
 // write sends queued messages and pings, and the close frame at the end.
