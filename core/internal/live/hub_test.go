@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -57,7 +58,30 @@ func dial(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
 	// A small read buffer, so that a client that stops reading soon stops
 	// the core's writes to it.
-	d := websocket.Dialer{ReadBufferSize: 1024}
+	return dialWith(t, url, websocket.Dialer{ReadBufferSize: 1024})
+}
+
+// dialStalled is dial with a small kernel receive buffer too, which would
+// otherwise grow to tcp_rmem's maximum (32 MiB on some machines) while the
+// client does not read.
+func dialStalled(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	return dialWith(t, url, websocket.Dialer{ReadBufferSize: 1024, NetDial: func(network, addr string) (net.Conn, error) {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			// Above loopback's 64 KiB segments, or a window reopened
+			// after the client stalled waits for the sender's probes.
+			_ = tc.SetReadBuffer(256 << 10)
+		}
+		return c, nil
+	}})
+}
+
+func dialWith(t *testing.T, url string, d websocket.Dialer) *websocket.Conn {
+	t.Helper()
 	ws, _, err := d.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +131,7 @@ func lineNo(t *testing.T, l string) int {
 func TestSlowSocketDoesNotHoldUpOthers(t *testing.T) {
 	hub := live.New(hclog.NewNullLogger(), live.Options{QueueSize: 64})
 	url := serve(t, hub)
-	slow, fast := dial(t, url), dial(t, url)
+	slow, fast := dialStalled(t, url), dial(t, url)
 	for _, ws := range []*websocket.Conn{slow, fast} {
 		if m := read(t, ws); m.Type != live.TypeStatus {
 			t.Fatalf("first message %+v", m)
@@ -117,11 +141,11 @@ func TestSlowSocketDoesNotHoldUpOthers(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	// 20,000 lines of ~210 bytes: far more than the slow socket's buffers
-	// hold. Each batch is published once the fast socket has read the one
+	// 40,000 lines of ~210 bytes: far more than the slow socket's buffers
+	// hold (the core's kernel send buffer alone grows to 4 MiB). Each batch is published once the fast socket has read the one
 	// before, so the fast socket never falls behind; the slow one never
 	// reads, and publishing must go on regardless.
-	const batches, per = 2000, 10
+	const batches, per = 4000, 10
 	next := 0
 	for b := range batches {
 		console(hub, b*per, per)
