@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -494,33 +495,43 @@ func readCredentials(t testing.TB, logPath string) [2]string {
 	return [2]string{}
 }
 
+// Test ports come from below the kernel's ephemeral range (32768 and up
+// by default). A port there is never handed to another test package's
+// port-0 listener or outgoing connection while this one has picked it but
+// not bound it yet, and the DNAT rule of a game server's allocation never
+// catches another package's connection to its own listener.
+const testPortLow, testPortHigh = 20000, 32000
+
+// freeAddr is a free 127.0.0.1 address for a process of the test to
+// listen on.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", pickPort(t, "127.0.0.1"))
 }
 
 // freePortNumber is a port free for TCP and UDP on every address.
 func freePortNumber(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", ":0")
+	return pickPort(t, "")
+}
+
+func pickPort(t testing.TB, host string) int {
+	t.Helper()
+	for range 200 {
+		port := testPortLow + mrand.IntN(testPortHigh-testPortLow)
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port))
+		pc, err := net.ListenPacket("udp", addr)
 		ln.Close()
 		if err == nil {
 			pc.Close()
 			return port
 		}
 	}
-	t.Fatal("no free port")
+	t.Fatal("no free port between", testPortLow, "and", testPortHigh)
 	return 0
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -252,14 +253,23 @@ func (o *output) waitFor(t testing.TB, s string) {
 	}
 }
 
+// freePort is a port free on every address, picked below the kernel's
+// ephemeral range (32768 and up by default): the DNAT rule a test's port
+// mapping installs must never catch another test package's connection to
+// a port-0 listener of its own.
 func freePort(t testing.TB) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		port := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return uint16(port)
 	}
-	defer l.Close()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
 
 func randomHex(n int) string {
