@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -70,12 +71,7 @@ func (v *Volume) Compress(ctx context.Context, req wire.CompressRequest) (wire.F
 		return wire.FileInfo{}, fail("compress", dst, fmt.Errorf("%w: it already exists", fs.ErrExist))
 	}
 
-	f, tmp, err := v.createTemp(dir)
-	if err != nil {
-		return wire.FileInfo{}, fail("compress", dst, err)
-	}
-	err = func() error {
-		defer f.Close()
+	err = v.viaTemp(dir, dst, 0o644, false, func(f *os.File, tmp string) error {
 		bw := bufio.NewWriterSize(v.NewQuotaWriter(f), chunk)
 		a := newArchiver(req.Format, bw)
 		w := walker{v: v, ctx: ctx, skip: tmp, buf: make([]byte, chunk)}
@@ -87,25 +83,8 @@ func (v *Volume) Compress(ctx context.Context, req wire.CompressRequest) (wire.F
 		if err := a.Close(); err != nil {
 			return err
 		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if err := f.Chmod(0o644); err != nil {
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			return err
-		}
-		return f.Close()
-	}()
-	if err == nil {
-		if err = v.Own(tmp); err == nil {
-			// A link, unlike a rename, never replaces what appeared there
-			// meanwhile.
-			err = v.root.Link(tmp, dst)
-		}
-	}
-	_ = v.root.Remove(tmp)
+		return bw.Flush()
+	})
 	if err != nil {
 		return wire.FileInfo{}, fail("compress", dst, err)
 	}

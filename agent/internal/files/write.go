@@ -183,18 +183,30 @@ func (v *Volume) writeTarget(rel string) (string, fs.FileMode, error) {
 // writeTemp streams r into a new temp file beside target and renames it
 // over target.
 func (v *Volume) writeTemp(ctx context.Context, target string, mode fs.FileMode, r io.Reader) error {
-	f, tmp, err := v.createTemp(path.Dir(target))
-	if err != nil {
-		return err
-	}
-	err = func() error {
-		defer f.Close()
+	return v.viaTemp(path.Dir(target), target, mode, true, func(f *os.File, _ string) error {
 		if real, err := v.RelOf(f); err != nil {
 			return err
 		} else if final := path.Join(path.Dir(real), path.Base(target)); v.Denied(final) {
 			return fmt.Errorf("%w: it leads to %s", ErrDenied, Display(final))
 		}
-		if _, err := copyBuffer(ctx, v.NewQuotaWriter(f), r); err != nil {
+		_, err := copyBuffer(ctx, v.NewQuotaWriter(f), r)
+		return err
+	})
+}
+
+// viaTemp makes a file at dst by way of a temp file in dir: fill writes
+// it (f, named tmp in the volume), then it gets mode, is synced and given to the game's user, and takes
+// its place — renamed over dst when replace, else linked, so that a file
+// that appeared at dst meanwhile is never replaced. The temp name never
+// outlives the call, so a failure leaves dst as it was.
+func (v *Volume) viaTemp(dir, dst string, mode fs.FileMode, replace bool, fill func(f *os.File, tmp string) error) error {
+	f, tmp, err := v.createTemp(dir)
+	if err != nil {
+		return err
+	}
+	err = func() error {
+		defer f.Close()
+		if err := fill(f, tmp); err != nil {
 			return err
 		}
 		if err := f.Chmod(mode); err != nil {
@@ -207,10 +219,14 @@ func (v *Volume) writeTemp(ctx context.Context, target string, mode fs.FileMode,
 	}()
 	if err == nil {
 		if err = v.Own(tmp); err == nil {
-			err = v.root.Rename(tmp, target)
+			if replace {
+				err = v.root.Rename(tmp, dst)
+			} else {
+				err = v.root.Link(tmp, dst)
+			}
 		}
 	}
-	if err != nil {
+	if err != nil || !replace {
 		_ = v.root.Remove(tmp)
 	}
 	return err
