@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,29 +23,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testruntime.Main(m)) }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startAgent runs `catalyst-agent run` in the test's process and returns
 // a function that stops it and checks it stopped cleanly.
 func startAgent(t *testing.T, configPath string) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--config", configPath}, logs) }()
 	return func() {

@@ -2,6 +2,7 @@ package sftp
 
 import (
 	"bytes"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ type env struct {
 	signer ssh.Signer
 	// stop ends Serve and waits for it; it runs at cleanup too.
 	stop func()
-	log  *logBuffer
+	log  *lockedbuf.Buffer
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -168,7 +169,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.idle > 0 {
 		cfg.IdleTimeout = o.idle
 	}
-	e.log = &logBuffer{}
+	e.log = &lockedbuf.Buffer{}
 	if !o.quiet {
 		cfg.Log = hclog.New(&hclog.LoggerOptions{Name: "sftp", Level: hclog.Debug, Output: io.MultiWriter(testWriter{t}, e.log)})
 	}
@@ -327,24 +328,6 @@ func (e *env) writeLocal(name, content string) string {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return !errors.Is(err, os.ErrNotExist)
-}
-
-// logBuffer keeps the server's log for tests to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 type testWriter struct{ t testing.TB }

@@ -1,14 +1,13 @@
 package tunnel_test
 
 import (
-	"bytes"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,24 +20,6 @@ import (
 )
 
 const refusalMessage = "agent speaks tunnel protocol 1 but this core needs 2 to 2: upgrade catalyst-agent on the node"
-
-// syncBuffer is a log destination the test can read while the client writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestTunnel(t *testing.T) {
 	core := tunneltest.Start(t, "node-1", "secret", 50*time.Millisecond)
@@ -58,7 +39,7 @@ func TestTunnel(t *testing.T) {
 		return true
 	}
 
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	q := tunnel.NewQueue(16)
 	api := http.NewServeMux()
 	api.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") })

@@ -1,7 +1,7 @@
 package containerd_test
 
 import (
-	"bytes"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -221,31 +221,14 @@ func (s *stdin) send(line string) {
 	}
 }
 
-// output collects what a server prints and lets a test wait for a line.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-func (o *output) has(s string) bool { return strings.Contains(o.String(), s) }
-
 // waitFor waits up to 20s for s to appear in the output.
+// output collects what a server prints and lets a test wait for a line.
+type output struct{ lockedbuf.Buffer }
+
 func (o *output) waitFor(t testing.TB, s string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !o.has(s) {
+	for !o.Contains(s) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q in output after 20s:\n%s", s, o.String())
 		}

@@ -388,7 +388,7 @@ func TestReattachAfterAgentRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	out2.waitFor(t, "> echo: after restart")
-	if out2.has("stdin closed") || out1.has("stdin closed") {
+	if out2.Contains("stdin closed") || out1.Contains("stdin closed") {
 		t.Fatal("the server's stdin was closed when the first agent went away")
 	}
 
@@ -479,7 +479,7 @@ func TestInstall(t *testing.T) {
 				t.Errorf("exit code %d, want %d", code, tt.code)
 			}
 			for _, s := range []string{"Installing into /mnt/server", "installer: wrote installed.txt", "Install complete"} {
-				if !out.has(s) {
+				if !out.Contains(s) {
 					t.Errorf("installer output lacks %q:\n%s", s, out)
 				}
 			}
