@@ -193,6 +193,7 @@ func newCluster(t testing.TB, o clusterOptions) *cluster {
 	}
 	c := &cluster{t: t, dir: dir, addr: freeAddr(t)}
 	t.Cleanup(func() {
+		c.deleteServers()
 		if c.agent != nil && c.agent.running() {
 			c.agent.stop(t)
 		}
@@ -266,6 +267,26 @@ rate_limit "api" {
 	c.waitOnline(true)
 	c.templateID = c.createTemplate()
 	return c
+}
+
+// deleteServers deletes the cluster's servers while its agent still runs,
+// so the agent removes their containers and networks: a game server
+// outlives its agent by design, and the port mapping of one left behind
+// would catch connections to that port for the rest of the machine's tests.
+func (c *cluster) deleteServers() {
+	if c.core == nil || !c.core.running() || c.agent == nil || !c.agent.running() || c.token == "" {
+		return
+	}
+	var list []server
+	if err := c.call(http.MethodGet, "/api/servers", nil, &list); err != nil {
+		c.t.Logf("cleanup: list servers: %v", err)
+		return
+	}
+	for _, s := range list {
+		if err := c.call(http.MethodDelete, "/api/servers/"+s.ID, nil, nil); err != nil {
+			c.t.Logf("cleanup: delete server %s: %v", s.ID, err)
+		}
+	}
 }
 
 // rewriteAgentConfig points the agent at the private containerd and gives

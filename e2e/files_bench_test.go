@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"catalyst.dev/agent/testkit/openssh"
 )
 
 // benchFileSize is the file each transfer benchmark moves.
@@ -30,26 +32,26 @@ func BenchmarkSFTP(b *testing.B) {
 	c := newCluster(b, clusterOptions{})
 	s := c.createServer("bench-sftp", nil)
 	admin := c.adminAccount()
-	keyFile, pub := sshKeygen(b)
+	keyFile, pub := openssh.Keygen(b, b.TempDir(), "bench")
 	c.must(http.MethodPost, "/api/account/ssh-keys", map[string]any{"name": "bench", "public_key": pub}, nil)
-	catalyst := sftpLogin{user: c.sftpUser(admin, s.ID), keyFile: keyFile}
+	catalyst := openssh.Login{User: c.sftpUser(admin, s.ID), KeyFile: keyFile}
 
 	work := b.TempDir()
 	src := filepath.Join(work, "src.bin")
 	randomFile(b, src, benchFileSize)
 	sshdAddr, sshdDir := startSSHD(b, keyFile+".pub")
-	openssh := sftpLogin{user: "root", keyFile: keyFile}
+	root := openssh.Login{User: "root", KeyFile: keyFile}
 
 	for _, dir := range []string{"upload", "download"} {
 		for _, target := range []struct {
 			name  string
 			addr  string
-			login sftpLogin
+			login openssh.Login
 			// remote is where the file lands on the server.
 			remote string
 		}{
 			{"catalyst", c.sftpAddr, catalyst, "bench.bin"},
-			{"baseline-openssh", sshdAddr, openssh, filepath.Join(sshdDir, "bench.bin")},
+			{"baseline-openssh", sshdAddr, root, filepath.Join(sshdDir, "bench.bin")},
 		} {
 			b.Run(dir+"/"+target.name, func(b *testing.B) {
 				batch := fmt.Sprintf("put %s %s\n", src, target.remote)
@@ -70,7 +72,7 @@ func BenchmarkSFTP(b *testing.B) {
 	}
 }
 
-func runSFTPCipher(b *testing.B, addr string, l sftpLogin, batch string) (string, error) {
+func runSFTPCipher(b *testing.B, addr string, l openssh.Login, batch string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := sftpCommand(ctx, b, addr, l, "-c", sftpCipher)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -16,52 +15,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"catalyst.dev/agent/testkit/lockedbuf"
+	"catalyst.dev/agent/testkit/openssh"
 )
 
-// sftpLogin is how an OpenSSH client logs in: with a password (through
-// an SSH_ASKPASS script, as no terminal is there to type it) or a key.
-type sftpLogin struct {
-	user     string
-	password string
-	keyFile  string
-}
-
-// sftpCommand builds an OpenSSH sftp client for the login, running the
-// batch commands read from its stdin. Batch mode stops at the first failing
-// command and exits non-zero.
-func sftpCommand(ctx context.Context, t testing.TB, addr string, l sftpLogin, extra ...string) *exec.Cmd {
+// sftpCommand is the OpenSSH sftp client logging in as l to addr and
+// running the batch commands it reads from its stdin; batch mode stops at
+// the first failing command and exits non-zero.
+func sftpCommand(ctx context.Context, t testing.TB, addr string, l openssh.Login, options ...string) *exec.Cmd {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-P", port,
-		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=10", "-o", "NumberOfPasswordPrompts=1",
-		// -b turns batch mode on, which forbids asking for a password;
-		// ssh keeps the first value it is given, so this one wins.
-		"-o", "BatchMode=no",
-	}
-	cmd := exec.CommandContext(ctx, "sftp")
-	cmd.Env = append(os.Environ(), "DISPLAY=:0")
-	if l.password != "" {
-		askpass := filepath.Join(t.TempDir(), "askpass")
-		if err := os.WriteFile(askpass, []byte("#!/bin/sh\nprintf '%s\\n' \"$SFTP_TEST_PASSWORD\"\n"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Env = append(cmd.Env, "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "SFTP_TEST_PASSWORD="+l.password)
-		args = append(args, "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no")
-	} else {
-		args = append(args, "-i", l.keyFile, "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey")
-	}
-	args = append(args, extra...)
-	args = append(args, "-b", "-", l.user+"@"+host)
-	cmd.Args = append([]string{"sftp"}, args...)
-	return cmd
+	return l.Command(ctx, t, "sftp", options, "-P", port, "-b", "-", l.User+"@"+host)
 }
 
 // runSFTP runs batch as l and returns what the client printed.
-func runSFTP(t testing.TB, addr string, l sftpLogin, batch string) (string, error) {
+func runSFTP(t testing.TB, addr string, l openssh.Login, batch string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -134,26 +106,13 @@ func randomFile(t testing.TB, path string, size int64) {
 	}
 }
 
-func sshKeygen(t testing.TB) (keyFile, publicKey string) {
-	t.Helper()
-	keyFile = filepath.Join(t.TempDir(), "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", keyFile).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v\n%s", err, out)
-	}
-	pub, err := os.ReadFile(keyFile + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keyFile, strings.TrimSpace(string(pub))
-}
-
 // SFTP through the real binaries and the real OpenSSH client: the core
 // decides who logs in, the agent serves the volume.
 func TestSFTP(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
 	s := c.createServer("sftp", nil)
 	admin := c.adminAccount()
-	asAdmin := sftpLogin{user: c.sftpUser(admin, s.ID), password: admin.password}
+	asAdmin := openssh.Login{User: c.sftpUser(admin, s.ID), Password: admin.password}
 	work := t.TempDir()
 	vol := c.volume(s.ID)
 
@@ -167,8 +126,8 @@ func TestSFTP(t *testing.T) {
 		}
 		c.must(http.MethodGet, "/api/servers/"+s.ID, nil, &v)
 		_, port, _ := net.SplitHostPort(c.sftpAddr)
-		if v.SFTP == nil || v.SFTP.Username != asAdmin.user || fmt.Sprint(v.SFTP.Port) != port {
-			t.Fatalf("sftp details = %+v, want user %s port %s", v.SFTP, asAdmin.user, port)
+		if v.SFTP == nil || v.SFTP.Username != asAdmin.User || fmt.Sprint(v.SFTP.Port) != port {
+			t.Fatalf("sftp details = %+v, want user %s port %s", v.SFTP, asAdmin.User, port)
 		}
 	})
 
@@ -194,20 +153,20 @@ func TestSFTP(t *testing.T) {
 	})
 
 	step(t, "a registered SSH key logs in", func() {
-		keyFile, pub := sshKeygen(t)
+		keyFile, pub := openssh.Keygen(t, t.TempDir(), "e2e")
 		c.must(http.MethodPost, "/api/account/ssh-keys", map[string]any{"name": "e2e", "public_key": pub}, nil)
-		out, err := runSFTP(t, c.sftpAddr, sftpLogin{user: asAdmin.user, keyFile: keyFile}, "ls -1\n")
+		out, err := runSFTP(t, c.sftpAddr, openssh.Login{User: asAdmin.User, KeyFile: keyFile}, "ls -1\n")
 		if err != nil || !strings.Contains(out, "big.bin") {
 			t.Fatalf("key login: %v\n%s", err, out)
 		}
-		other, _ := sshKeygen(t)
-		if out, err := runSFTP(t, c.sftpAddr, sftpLogin{user: asAdmin.user, keyFile: other}, "ls\n"); err == nil {
+		other, _ := openssh.Keygen(t, t.TempDir(), "e2e")
+		if out, err := runSFTP(t, c.sftpAddr, openssh.Login{User: asAdmin.User, KeyFile: other}, "ls\n"); err == nil {
 			t.Fatalf("an unregistered key logged in:\n%s", out)
 		}
 	})
 
 	step(t, "a wrong password is refused", func() {
-		out, err := runSFTP(t, c.sftpAddr, sftpLogin{user: asAdmin.user, password: "not-the-password"}, "ls\n")
+		out, err := runSFTP(t, c.sftpAddr, openssh.Login{User: asAdmin.User, Password: "not-the-password"}, "ls\n")
 		if err == nil || !strings.Contains(out, "Permission denied") {
 			t.Fatalf("wrong password: err %v\n%s", err, out)
 		}
@@ -245,7 +204,7 @@ func TestSFTP(t *testing.T) {
 	})
 
 	bob := c.createUser("bob")
-	asBob := sftpLogin{user: c.sftpUser(bob, s.ID), password: bob.password}
+	asBob := openssh.Login{User: c.sftpUser(bob, s.ID), Password: bob.password}
 	step(t, "a subuser without file.sftp cannot log in", func() {
 		c.must(http.MethodPost, "/api/servers/"+s.ID+"/subusers", map[string]any{"email": bob.Email, "permissions": []string{"file.read", "file.read-content"}}, nil)
 		if out, err := runSFTP(t, c.sftpAddr, asBob, "ls\n"); err == nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/tunnel/tunneltest"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"catalyst.dev/agent/testkit/testimage"
 	"catalyst.dev/agent/testkit/testruntime"
 	"catalyst.dev/sdk/wire"

@@ -2,16 +2,15 @@ package sftp
 
 import (
 	"bytes"
-	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,8 @@ import (
 
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/metrics"
+	"catalyst.dev/agent/testkit/lockedbuf"
+	"catalyst.dev/agent/testkit/openssh"
 	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 	pkgsftp "github.com/pkg/sftp"
@@ -128,15 +129,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 			t.Fatal(err)
 		}
 	}
-	e.keyPEM = filepath.Join(e.work, "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", e.keyPEM).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v: %s", err, out)
-	}
-	pub, err := os.ReadFile(e.keyPEM + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	var pub string
+	e.keyPEM, pub = openssh.Keygen(t, e.work, "alice")
+	pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,53 +217,31 @@ func (e *env) sftpRun(how login, password string, options []string, commands ...
 	if err := os.WriteFile(batch, []byte(strings.Join(commands, "\n")+"\n"), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
-	// Options first: for ssh, the first value of an option wins.
-	args := append(slices.Clone(options), e.sshOptions(how, password)...)
-	args = append(args, "-P", strconv.Itoa(e.port), "-b", batch, testUser+"@127.0.0.1")
-	cmd := exec.Command("sftp", args...)
-	cmd.Dir = e.work
-	return e.run(cmd, how, password)
+	cmd := e.login(how, password).Command(context.Background(), e.t, "sftp", options,
+		"-P", strconv.Itoa(e.port), "-b", batch, testUser+"@127.0.0.1")
+	return e.run(cmd)
 }
 
 // ssh runs OpenSSH's ssh with a remote command.
 func (e *env) ssh(how login, command string) (stdout, stderr string, err error) {
 	e.t.Helper()
-	args := e.sshOptions(how, testPassword)
-	args = append(args, "-p", strconv.Itoa(e.port), testUser+"@127.0.0.1", command)
-	cmd := exec.Command("ssh", args...)
+	cmd := e.login(how, testPassword).Command(context.Background(), e.t, "ssh", nil,
+		"-p", strconv.Itoa(e.port), testUser+"@127.0.0.1", command)
+	return e.run(cmd)
+}
+
+func (e *env) login(how login, password string) openssh.Login {
+	if how == withKey {
+		return openssh.Login{User: testUser, KeyFile: e.keyPEM}
+	}
+	return openssh.Login{User: testUser, Password: password}
+}
+
+func (e *env) run(cmd *exec.Cmd) (string, string, error) {
 	cmd.Dir = e.work
-	return e.run(cmd, how, testPassword)
-}
-
-func (e *env) sshOptions(how login, password string) []string {
-	args := []string{
-		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-		"-o", "ConnectTimeout=20", "-F", "/dev/null",
-	}
-	if how == withPassword {
-		// First value wins in ssh: this BatchMode comes before the one
-		// sftp -b adds, so the password can be asked of SSH_ASKPASS.
-		return append(args, "-o", "BatchMode=no", "-o", "PreferredAuthentications=password",
-			"-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1")
-	}
-	return append(args, "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey",
-		"-i", e.keyPEM, "-o", "IdentitiesOnly=yes")
-}
-
-func (e *env) run(cmd *exec.Cmd, how login, password string) (string, string, error) {
-	e.t.Helper()
-	cmd.Env = append(os.Environ(), "HOME="+e.work)
-	if how == withPassword {
-		askpass := filepath.Join(e.work, "askpass.sh")
-		script := "#!/bin/sh\nprintf '%s\\n' '" + strings.ReplaceAll(password, "'", `'\''`) + "'\n"
-		if err := os.WriteFile(askpass, []byte(script), 0o700); err != nil {
-			e.t.Fatal(err)
-		}
-		cmd.Env = append(cmd.Env, "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
-	}
+	cmd.Env = append(cmd.Env, "HOME="+e.work)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Stdin = nil
 	err := cmd.Run()
 	return stdout.String(), stderr.String(), err
 }
@@ -335,4 +308,18 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// writeRandomFile writes size random bytes to p.
+func writeRandomFile(tb testing.TB, p string, size int64) {
+	tb.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	rng := rand.NewChaCha8([32]byte{1, 2, 3})
+	if _, err := io.CopyN(f, rng, size); err != nil {
+		tb.Fatal(err)
+	}
 }

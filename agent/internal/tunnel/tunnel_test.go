@@ -1,7 +1,6 @@
 package tunnel_test
 
 import (
-	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"catalyst.dev/agent/internal/tunnel"
 	"catalyst.dev/agent/internal/tunnel/tunneltest"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"catalyst.dev/sdk/wire"
 )
 

@@ -1,7 +1,6 @@
 package containerd_test
 
 import (
-	"catalyst.dev/agent/testkit/lockedbuf"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,6 +22,7 @@ import (
 	"catalyst.dev/agent/internal/runtime"
 	"catalyst.dev/agent/internal/runtime/containerd"
 	"catalyst.dev/agent/internal/runtime/network"
+	"catalyst.dev/agent/testkit/lockedbuf"
 	"catalyst.dev/agent/testkit/testimage"
 	"catalyst.dev/agent/testkit/testruntime"
 )
