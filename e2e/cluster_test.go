@@ -370,6 +370,8 @@ func (c *cluster) createTemplate() string {
 		"install_image":      env.img.Ref,
 		"install_entrypoint": "/bin/sh",
 		"install_script":     "/gamesrv install\n",
+		// The file manager and SFTP hide these (see TestFileManager).
+		"denylist": []string{"*.secret"},
 		"variables": []map[string]any{
 			{"name": "Tick interval", "env_name": "GAMESRV_TICK", "default": "1s", "user_viewable": true, "user_editable": true},
 			{"name": "Ignore stop", "env_name": "GAMESRV_IGNORE_STOP", "default": "0", "user_viewable": true, "user_editable": true},

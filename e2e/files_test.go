@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fileRequest sends a file API request as the administrator; path is
@@ -132,7 +133,57 @@ func TestFileManager(t *testing.T) {
 		}
 	})
 
-	step(t, "the denylist and the volume's edge hold", func() {
+	step(t, "the template's denylist hides its files", func() {
+		if err := os.WriteFile(filepath.Join(vol, "db.secret"), []byte("hunter2"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var list struct {
+			Entries []struct {
+				Name string `json:"name"`
+			} `json:"entries"`
+		}
+		c.fileCall(http.MethodGet, s.ID, q("/"), nil, http.StatusOK, &list)
+		for _, e := range list.Entries {
+			if e.Name == "db.secret" {
+				t.Error("the listing shows a denylisted file")
+			}
+		}
+		c.fileCall(http.MethodGet, s.ID, "/content"+q("/db.secret"), nil, http.StatusForbidden, nil)
+		resp := c.fileRequest(http.MethodPut, s.ID, "/content"+q("/db.secret"), strings.NewReader("overwritten"), nil)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("PUT over a denylisted file: %d, want 403", resp.StatusCode)
+		}
+		if b, _ := os.ReadFile(filepath.Join(vol, "db.secret")); string(b) != "hunter2" {
+			t.Errorf("denylisted file now holds %q", b)
+		}
+	})
+
+	step(t, "writes count against the server's disk limit", func() {
+		small := c.createServerWith("files-small", map[string]any{"disk_mb": 1})
+		// The agent measures a new volume within a second of seeing it;
+		// until then a write is let through.
+		payload := strings.Repeat("x", 2<<20)
+		before := volumeNames(t, c.volume(small.ID))
+		c.eventually(30*time.Second, "a write past 1 MiB to be refused", func() bool {
+			resp := c.fileRequest(http.MethodPut, small.ID, "/content"+q("/big.bin"), strings.NewReader(payload), nil)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				c.fileCall(http.MethodPost, small.ID, "/delete", map[string]any{"paths": []string{"big.bin"}}, http.StatusNoContent, nil)
+				return false
+			}
+			if resp.StatusCode != http.StatusInsufficientStorage || !bytes.Contains(body, []byte("over_quota")) {
+				t.Fatalf("PUT past the limit: %d %s", resp.StatusCode, body)
+			}
+			return true
+		})
+		if after := volumeNames(t, c.volume(small.ID)); after != before {
+			t.Errorf("a refused write changed the volume: %s, was %s", after, before)
+		}
+	})
+
+	step(t, "the volume's edge holds", func() {
 		if err := os.Symlink("/etc/passwd", filepath.Join(vol, "passwd")); err != nil {
 			t.Fatal(err)
 		}
@@ -177,4 +228,18 @@ func TestFileManager(t *testing.T) {
 			}
 		}
 	})
+}
+
+// volumeNames lists the names at the top of a volume.
+func volumeNames(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return strings.Join(names, ",")
 }

@@ -22,6 +22,7 @@ type templateBody struct {
 	InstallScript     string                   `json:"install_script"`
 	Variables         []store.TemplateVariable `json:"variables"`
 	Features          []string                 `json:"features"`
+	Denylist          []string                 `json:"denylist"`
 }
 
 // templatePatch changes the fields it names.
@@ -38,6 +39,7 @@ type templatePatch struct {
 	InstallScript     *string                  `json:"install_script"`
 	Variables         []store.TemplateVariable `json:"variables"`
 	Features          []string                 `json:"features"`
+	Denylist          []string                 `json:"denylist"`
 }
 
 func (a *API) listTemplates(c *gin.Context) {
@@ -66,7 +68,8 @@ func (a *API) createTemplate(c *gin.Context) {
 	}
 	t := &store.Template{Name: req.Name, Description: req.Description, Author: req.Author, Images: req.Images,
 		Startup: req.Startup, StopCommand: req.StopCommand, StartupDone: req.StartupDone, InstallImage: req.InstallImage,
-		InstallEntrypoint: req.InstallEntrypoint, InstallScript: req.InstallScript, Variables: req.Variables, Features: req.Features}
+		InstallEntrypoint: req.InstallEntrypoint, InstallScript: req.InstallScript, Variables: req.Variables, Features: req.Features,
+		Denylist: req.Denylist}
 	templates.Normalize(t)
 	if err := templates.Validate(t); err != nil {
 		a.fail(c, err)
@@ -116,13 +119,16 @@ func (a *API) updateTemplate(c *gin.Context) {
 	if req.Features != nil {
 		t.Features = req.Features
 	}
+	if req.Denylist != nil {
+		t.Denylist = req.Denylist
+	}
 	templates.Normalize(t)
 	if err := templates.Validate(t); err != nil {
 		a.fail(c, err)
 		return
 	}
 	if err := a.Store.UpdateTemplate(c.Request.Context(), t, "name", "description", "author", "images", "startup", "stop_command",
-		"startup_done", "install_image", "install_entrypoint", "install_script", "variables", "features"); err != nil {
+		"startup_done", "install_image", "install_entrypoint", "install_script", "variables", "features", "denylist"); err != nil {
 		a.fail(c, err)
 		return
 	}

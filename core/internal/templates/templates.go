@@ -5,6 +5,7 @@ package templates
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -26,6 +27,7 @@ const (
 	maxVariables = 64
 	maxScript    = 256 << 10
 	maxLine      = 4096
+	maxDenylist  = 256
 )
 
 func invalid(field, format string, args ...any) error {
@@ -41,6 +43,9 @@ func Normalize(t *store.Template) {
 	}
 	for i := range t.Variables {
 		t.Variables[i].EnvName = strings.TrimSpace(t.Variables[i].EnvName)
+	}
+	for i := range t.Denylist {
+		t.Denylist[i] = strings.TrimSpace(t.Denylist[i])
 	}
 }
 
@@ -63,6 +68,15 @@ func Validate(t *store.Template) error {
 		return invalid("install_script", "must be at most %d bytes", maxScript)
 	case len(t.Variables) > maxVariables:
 		return invalid("variables", "at most %d variables", maxVariables)
+	case len(t.Denylist) > maxDenylist:
+		return invalid("denylist", "at most %d patterns", maxDenylist)
+	}
+	for _, pat := range t.Denylist {
+		// The agent matches with path.Match, which never matches a
+		// malformed pattern: refuse it rather than hide nothing.
+		if _, err := path.Match(pat, ""); err != nil || strings.Trim(pat, "/") == "" || len(pat) > maxLine {
+			return invalid("denylist", "%q is not a file pattern like \"*.jar\" or \"config/secret.yml\"", pat)
+		}
 	}
 	for _, img := range t.Images {
 		if img == "" || len(img) > 512 || strings.ContainsAny(img, " \t\r\n") {

@@ -11,7 +11,8 @@ import (
 func TestValidate(t *testing.T) {
 	good := func() *store.Template {
 		return &store.Template{Name: "Minecraft", Images: []string{"ghcr.io/x/java:21"}, Startup: "java -jar {{JAR}}",
-			Variables: []store.TemplateVariable{{Name: "Jar", EnvName: "JAR", Default: "server.jar", UserViewable: true, UserEditable: true}}}
+			Variables: []store.TemplateVariable{{Name: "Jar", EnvName: "JAR", Default: "server.jar", UserViewable: true, UserEditable: true}},
+			Denylist:  []string{"*.secret", "config/ops.json"}}
 	}
 	if err := Validate(good()); err != nil {
 		t.Fatalf("good template refused: %v", err)
@@ -31,6 +32,8 @@ func TestValidate(t *testing.T) {
 		{"reserved env name", func(t *store.Template) { t.Variables[0].EnvName = "SERVER_PORT" }, "variables"},
 		{"duplicate env name", func(t *store.Template) { t.Variables = append(t.Variables, t.Variables[0]) }, "variables"},
 		{"editable but hidden", func(t *store.Template) { t.Variables[0].UserViewable = false }, "variables"},
+		{"malformed denylist pattern", func(t *store.Template) { t.Denylist = []string{"[abc"} }, "denylist"},
+		{"empty denylist pattern", func(t *store.Template) { t.Denylist = []string{"/"} }, "denylist"},
 		{"multi-line stop command", func(t *store.Template) { t.StopCommand = "stop\nnow" }, "stop_command"},
 	}
 	for _, c := range cases {
