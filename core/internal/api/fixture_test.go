@@ -256,6 +256,21 @@ func (f *fixture) connectAgent() *gatewaytest.Fake {
 // sending events as the agent).
 func (f *fixture) connectAgentTunnel() (*gatewaytest.Fake, *gatewaytest.Agent) {
 	f.t.Helper()
+	return f.connectAgentWith(agentOptions{})
+}
+
+// agentOptions vary the fixture's in-memory agent.
+type agentOptions struct {
+	// handler wraps the fake agent API (nil: the fake as it is).
+	handler func(*gatewaytest.Fake) http.Handler
+	// sftpAddr is the SFTP address the agent reports in its hello.
+	sftpAddr string
+}
+
+// connectAgentWith enrols the fixture's node and connects an in-memory
+// agent to it, returning once the node is online.
+func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewaytest.Agent) {
+	f.t.Helper()
 	ctx := context.Background()
 	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
 	if err != nil {
@@ -273,14 +288,27 @@ func (f *fixture) connectAgentTunnel() (*gatewaytest.Fake, *gatewaytest.Agent) {
 		f.t.Fatal(err)
 	}
 	fake.Put(f.server.ID, cur.State)
+	var handler http.Handler = fake
+	if o.handler != nil {
+		handler = o.handler(fake)
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	a, err := fake.Connect(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred,
-		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States()}})
+	a, err := gatewaytest.Dial(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred, Handler: handler,
+		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States(), SFTPAddr: o.sftpAddr}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(a.Close)
+	fake.SetEmitter(a.Send)
+	// The hello is handled before the node counts as online.
+	deadline := time.Now().Add(10 * time.Second)
+	for !f.api.Gateway.Online(f.node.ID) {
+		if time.Now().After(deadline) {
+			f.t.Fatal("the agent did not come online")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return fake, a
 }
 

@@ -8,7 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
-	"net/http/httptest"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -166,37 +166,11 @@ func TestSSHKeysBelongToTheirUser(t *testing.T) {
 // API's revoker to the gateway.
 func (f *fixture) connectSFTPAgent(sftpAddr string) *gatewaytest.SFTPRevokes {
 	f.t.Helper()
-	ctx := context.Background()
-	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	_, cred, err := f.api.Nodes.Enrol(ctx, token)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	srv := httptest.NewServer(f.api)
-	f.t.Cleanup(srv.Close)
-	fake := gatewaytest.NewFake()
-	fake.Put(f.server.ID, f.server.State)
-	revokes := gatewaytest.NewSFTPRevokes(fake)
-	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	a, err := gatewaytest.Dial(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred, Handler: revokes,
-		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States(), SFTPAddr: sftpAddr}})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(a.Close)
-	fake.SetEmitter(a.Send)
-	// The hello is handled before the node counts as online.
-	deadline := time.Now().Add(10 * time.Second)
-	for !f.api.Gateway.Online(f.node.ID) {
-		if time.Now().After(deadline) {
-			f.t.Fatal("the agent did not come online")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var revokes *gatewaytest.SFTPRevokes
+	f.connectAgentWith(agentOptions{sftpAddr: sftpAddr, handler: func(fake *gatewaytest.Fake) http.Handler {
+		revokes = gatewaytest.NewSFTPRevokes(fake)
+		return revokes
+	}})
 	r := sftpauth.NewRevoker(f.store, f.api.Gateway, hclog.NewNullLogger())
 	f.t.Cleanup(r.Close)
 	f.api.SFTP = r
