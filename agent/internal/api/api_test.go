@@ -71,10 +71,16 @@ func do(t *testing.T, srv *httptest.Server, method, path string, body io.Reader)
 	return resp.StatusCode, b
 }
 
-func run(t *testing.T, srv *httptest.Server, steps []step) {
+// run runs steps against srv; no answer may contain any of hidden.
+func run(t *testing.T, srv *httptest.Server, steps []step, hidden ...string) {
 	t.Helper()
 	for _, s := range steps {
 		status, body := do(t, srv, s.method, s.path, strings.NewReader(s.body))
+		for _, h := range hidden {
+			if strings.Contains(string(body), h) {
+				t.Fatalf("%s: the answer holds %q: %s", s.name, h, body)
+			}
+		}
 		if status != s.status {
 			t.Fatalf("%s: %s %s = %d %s, want %d", s.name, s.method, s.path, status, body, s.status)
 		}

@@ -92,24 +92,7 @@ func (fs *fileServer) put(t *testing.T, name, content string) {
 // directory.
 func runFiles(t *testing.T, fs *fileServer, steps []step) {
 	t.Helper()
-	for _, s := range steps {
-		status, body := do(t, fs.Server, s.method, s.path, strings.NewReader(s.body))
-		if strings.Contains(string(body), filepath.Dir(filepath.Dir(fs.dir))) {
-			t.Fatalf("%s: the answer names a host path: %s", s.name, body)
-		}
-		if status != s.status {
-			t.Fatalf("%s: %s %s = %d %s, want %d", s.name, s.method, s.path, status, body, s.status)
-		}
-		if s.wantCode != "" {
-			var e wire.ErrorBody
-			if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != s.wantCode || e.Error.Message == "" {
-				t.Fatalf("%s: error body %s, want code %s", s.name, body, s.wantCode)
-			}
-		}
-		if !strings.Contains(string(body), s.wantBody) {
-			t.Fatalf("%s: body %s, want %q in it", s.name, body, s.wantBody)
-		}
-	}
+	run(t, fs.Server, steps, filepath.Dir(filepath.Dir(fs.dir)))
 }
 
 func TestFileRoutes(t *testing.T) {
