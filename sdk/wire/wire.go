@@ -108,6 +108,9 @@ type Hello struct {
 	Servers []ServerState `json:"servers"`
 	// SFTPAddr is where the agent serves SFTP (":2022"), empty when off.
 	SFTPAddr string `json:"sftp_addr,omitempty"`
+	// BackupStores names the backup_store plugins the agent runs (its
+	// plugin blocks' labels), where its servers' backups can go.
+	BackupStores []string `json:"backup_stores,omitempty"`
 }
 
 // Welcome is the core's answer to an accepted Hello.

@@ -106,8 +106,10 @@ type Info struct {
 	Capabilities []string
 	Resources    wire.Resources
 	// SFTPAddr is where the agent serves SFTP (wire.Hello), empty when off.
-	SFTPAddr    string
-	ConnectedAt time.Time
+	SFTPAddr string
+	// BackupStores names the agent's backup stores (wire.Hello).
+	BackupStores []string
+	ConnectedAt  time.Time
 }
 
 // Gateway accepts agent tunnels. Create it with New, give it its Handler
@@ -249,7 +251,7 @@ func (g *Gateway) serve(node *store.Node, ws *websocket.Conn) {
 	}
 
 	c := &conn{nodeID: node.ID, sess: sess, stream: stream, events: events, client: newClient(node.ID, sess), done: make(chan struct{}),
-		info: Info{AgentVersion: hello.AgentVersion, Capabilities: hello.Capabilities, Resources: hello.Resources, SFTPAddr: hello.SFTPAddr, ConnectedAt: time.Now()}}
+		info: Info{AgentVersion: hello.AgentVersion, Capabilities: hello.Capabilities, Resources: hello.Resources, SFTPAddr: hello.SFTPAddr, BackupStores: hello.BackupStores, ConnectedAt: time.Now()}}
 	if old := g.register(c); old != nil {
 		log.Info("agent reconnected: closing its previous tunnel")
 		old.close("replaced by a new tunnel")
