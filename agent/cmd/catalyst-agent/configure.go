@@ -26,6 +26,7 @@ func configure(ctx context.Context, args []string, stdout io.Writer) error {
 	token := fs.String("token", "", "the deployment token `catalyst node create` printed")
 	path := fs.String("config", defaultConfigPath, "where to write the agent configuration")
 	dataDir := fs.String("data-dir", "/var/lib/catalyst", "where server volumes and logs live")
+	pluginDir := fs.String("plugin-dir", defaultPluginDir(), "where the plugin executables (catalyst-backup-local, …) are")
 	force := fs.Bool("force", false, "overwrite an existing configuration file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,12 +44,25 @@ func configure(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src := config.Render(config.Config{CoreURL: coreURL, NodeID: enrol.NodeID, Credential: enrol.Credential, DataDir: *dataDir})
+	src := config.Render(config.Config{CoreURL: coreURL, NodeID: enrol.NodeID, Credential: enrol.Credential, DataDir: *dataDir, PluginDir: *pluginDir})
 	if err := writeFileAtomic(*path, src, 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "node %s enrolled; configuration written to %s\nstart the agent with: catalyst-agent run --config %s\n", enrol.NodeID, *path, *path)
 	return nil
+}
+
+// defaultPluginDir is the plugins directory beside the agent's executable
+// when there is one (a build tree: bin/catalyst-agent and bin/plugins),
+// else the packaged location.
+func defaultPluginDir() string {
+	if exe, err := os.Executable(); err == nil {
+		dir := filepath.Join(filepath.Dir(exe), "plugins")
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+	}
+	return "/usr/lib/catalyst/plugins"
 }
 
 type enrolment struct {

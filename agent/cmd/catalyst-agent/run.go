@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"catalyst.dev/agent/internal/api"
+	"catalyst.dev/agent/internal/archive"
+	"catalyst.dev/agent/internal/backups"
 	"catalyst.dev/agent/internal/config"
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/hostinfo"
@@ -23,6 +26,8 @@ import (
 	"catalyst.dev/agent/internal/servers"
 	"catalyst.dev/agent/internal/sftp"
 	"catalyst.dev/agent/internal/tunnel"
+	"catalyst.dev/sdk/plugin"
+	"catalyst.dev/sdk/plugin/host"
 	"catalyst.dev/sdk/wire"
 )
 
@@ -73,6 +78,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// not reach a closed manager.
 	defer stopCollector()
 	fsvc := newFileService(cfg, mgr, collector)
+	plugins, err := startPlugins(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Close()
+	if err := archive.Recover(filepath.Join(cfg.DataDir, "volumes")); err != nil {
+		return fmt.Errorf("tidy restores a crash interrupted: %w", err)
+	}
+	bsvc := newBackupService(cfg, plugins, mgr, queue, log.Named("backups"))
 
 	caps := []string{wire.CapImageImport, wire.CapCNI}
 	if cfg.Network.Mode == config.NetworkHost {
@@ -91,7 +105,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		NodeID:       cfg.NodeID,
 		Credential:   cfg.Credential,
 		AgentVersion: version,
-		Handler:      api.New(api.Deps{Servers: mgr, Images: rt, Files: fsvc, SFTP: sessions, Log: log.Named("api")}),
+		Handler:      api.New(api.Deps{Servers: mgr, Images: rt, Files: fsvc, Backups: bsvc, SFTP: sessions, Log: log.Named("api")}),
 		Hello: func(ctx context.Context) (wire.Hello, error) {
 			res, err := hostinfo.Resources(cfg.DataDir)
 			if err != nil {
@@ -104,7 +118,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			if err != nil {
 				return wire.Hello{}, err
 			}
-			return wire.Hello{Capabilities: caps, Resources: res, Servers: states, SFTPAddr: sftpAddr}, nil
+			return wire.Hello{Capabilities: caps, Resources: res, Servers: states, SFTPAddr: sftpAddr, BackupStores: bsvc.Stores()}, nil
 		},
 		Heartbeat: func() wire.Heartbeat { return wire.Heartbeat{Running: mgr.Running()} },
 		Queue:     queue,
@@ -172,6 +186,40 @@ func (s *sftpSessions) Revoke(userID, serverID string) int {
 		return srv.Revoke(userID, serverID)
 	}
 	return 0
+}
+
+// startPlugins launches the plugins agent.hcl declares (backup stores)
+// and checks their config blocks against their schemas: a block that does
+// not fit stops the agent with an error naming file:line.
+func startPlugins(ctx context.Context, cfg *config.Config, log hclog.Logger) (*host.Host, error) {
+	h, err := host.New(host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
+	if err != nil {
+		return nil, fmt.Errorf("plugin host: %w", err)
+	}
+	if err := h.Load(ctx, cfg.PluginSpecs); err != nil {
+		h.Close()
+		var de *host.DiagnosticsError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("invalid plugin configuration:\n%w", cfg.Diagnostics(de.Diags))
+		}
+		return nil, fmt.Errorf("start plugins (plugin_dir %s): %w", cfg.PluginDir, err)
+	}
+	if n := len(cfg.PluginSpecs); n > 0 {
+		log.Info("plugins started", "count", n, "backup_stores", h.Names(plugin.KindBackupStore))
+	}
+	return h, nil
+}
+
+// newBackupService makes backups into the plugins' stores.
+func newBackupService(cfg *config.Config, h *host.Host, mgr *servers.Manager, pub backups.Publisher, log hclog.Logger) *backups.Service {
+	return backups.New(h, h.Names(plugin.KindBackupStore), mgr, pub, log, backups.Options{
+		Compression: archive.Compression(cfg.Backups.Compression),
+		Level:       cfg.Backups.Level,
+		Workers:     cfg.Backups.Workers,
+		RateLimit:   int64(cfg.Backups.RateLimitMB) << 20,
+		UID:         *cfg.Runtime.UID,
+		GID:         *cfg.Runtime.GID,
+	})
 }
 
 // newFileService serves the volumes of mgr's servers to the file API,

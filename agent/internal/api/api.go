@@ -18,9 +18,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"catalyst.dev/agent/internal/backups"
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/metrics"
 	"catalyst.dev/agent/internal/servers"
+	"catalyst.dev/sdk/plugin"
 	"catalyst.dev/sdk/wire"
 )
 
@@ -61,6 +63,7 @@ type Deps struct {
 	Servers Servers
 	Images  ImageImporter
 	Files   Files
+	Backups Backups
 	SFTP    SFTPSessions
 	Log     hclog.Logger
 }
@@ -69,13 +72,14 @@ type handler struct {
 	servers Servers
 	images  ImageImporter
 	files   Files
+	backups Backups
 	sftp    SFTPSessions
 	log     hclog.Logger
 }
 
 // New returns the API's handler.
 func New(d Deps) http.Handler {
-	h := &handler{servers: d.Servers, images: d.Images, files: d.Files, sftp: d.SFTP, log: d.Log}
+	h := &handler{servers: d.Servers, images: d.Images, files: d.Files, backups: d.Backups, sftp: d.SFTP, log: d.Log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.AgentPathServers, h.list)
 	mux.HandleFunc("PUT "+wire.AgentPathServers+"/{id}", h.configure)
@@ -87,6 +91,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET "+wire.AgentPathServers+"/{id}/logs", h.logs)
 	mux.HandleFunc("POST "+wire.AgentPathImageImport, h.importImage)
 	h.fileRoutes(mux)
+	h.backupRoutes(mux)
 	mux.HandleFunc("POST "+wire.AgentPathSFTPRevoke, h.revokeSFTP)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
@@ -260,8 +265,15 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := http.StatusInternalServerError, wire.CodeRuntime
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid), errors.Is(err, files.ErrInvalid):
+	case errors.Is(err, backups.ErrChecksum):
+		status, code = http.StatusUnprocessableEntity, wire.CodeChecksum
+	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid), errors.Is(err, files.ErrInvalid),
+		errors.Is(err, backups.ErrInvalid), errors.Is(err, plugin.ErrInvalidArgument):
 		status, code = http.StatusBadRequest, wire.CodeInvalid
+	case errors.Is(err, backups.ErrNoStore):
+		status, code = http.StatusNotFound, wire.CodeNoStore
+	case errors.Is(err, backups.ErrBusy):
+		status, code = http.StatusTooManyRequests, wire.CodeBusy
 	case errors.As(err, &tooLarge), errors.Is(err, files.ErrTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, wire.CodeTooLarge
 	case errors.Is(err, files.ErrDenied):
@@ -270,7 +282,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusInsufficientStorage, wire.CodeOverQuota
 	case errors.Is(err, files.ErrBusy):
 		status, code = http.StatusTooManyRequests, wire.CodeBusy
-	case errors.Is(err, servers.ErrNotFound), errors.Is(err, files.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, servers.ErrNotFound), errors.Is(err, files.ErrNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, plugin.ErrNotFound):
 		status, code = http.StatusNotFound, wire.CodeNotFound
 	case errors.Is(err, fs.ErrExist):
 		status, code = http.StatusConflict, wire.CodeExists

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"catalyst.dev/sdk/hclconfig"
+	"catalyst.dev/sdk/plugin/host"
 	"catalyst.dev/sdk/wire"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 )
@@ -40,6 +42,59 @@ type Config struct {
 	Console    *Console    `hcl:"console,block"`
 	SFTP       *SFTP       `hcl:"sftp,block"`
 	Files      *Files      `hcl:"files,block"`
+	Backups    *Backups    `hcl:"backups,block"`
+
+	// PluginDir is where plugin paths that are not absolute are found.
+	PluginDir string `hcl:"plugin_dir,optional"`
+	// Plugins are the plugin blocks as written (backup stores run on the
+	// agent, next to the volumes); PluginSpecs, decoded.
+	Plugins     []host.Block `hcl:"plugin,block"`
+	PluginSpecs []host.Spec
+
+	// files are the parsed sources, for rendering diagnostics found later
+	// (a plugin's config checked against its schema at launch).
+	files map[string]*hcl.File
+}
+
+// Diagnostics renders diagnostics about this configuration's files, with
+// excerpts.
+func (c *Config) Diagnostics(diags hcl.Diagnostics) *hclconfig.DiagnosticsError {
+	return &hclconfig.DiagnosticsError{Diags: diags, Files: c.files}
+}
+
+// Backups tunes how the agent makes the archives of backups and
+// transfers.
+type Backups struct {
+	// Compression is "zstd" (default), "gzip" or "none".
+	Compression string `hcl:"compression,optional"`
+	// Level is the compression level, 0 for the compressor's default.
+	Level int `hcl:"level,optional"`
+	// Workers is how many goroutines compress, 0 for every CPU.
+	Workers int `hcl:"workers,optional"`
+	// RateLimitMB caps the file bytes a backup reads per second (MB/s),
+	// so a backup does not starve the game servers' disk; 0 is no cap.
+	RateLimitMB int `hcl:"rate_limit_mb,optional"`
+}
+
+func (b *Backups) validate() []string {
+	var problems []string
+	switch b.Compression {
+	case "zstd", "gzip", "none":
+	default:
+		problems = append(problems, fmt.Sprintf("backups: compression %q: want \"zstd\", \"gzip\" or \"none\"", b.Compression))
+	}
+	if b.Level < 0 || b.Level > 22 {
+		problems = append(problems, "backups: level must be between 0 (the default) and 22 (zstd) or 9 (gzip)")
+	} else if b.Compression == "gzip" && b.Level > 9 {
+		problems = append(problems, "backups: level must be between 0 (the default) and 9 for gzip")
+	}
+	if b.Workers < 0 || b.Workers > 256 {
+		problems = append(problems, "backups: workers must be between 0 (every CPU) and 256")
+	}
+	if b.RateLimitMB < 0 {
+		problems = append(problems, "backups: rate_limit_mb is negative (0 is no cap)")
+	}
+	return problems
 }
 
 // SFTP configures the agent's SFTP server.
@@ -291,6 +346,10 @@ func Parse(filename string, src []byte) (*Config, error) {
 		var c Config
 		diags = gohcl.DecodeBody(f.Body, hclconfig.EvalContext(), &c)
 		if !diags.HasErrors() {
+			c.PluginSpecs, diags = host.DecodeBlocks(c.Plugins, hclconfig.EvalContext())
+		}
+		if !diags.HasErrors() {
+			c.files = p.Files()
 			c.applyDefaults()
 			if err := c.validate(); err != nil {
 				return nil, fmt.Errorf("%s: %w", filename, err)
@@ -352,6 +411,7 @@ func (c *Config) validate() error {
 	problems = append(problems, c.Console.validate()...)
 	problems = append(problems, c.SFTP.validate()...)
 	problems = append(problems, c.Files.validate()...)
+	problems = append(problems, c.Backups.validate()...)
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:
@@ -510,6 +570,15 @@ func (c *Config) applyDefaults() {
 	if c.Files == nil {
 		c.Files = &Files{}
 	}
+	if c.Backups == nil {
+		c.Backups = &Backups{}
+	}
+	if c.Backups.Compression == "" {
+		c.Backups.Compression = "zstd"
+	}
+	if c.PluginDir == "" {
+		c.PluginDir = "/usr/lib/catalyst/plugins"
+	}
 	if c.Files.MaxUploadMB == 0 {
 		c.Files.MaxUploadMB = 10240
 	}
@@ -525,7 +594,9 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// Render writes c as an agent.hcl that Load reads back.
+// Render writes c as an agent.hcl that Load reads back, with one backup
+// store: "local", the backup-local plugin keeping archives in
+// <data_dir>/backups (c's own plugin blocks are not rendered).
 func Render(c Config) []byte {
 	c.applyDefaults()
 	var b strings.Builder
@@ -597,6 +668,24 @@ files {
   pull_max_redirects  = %d
   pull_allow_networks = [%s]
 }
+
+backups {
+  compression   = %s
+  level         = %d
+  workers       = %d
+  rate_limit_mb = %d
+}
+
+# Backup stores: backup_store plugins, found in plugin_dir. See
+# config/agent.hcl for an S3 store.
+plugin_dir = %s
+
+plugin "local" {
+  path = "catalyst-backup-local"
+  config {
+    dir = %s
+  }
+}
 `, q(c.CoreURL), q(c.NodeID), q(c.Credential), q(c.DataDir), q(c.Containerd.Address), q(c.Containerd.Namespace),
 		*c.Runtime.UID, *c.Runtime.GID, q(c.Runtime.StopGrace), c.Runtime.TmpSizeMB, q(c.Runtime.Snapshotter),
 		q(c.Network.Mode), q(c.Network.Name), q(c.Network.Bridge), q(c.Network.Subnet), c.Network.MTU, quoteList(c.Network.CNIBinDirs),
@@ -604,7 +693,9 @@ files {
 		*c.Console.ThrottleLines, q(c.Console.ThrottlePeriod), c.Console.HistoryLines, c.Console.LogMaxMB, c.Console.LogFiles,
 		q(c.Stats.Interval), q(c.Stats.HealthInterval), q(c.Stats.DiskInterval), q(c.DiskQuota.Action), q(c.DiskQuota.Grace),
 		*c.SFTP.Enabled, q(c.SFTP.Listen), q(c.SFTP.HostKey), q(c.SFTP.IdleTimeout), c.SFTP.MaxSessions,
-		c.Files.MaxUploadMB, c.Files.PullMaxMB, q(c.Files.PullTimeout), *c.Files.PullMaxRedirects, quoteList(c.Files.PullAllowNetworks))
+		c.Files.MaxUploadMB, c.Files.PullMaxMB, q(c.Files.PullTimeout), *c.Files.PullMaxRedirects, quoteList(c.Files.PullAllowNetworks),
+		q(c.Backups.Compression), c.Backups.Level, c.Backups.Workers, c.Backups.RateLimitMB,
+		q(c.PluginDir), q(filepath.Join(c.DataDir, "backups")))
 	for _, r := range c.Registries {
 		fmt.Fprintf(&b, "\nregistry %s {\n  username   = %s\n  password   = %s\n  plain_http = %t\n}\n", q(r.Host), q(r.Username), q(r.Password), r.PlainHTTP)
 	}

@@ -615,3 +615,31 @@ func (o *installOutput) Write(p []byte) (int, error) {
 	}
 	return o.split.Write(p)
 }
+
+// Hold takes server id's power lock for an operation on its stopped
+// volume (a restore, a transfer's archive): no start, install or other
+// power action runs until release is called. It fails with ErrConflict
+// when the server is running or installing, or busy with another power
+// action. path is the server's volume directory.
+func (m *Manager) Hold(id string) (path string, release func(), err error) {
+	s, err := m.get(id)
+	if err != nil {
+		return "", nil, err
+	}
+	if !s.tryLock() {
+		return "", nil, busy(id)
+	}
+	s.mu.Lock()
+	m.cancelRestartLocked(s, "its volume is being restored or transferred")
+	st, running, deleted, configured := s.state.State, s.run != nil, s.deleted, s.rec.Config.ID != ""
+	s.mu.Unlock()
+	switch {
+	case deleted || !configured:
+		s.unlock()
+		return "", nil, fmt.Errorf("server %s: %w", id, ErrNotFound)
+	case running || st == wire.StateInstalling || st == wire.StateStarting || st == wire.StateRunning || st == wire.StateStopping:
+		s.unlock()
+		return "", nil, fmt.Errorf("%w: server %s is %s; stop it first", ErrConflict, id, st)
+	}
+	return m.volume(id), s.unlock, nil
+}

@@ -161,6 +161,10 @@ var matrix = []matrixCase{
 		body: jsonBody(map[string]string{"command": "say hi"}), want: onServer(204)},
 	{method: "GET", route: "/api/servers/:id/stats", perm: rbac.ServerRead, path: serverPath("/stats"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/metrics", perm: rbac.ServerRead, path: serverPath("/metrics?hours=2&step=1m"), want: onServer(200)},
+	// The same node is refused (422) after the permission check; the
+	// transfer itself runs in e2e between two real agents.
+	{method: "POST", route: "/api/servers/:id/transfer", path: serverPath("/transfer"),
+		body: func(f *fixture, _ role) any { return map[string]any{"node_id": f.node.ID} }, want: adminOnly(422)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
 	{method: "GET", route: "/api/servers/:id/files", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files?path=/"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/files/stat", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files/stat?path=/" + sampleFile), want: onServer(200)},

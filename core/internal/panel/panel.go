@@ -94,6 +94,9 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	// that http.Server.Shutdown neither closes nor waits for.
 	defer gw.Close()
 	srvs := servers.New(s, gw, log.Named("servers"), servers.Options{StopTimeout: cfg.Servers.StopTimeoutDuration()})
+	// Transfers still running at shutdown roll back while the tunnels are
+	// up (deferred after gw.Close, so it runs first).
+	defer srvs.Close()
 	hub := live.New(log.Named("live"), live.OptionsFrom(cfg.WebSocket))
 	defer hub.Close()
 	srvs.Observe(hub.OnChange)

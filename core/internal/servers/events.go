@@ -34,6 +34,9 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
 	for _, srv := range srvs {
 		st, known := reported[srv.ID]
 		delete(reported, srv.ID)
+		if srv.State == store.StateTransferring && !s.Transferring(srv.ID) {
+			s.endInterruptedTransfer(ctx, srv)
+		}
 		if to, _, install := reconcile(srv.State, st, known); to == srv.State && known && !install {
 			continue // nothing to do, so no lock to take
 		}
@@ -46,7 +49,48 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
 		release()
 	}
 	for id, st := range reported {
-		log.Warn("agent reports a server the core does not have; leaving it alone", "server", id, "state", st.State)
+		s.removeLeftover(ctx, agent, nodeID, id, st)
+	}
+}
+
+// endInterruptedTransfer puts back a server left transferring by a core
+// that stopped midway: it never switched nodes, so its files are whole on
+// the node it is on.
+func (s *Service) endInterruptedTransfer(ctx context.Context, srv *store.Server) {
+	release, ok := s.power.try(srv.ID)
+	if !ok {
+		return
+	}
+	defer release()
+	err := s.transition(ctx, srv.ID, srv.State, store.Transition{To: store.StateStopped, From: []string{store.StateTransferring},
+		Reason: "a transfer was interrupted (the core stopped); the server stayed on this node"})
+	if err != nil {
+		s.log.Error("end an interrupted transfer", "server", srv.ID, "error", err)
+		return
+	}
+	srv.State = store.StateStopped
+}
+
+// removeLeftover deletes, on the reporting node, a server the core has
+// placed on another node: the copy a transfer left behind when the source
+// could not be reached to delete it. Servers the core does not know are
+// left alone (the database is the source of truth, but a node's files are
+// not deleted on an absence alone).
+func (s *Service) removeLeftover(ctx context.Context, agent *gateway.Client, nodeID, id string, st wire.ServerState) {
+	log := s.log.With("node", nodeID, "server", id)
+	srv, err := s.store.ServerByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("agent reports a server the core does not have; leaving it alone", "state", st.State)
+		return
+	}
+	if err != nil || srv.NodeID == nodeID || s.Transferring(id) {
+		return
+	}
+	log.Info("removing the copy a transfer left on this node", "server_node", srv.NodeID)
+	dctx, cancel := context.WithTimeout(ctx, s.opts.AgentTimeout)
+	defer cancel()
+	if err := agent.DeleteServer(dctx, id); err != nil {
+		log.Warn("remove a transferred server's old copy", "error", err)
 	}
 }
 

@@ -82,7 +82,16 @@ type Service struct {
 	killedMu sync.Mutex
 	killed   map[string]bool // servers killed on purpose: their exit is not a crash
 
-	observers []Observer
+	observers         []Observer
+	transferObservers []func(TransferEvent)
+
+	transfersMu sync.Mutex
+	transfers   map[string]bool // servers whose transfer runs here
+
+	// bg runs transfers; bgCtx ends them when the service closes.
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 // New returns the service.
@@ -93,7 +102,16 @@ func New(s *store.Store, agents Agents, log hclog.Logger, opts Options) *Service
 	if opts.AgentTimeout <= 0 {
 		opts.AgentTimeout = 2 * time.Minute
 	}
-	return &Service{store: s, agents: agents, log: log, opts: opts, power: powerLocks{held: map[string]bool{}}, killed: map[string]bool{}}
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	return &Service{store: s, agents: agents, log: log, opts: opts, power: powerLocks{held: map[string]bool{}}, killed: map[string]bool{},
+		transfers: map[string]bool{}, bgCtx: bgCtx, bgCancel: bgCancel}
+}
+
+// Close ends the transfers under way (each rolls back: the server stays
+// on its node) and waits for them.
+func (s *Service) Close() {
+	s.bgCancel()
+	s.bg.Wait()
 }
 
 // powerLocks is a one-slot lock per server: one power action at a time,

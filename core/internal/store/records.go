@@ -411,3 +411,38 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// MoveServer puts a server on another node with the given allocations of
+// that node (the first becomes primary), freeing those it had, in one
+// transaction: a server that was transferred changes node and ports
+// together or not at all. An allocation taken meanwhile is
+// ErrAllocationTaken and nothing changes. The server must be in state
+// from; it leaves in state to.
+func (s *Store) MoveServer(ctx context.Context, id, nodeID string, allocationIDs []string, from, to string) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*Server)(nil)).
+			Set("node_id = ?", nodeID).Set("state = ?", to).Set("state_reason = ?", "").Set("updated_at = ?", now()).
+			Where("id = ?", id).Where("state = ?", from).Exec(ctx)
+		if err := affectedOne(res, err); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*Allocation)(nil)).
+			Set("server_id = NULL").Set("is_primary = ?", false).
+			Where("server_id = ?", id).Exec(ctx); err != nil {
+			return mapError(err)
+		}
+		for i, aid := range allocationIDs {
+			res, err := tx.NewUpdate().Model((*Allocation)(nil)).
+				Set("server_id = ?", id).Set("is_primary = ?", i == 0).
+				Where("id = ?", aid).Where("node_id = ?", nodeID).Where("server_id IS NULL").
+				Exec(ctx)
+			if err != nil {
+				return mapError(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("%w: %s", ErrAllocationTaken, aid)
+			}
+		}
+		return nil
+	})
+}
