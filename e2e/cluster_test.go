@@ -33,8 +33,12 @@ var env struct {
 	dir      string
 	coreBin  string
 	agentBin string
-	ctd      *testenv.Containerd
-	img      testimage.Image
+	// s3Bin is the test S3 server (tools/s3server); the backup store
+	// plugins sit in plugins/ beside agentBin, where the agent's
+	// configure finds them.
+	s3Bin string
+	ctd   *testenv.Containerd
+	img   testimage.Image
 }
 
 func TestMain(m *testing.M) {
@@ -66,11 +70,19 @@ func setup(m *testing.M) (int, error) {
 	env.coreBin = filepath.Join(dir, "catalyst")
 	env.agentBin = filepath.Join(dir, "catalyst-agent")
 
+	env.s3Bin = filepath.Join(dir, "s3server")
+	plugins := filepath.Join(dir, "plugins")
+
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
+	errs := make([]error, 6)
 	wg.Go(func() { errs[0] = goBuild(ctx, env.coreBin, "catalyst.dev/core/cmd/catalyst") })
 	wg.Go(func() { errs[1] = goBuild(ctx, env.agentBin, "catalyst.dev/agent/cmd/catalyst-agent") })
 	wg.Go(func() { env.img, errs[2] = testimage.Build(ctx, dir) })
+	wg.Go(func() {
+		errs[3] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-local"), "catalyst.dev/plugins/backup-local")
+	})
+	wg.Go(func() { errs[4] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-s3"), "catalyst.dev/plugins/backup-s3") })
+	wg.Go(func() { errs[5] = goBuild(ctx, env.s3Bin, "catalyst.dev/tools/s3server") })
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -180,6 +192,8 @@ type clusterOptions struct {
 	// replaces values in the agent's (key → value as written in HCL).
 	coreHCL  string
 	agentSet map[string]string
+	// agentHCL is appended to the agent's configuration (plugin blocks).
+	agentHCL string
 }
 
 func newCluster(t testing.TB, o clusterOptions) *cluster {
@@ -293,9 +307,16 @@ func (c *cluster) deleteServers() {
 // it a network of its own, so that clusters and other test packages never
 // share a bridge.
 func (c *cluster) rewriteAgentConfig(o clusterOptions) {
-	b, err := os.ReadFile(c.agentConfig)
+	rewriteAgentConfig(c.t, c.agentConfig, c.sftpAddr, "", o)
+}
+
+// rewriteAgentConfig edits the agent configuration at path; namespace,
+// when set, is its containerd namespace (each extra node needs its own:
+// two agents in one namespace would share containers).
+func rewriteAgentConfig(t testing.TB, path, sftpAddr, namespace string, o clusterOptions) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	cfg := strings.Replace(string(b), `"/run/containerd/containerd.sock"`, fmt.Sprintf("%q", env.ctd.Address), 1)
 	suffix := randomHex(3)
@@ -310,12 +331,16 @@ func (c *cluster) rewriteAgentConfig(o clusterOptions) {
 		// 10.250 and 10.251 are the containerd and network tests'.
 		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
 	}
-	set("listen", c.sftpAddr)
+	set("listen", sftpAddr)
+	if namespace != "" {
+		set("namespace", namespace)
+	}
 	for k, v := range o.agentSet {
 		cfg = regexp.MustCompile(`(?m)^(\s*`+k+`\s*=).*$`).ReplaceAllString(cfg, "${1} "+v)
 	}
-	if err := os.WriteFile(c.agentConfig, []byte(cfg), 0o600); err != nil {
-		c.t.Fatal(err)
+	cfg += "\n" + o.agentHCL
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

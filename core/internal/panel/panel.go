@@ -95,7 +95,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	defer gw.Close()
 	srvs := servers.New(s, gw, log.Named("servers"), servers.Options{StopTimeout: cfg.Servers.StopTimeoutDuration()})
 	// Transfers still running at shutdown roll back while the tunnels are
-	// up (deferred after gw.Close, so it runs first).
+	// up: closed before the gateway below (and here on an early return).
 	defer srvs.Close()
 	hub := live.New(log.Named("live"), live.OptionsFrom(cfg.WebSocket))
 	defer hub.Close()
@@ -168,6 +168,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	defer cancel()
 	hub.Close()
 	err = srv.Shutdown(shutdownCtx)
+	srvs.Close()
 	gw.Close()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
