@@ -117,6 +117,37 @@ servers {
   stop_timeout = "30s"
 }
 
+# Backups of server volumes (/api/servers/:id/backups). The archives are made
+# on the server's node and stream straight into one of that node's backup
+# stores: backup_store plugins (backup-local, backup-s3, ...) declared in its
+# agent.hcl. The core keeps the record of each backup and asks the node that
+# holds it for restores, downloads and deletes.
+backups {
+  # Store a backup goes to when the request names none. Empty: the first
+  # store the server's node reports.
+  default_store = ""
+
+  # How many backups each server keeps (an administrator may set another
+  # number per server: PATCH /api/servers/:id {"backup_limit": n}). When a
+  # server has this many, a new backup first deletes its oldest unlocked one;
+  # if every one is locked the new backup is refused. Failed backups do not
+  # count. 0 turns backups off.
+  limit = 5
+
+  # false: a running server is backed up as it runs. Files the game writes
+  # during the backup may be caught half-written (a world save in progress),
+  # so such a backup can hold an inconsistent file; most games save
+  # atomically or can be told to save first (a schedule's console command).
+  # true: the server is stopped first, backed up, then started again; it is
+  # offline for the backup's length, and cannot be started meanwhile.
+  stop_server = false
+
+  # Patterns of files left out of every backup, one .catalystignore line
+  # each (a volume's own .catalystignore file adds its own), e.g.
+  #   ignore = ["logs/", "*.tmp", "cache/"]
+  ignore = []
+}
+
 # The live sockets browsers watch a server through (GET /api/servers/:id/ws):
 # console output, status, stats. How fast a node may flood a console is set
 # on the node (agent.hcl, console { throttle_lines }).

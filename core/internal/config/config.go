@@ -61,6 +61,7 @@ type Config struct {
 	Metrics    *Metrics     `hcl:"metrics,block"`
 	Files      *Files       `hcl:"files,block"`
 	SFTP       *SFTP        `hcl:"sftp,block"`
+	Backups    *Backups     `hcl:"backups,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -324,6 +325,10 @@ func (c *Config) applyDefaults() {
 		c.SFTP = &SFTP{}
 	}
 	c.SFTP.applyDefaults()
+	if c.Backups == nil {
+		c.Backups = &Backups{}
+	}
+	c.Backups.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -455,6 +460,9 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	}
 	if c.SFTP != nil {
 		diags = append(diags, c.SFTP.validate()...)
+	}
+	if c.Backups != nil {
+		diags = append(diags, c.Backups.validate()...)
 	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,8 +231,19 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return c.send(req, nil, out)
+}
+
+// send sends req and decodes its JSON answer into out (nil: discarded).
+// body is req's body when a failure to read it must be told apart from a
+// lost agent (nil otherwise).
+func (c *Client) send(req *http.Request, body *trackedBody, out any) error {
+	method, path := req.Method, req.URL.Path
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if berr := body.failure(); berr != nil {
+			return fmt.Errorf("%w: node %s, %s %s: %w", ErrRequestBody, c.nodeID, method, path, berr)
+		}
 		return fmt.Errorf("%w: node %s, %s %s: %w", ErrUnreachable, c.nodeID, method, path, err)
 	}
 	defer resp.Body.Close()
@@ -247,6 +259,28 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return fmt.Errorf("node %s agent %s %s: decode answer: %w", c.nodeID, method, path, err)
 	}
 	return nil
+}
+
+// stream sends a bodiless request and returns the agent's answer for the
+// caller to read and close; an answer of 300 or more is an *AgentError.
+func (c *Client) stream(ctx context.Context, method, path string, query url.Values) (*http.Response, error) {
+	target := "http://agent" + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("agent request %s %s: %w", method, path, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: node %s, %s %s: %w", ErrUnreachable, c.nodeID, method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, c.agentError(resp)
+	}
+	return resp, nil
 }
 
 // agentError reads a refusal's body (bounded) into an *AgentError; a body
@@ -273,4 +307,124 @@ func (c *Client) RevokeSFTP(ctx context.Context, rv wire.SFTPRevoke) (wire.SFTPR
 	var out wire.SFTPRevoked
 	err := c.doJSON(ctx, http.MethodPost, wire.AgentPathSFTPRevoke, rv, &out)
 	return out, err
+}
+
+// Backups and archives (sdk/wire/backups.go). None of these calls has a
+// time limit of its own: a backup of a large volume takes as long as it
+// takes, and ending ctx abandons it on the agent.
+
+// Backup makes a backup of a server's volume into one of the node's
+// backup stores and answers once the object is stored.
+func (c *Client) Backup(ctx context.Context, serverID string, req wire.BackupRequest) (wire.BackupResult, error) {
+	var out wire.BackupResult
+	err := c.doJSON(ctx, http.MethodPost, wire.AgentServerPath(serverID, wire.BackupsSuffix), req, &out)
+	return out, err
+}
+
+// RestoreBackup restores a backup object of the node's stores into the
+// server's volume, which the agent checks is stopped.
+func (c *Client) RestoreBackup(ctx context.Context, serverID string, req wire.RestoreRequest) (wire.ArchiveResult, error) {
+	var out wire.ArchiveResult
+	err := c.doJSON(ctx, http.MethodPost, wire.AgentServerPath(serverID, wire.BackupRestoreSuffix), req, &out)
+	return out, err
+}
+
+func objectQuery(store, key string) url.Values {
+	return url.Values{"store": {store}, "key": {key}}
+}
+
+// BackupObject returns a backup object's bytes (Content-Length set) for
+// the caller to read and close.
+func (c *Client) BackupObject(ctx context.Context, serverID, store, key string) (*http.Response, error) {
+	return c.stream(ctx, http.MethodGet, wire.AgentServerPath(serverID, wire.BackupObjectSuffix), objectQuery(store, key))
+}
+
+// DeleteBackupObject deletes a backup object; a missing one is no error.
+func (c *Client) DeleteBackupObject(ctx context.Context, serverID, store, key string) error {
+	resp, err := c.stream(ctx, http.MethodDelete, wire.AgentServerPath(serverID, wire.BackupObjectSuffix), objectQuery(store, key))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+	return nil
+}
+
+// Archive returns the server's volume as a compressed tar for the caller
+// to read and close. Once the body has been read to its end, the
+// archive's hex sha256 is in resp.Trailer (wire.ArchiveSHA256Trailer).
+func (c *Client) Archive(ctx context.Context, serverID string) (*http.Response, error) {
+	return c.stream(ctx, http.MethodGet, wire.AgentServerPath(serverID, wire.ArchiveSuffix), nil)
+}
+
+// PutArchiveOptions say how PutArchive restores its stream.
+type PutArchiveOptions struct {
+	// SHA256 is the archive's hex digest when known before it is sent;
+	// when empty, Trailer gives it once the body has been read to its end
+	// and it travels as the wire.ArchiveSHA256Trailer trailer.
+	SHA256  string
+	Trailer func() string
+	// Wipe removes the files the archive does not hold.
+	Wipe bool
+}
+
+// PutArchive streams an archive (as Archive makes) into the server's
+// volume, which the agent checks is configured and stopped; the agent
+// swaps it in only once the whole stream has checked out. A body that
+// fails to read, or whose Trailer gives no digest, is ErrRequestBody and
+// the agent keeps nothing of it.
+func (c *Client) PutArchive(ctx context.Context, serverID string, body io.Reader, o PutArchiveOptions) (wire.ArchiveResult, error) {
+	var out wire.ArchiveResult
+	path := wire.AgentServerPath(serverID, wire.ArchiveSuffix)
+	if o.SHA256 == "" && o.Trailer == nil {
+		return out, fmt.Errorf("put archive on node %s: neither a sha256 nor a trailer to give one", c.nodeID)
+	}
+	q := url.Values{"wipe": {strconv.FormatBool(o.Wipe)}}
+	if o.SHA256 != "" {
+		q.Set("sha256", o.SHA256)
+	}
+	tb := &trackedBody{r: body}
+	var rd io.Reader = tb
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://agent"+path+"?"+q.Encode(), nil)
+	if err != nil {
+		return out, fmt.Errorf("agent request POST %s: %w", path, err)
+	}
+	if o.SHA256 == "" {
+		// net/http sends req.Trailer after the last chunk, as it is when
+		// the body returns EOF: the digest is set just before that.
+		req.Trailer = http.Header{wire.ArchiveSHA256Trailer: nil}
+		tb = &trackedBody{r: &trailerSetter{r: body, set: func() error {
+			sum := o.Trailer()
+			if sum == "" {
+				return errors.New("the archive stream ended without its sha256")
+			}
+			req.Trailer.Set(wire.ArchiveSHA256Trailer, sum)
+			return nil
+		}}}
+		rd = tb
+	}
+	req.Body = io.NopCloser(rd)
+	req.ContentLength = -1 // chunked: the length is not known ahead
+	req.Header.Set("Content-Type", "application/octet-stream")
+	err = c.send(req, tb, &out)
+	return out, err
+}
+
+// trailerSetter calls set when r reaches its end, before passing the EOF
+// on; an error from set takes the EOF's place.
+type trailerSetter struct {
+	r    io.Reader
+	set  func() error
+	done bool
+}
+
+func (t *trailerSetter) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if errors.Is(err, io.EOF) && !t.done {
+		t.done = true
+		if serr := t.set(); serr != nil {
+			return n, serr
+		}
+	}
+	return n, err
 }

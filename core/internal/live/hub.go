@@ -168,10 +168,30 @@ func (h *Hub) publish(nodeID, serverID string, class class, msg func() []byte) {
 			continue
 		}
 		if b == nil {
-			b = msg()
+			if b = msg(); b == nil {
+				return
+			}
 		}
 		c.push(b)
 	}
+}
+
+// Publish sends a message the core made (a backup finished, a transfer's
+// progress) to the server's sockets that may see its status and stats
+// (server.read), as {"type": typ, …}: data must encode as a JSON object,
+// whose fields sit beside "type" (a "type" field of its own is replaced).
+// nodeID, when not empty, drops the message unless the sockets follow
+// that node, as for agent events; "" reaches them wherever the server is.
+// It never blocks and encodes nothing when no socket watches.
+func (h *Hub) Publish(nodeID, serverID, typ string, data any) {
+	h.publish(nodeID, serverID, classRead, func() []byte {
+		b, err := encodeTyped(typ, data)
+		if err != nil {
+			h.log.Error("live message not sent", "server", serverID, "type", typ, "error", err)
+			return nil
+		}
+		return b
+	})
 }
 
 // OnHello does nothing: status changes arrive through OnChange.
@@ -215,6 +235,13 @@ func (h *Hub) OnEvent(_ context.Context, nodeID string, e wire.Envelope) {
 			}
 			h.publish(nodeID, m.ServerID, classRead, func() []byte {
 				return encode(daemonMsg{Type: TypeDaemonMessage, Level: level, Message: m.Message})
+			})
+		}
+	case wire.EventBackupProgress:
+		var m wire.BackupProgress
+		if h.decode(nodeID, e, &m) {
+			h.publish(nodeID, m.ServerID, classRead, func() []byte {
+				return encode(progressMsg{Type: TypeBackupProgress, BackupProgress: m})
 			})
 		}
 	case wire.EventResourceStats:

@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"catalyst.dev/sdk/wire"
@@ -28,6 +29,19 @@ const (
 	// throttled a flood (source "node") or this socket fell behind and the
 	// oldest queued messages were dropped (source "socket").
 	TypeThrottled = "throttled"
+	// TypeBackupProgress carries a wire.BackupProgress: how far a backup,
+	// a restore or a transfer's archive of the server has got (about one a
+	// second while it runs).
+	TypeBackupProgress = "backup_progress"
+	// TypeBackupCompleted and TypeBackupFailed carry "backup", the backup
+	// as GET /api/servers/:id/backups/:bid shows it, once it is made or
+	// has failed (its "error" says why).
+	TypeBackupCompleted = "backup_completed"
+	TypeBackupFailed    = "backup_failed"
+	// TypeRestoreCompleted and TypeRestoreFailed carry "backup", the
+	// backup restored, and for a failure "error", why.
+	TypeRestoreCompleted = "restore_completed"
+	TypeRestoreFailed    = "restore_failed"
 	// TypeLogs answers request_logs.
 	TypeLogs = "logs"
 	// TypeAuthSuccess answers auth.
@@ -72,6 +86,11 @@ type statsMsg struct {
 	wire.ServerStats
 }
 
+type progressMsg struct {
+	Type string `json:"type"`
+	wire.BackupProgress
+}
+
 type daemonMsg struct {
 	Type    string `json:"type"`
 	Level   string `json:"level"`
@@ -109,6 +128,20 @@ type clientMsg struct {
 	State   string `json:"state,omitempty"`   // set_state: start, stop, restart, kill
 	Lines   int    `json:"lines,omitempty"`   // request_logs
 	Token   string `json:"token,omitempty"`   // auth
+}
+
+// encodeTyped encodes data, a JSON object, with "type" set to typ.
+func encodeTyped(typ string, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s message: %w", typ, err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, fmt.Errorf("the data of a %s message must be a JSON object, not %.40s", typ, raw)
+	}
+	fields["type"], _ = json.Marshal(typ)
+	return json.Marshal(fields)
 }
 
 func encode(v any) []byte {

@@ -144,8 +144,11 @@ type Server struct {
 	LastExitCode  *int       `bun:"last_exit_code" json:"last_exit_code"`
 	LastOOMKilled bool       `bun:"last_oom_killed,notnull" json:"last_oom_killed"`
 	CrashedAt     *time.Time `bun:"crashed_at" json:"crashed_at"`
-	CreatedAt     time.Time  `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt     time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+	// BackupLimit is how many backups the server keeps; nil takes the
+	// core's default (config backups.limit), 0 turns backups off.
+	BackupLimit *int      `bun:"backup_limit" json:"backup_limit"`
+	CreatedAt   time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull" json:"updated_at"`
 
 	Allocations []*Allocation `bun:"rel:has-many,join:id=server_id" json:"allocations,omitempty"`
 }
