@@ -182,17 +182,10 @@ type trackedBody struct {
 	r   io.Reader
 	mu  sync.Mutex
 	err error
-	// onEOF, if set, runs once when the body reaches its end (it fills
-	// the request's trailer, known only then).
-	onEOF func()
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if errors.Is(err, io.EOF) && b.onEOF != nil {
-		b.onEOF()
-		b.onEOF = nil
-	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		b.mu.Lock()
 		b.err = err
