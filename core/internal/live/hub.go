@@ -136,6 +136,19 @@ func (h *Hub) add(c *client) {
 	h.clients.Add(1)
 }
 
+// Moved closes the sockets of a server that now runs on another node (a
+// transfer ended): they follow the old node's events, and reconnecting
+// follows the new one's.
+func (h *Hub) Moved(serverID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t := h.topics[serverID]; t != nil {
+		for c := range t.clients {
+			c.closeWith(CloseNodeMoved, "the server moved to another node; reconnect")
+		}
+	}
+}
+
 func (h *Hub) remove(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -100,6 +100,19 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	hub := live.New(log.Named("live"), live.OptionsFrom(cfg.WebSocket))
 	defer hub.Close()
 	srvs.Observe(hub.OnChange)
+	srvs.OnTransfer(func(e servers.TransferEvent) {
+		typ := "transfer_progress"
+		switch e.Stage {
+		case servers.TransferCompleted:
+			typ = "transfer_completed"
+		case servers.TransferFailed:
+			typ = "transfer_failed"
+		}
+		hub.Publish("", e.ServerID, typ, e)
+		if e.Stage == servers.TransferCompleted {
+			hub.Moved(e.ServerID)
+		}
+	})
 	recorder := metrics.NewRecorder(s, log.Named("metrics"), metrics.Options{
 		FlushInterval: cfg.Metrics.FlushEvery(), Retention: cfg.Metrics.RetentionDuration(),
 	})
