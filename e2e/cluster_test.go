@@ -81,7 +81,9 @@ func setup(m *testing.M) (int, error) {
 	wg.Go(func() {
 		errs[3] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-local"), "catalyst.dev/plugins/backup-local")
 	})
-	wg.Go(func() { errs[4] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-s3"), "catalyst.dev/plugins/backup-s3") })
+	wg.Go(func() {
+		errs[4] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-s3"), "catalyst.dev/plugins/backup-s3")
+	})
 	wg.Go(func() { errs[5] = goBuild(ctx, env.s3Bin, "catalyst.dev/tools/s3server") })
 	wg.Wait()
 	for _, err := range errs {

@@ -52,7 +52,9 @@ type TransferEvent struct {
 
 // OnTransfer registers fn to hear every transfer event. Call it before the
 // service is used.
-func (s *Service) OnTransfer(fn func(TransferEvent)) { s.transferObservers = append(s.transferObservers, fn) }
+func (s *Service) OnTransfer(fn func(TransferEvent)) {
+	s.transferObservers = append(s.transferObservers, fn)
+}
 
 func (s *Service) transferEvent(e TransferEvent) {
 	for _, fn := range s.transferObservers {
