@@ -183,6 +183,61 @@ files {
   pull_allow_networks = []
 }
 
+# Backups and transfers: how the agent archives a server's volume. The
+# archive (tar, compressed) streams straight from the volume into a backup
+# store: no copy is staged on disk, so a backup needs no free space on the
+# node beyond the store's own. A server may keep running during its backup
+# (the core's backups.stop_server decides); files the game writes
+# meanwhile may then be caught mid-write.
+backups {
+  # "zstd" (default: fast, multi-threaded), "gzip" (parallel gzip, for
+  # archives opened with common tools) or "none".
+  compression = "zstd"
+  # Compression level; 0 is the compressor's default (zstd 1-22 maps to
+  # its speed presets; gzip 1-9).
+  level = 0
+  # Goroutines compressing; 0 uses every CPU.
+  workers = 0
+  # Caps the file bytes a backup reads per second, in MB/s, so a backup
+  # does not starve the game servers' disk; 0 is no cap. Transfers are not
+  # capped (the server is stopped while they run).
+  rate_limit_mb = 0
+}
+
+# Where plugin executables are looked for when a plugin's path is not
+# absolute. Default "/usr/lib/catalyst/plugins"; `catalyst-agent configure`
+# writes the plugins directory beside its own executable when there is one.
+plugin_dir = "/usr/lib/catalyst/plugins"
+
+# Backup stores are backup_store plugins, running on the agent next to the
+# volumes. The core offers the stores each agent reports; a server's
+# backups go to the store the user picks or the core's
+# backups.default_store. Each block's label names the store; its config
+# block is checked against the schema the plugin publishes, and a
+# mismatch stops the agent at start with the file and line.
+plugin "local" {
+  path = "catalyst-backup-local"
+  # sha256 = "…"   # optional: refuse to launch a binary that differs
+  config {
+    # Archives live under this directory as servers/<server>/<backup>.tar.zst.
+    dir = "/var/lib/catalyst/backups"
+  }
+}
+
+# An S3-compatible store (AWS, MinIO, Garage, Wasabi, …). See
+# plugins/backup-s3/README.md for every key.
+# plugin "s3" {
+#   path = "catalyst-backup-s3"
+#   config {
+#     bucket     = "game-backups"
+#     endpoint   = "https://s3.example.com"
+#     region     = "us-east-1"
+#     access_key = "…"
+#     secret_key = env("CATALYST_S3_SECRET")
+#     path_style = true
+#   }
+# }
+
 log {
   # trace, debug, info, warn or error.
   level = "info"

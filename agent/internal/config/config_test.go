@@ -34,6 +34,8 @@ func TestRenderRoundTrips(t *testing.T) {
 		Registries: []Registry{{Host: "ghcr.io", Username: "bot", Password: "p$w\"d${x}%{y}", PlainHTTP: true}},
 		SFTP:       &SFTP{Enabled: &sftpOff, Listen: "127.0.0.1:2200", HostKey: "/etc/catalyst/sftp_key", IdleTimeout: "1h", MaxSessions: 50},
 		Files:      &Files{MaxUploadMB: 64, PullMaxRedirects: &throttle, PullAllowNetworks: []string{"10.1.0.0/16"}},
+		Backups:    &Backups{Compression: "gzip", Level: 6, RateLimitMB: 50},
+		PluginDir:  "/opt/catalyst/plugins",
 	}
 	out, err := Parse("agent.hcl", Render(in))
 	if err != nil {
@@ -53,6 +55,12 @@ func TestRenderRoundTrips(t *testing.T) {
 	if *out.SFTP.Enabled || out.SFTP.Listen != "127.0.0.1:2200" || out.SFTP.HostKey != "/etc/catalyst/sftp_key" ||
 		out.SFTP.IdleTimeout != "1h" || out.SFTP.MaxSessions != 50 {
 		t.Fatalf("round trip: %+v", out.SFTP)
+	}
+	if out.Backups.Compression != "gzip" || out.Backups.Level != 6 || out.Backups.RateLimitMB != 50 || out.PluginDir != "/opt/catalyst/plugins" {
+		t.Fatalf("round trip: %+v, plugin_dir %q", out.Backups, out.PluginDir)
+	}
+	if len(out.PluginSpecs) != 1 || out.PluginSpecs[0].Name != "local" || out.PluginSpecs[0].Path != "catalyst-backup-local" {
+		t.Fatalf("round trip: the local backup store is missing: %+v", out.PluginSpecs)
 	}
 	if out.Files.MaxUploadMB != 64 || out.Files.PullMaxMB != 10240 || *out.Files.PullMaxRedirects != 0 ||
 		strings.Join(out.Files.PullAllowNetworks, ",") != "10.1.0.0/16" {
@@ -235,5 +243,38 @@ func TestInvalidSettingsRefused(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBackupsValidation(t *testing.T) {
+	base := "core_url = \"http://x\"\nnode_id = \"n\"\ncredential = \"c\"\n"
+	for _, tc := range []struct {
+		name, block, want string
+	}{
+		{"unknown compression", `backups { compression = "lz4" }`, `backups: compression "lz4"`},
+		{"gzip level above 9", `backups {
+  compression = "gzip"
+  level = 12
+}`, "between 0 (the default) and 9 for gzip"},
+		{"negative rate limit", `backups { rate_limit_mb = -1 }`, "rate_limit_mb is negative"},
+		{"plugin without path", `plugin "s3" {
+  config { bucket = "b" }
+}`, `agent.hcl:4`},
+		{"duplicate plugin", `plugin "a" { path = "x" }
+plugin "a" { path = "y" }`, "Duplicate plugin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("agent.hcl", []byte(base+tc.block+"\n"))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	c, err := Parse("agent.hcl", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Backups.Compression != "zstd" || c.PluginDir != "/usr/lib/catalyst/plugins" || len(c.PluginSpecs) != 0 {
+		t.Fatalf("defaults: %+v, plugin_dir %q, %d plugins", c.Backups, c.PluginDir, len(c.PluginSpecs))
 	}
 }
