@@ -137,7 +137,7 @@ func ExpectSHA256(want string) func(string) error {
 // sticky bit). When ctx is done Restore returns ctx.Err(); r should
 // unblock then too, as request bodies and gRPC streams do.
 func Restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions) (Result, error) {
-	res, err := restore(ctx, dir, r, opts, realClock{})
+	res, err := restore(ctx, dir, r, opts, restoreEnv{clock: realClock{}, maxEntries: MaxEntries})
 	if err != nil && ctx.Err() == nil {
 		return Result{}, fmt.Errorf("archive: restore into %s: %w", dir, err)
 	}

@@ -18,7 +18,7 @@ import (
 func richTree(t testing.TB, dir string) {
 	t.Helper()
 	long := strings.Repeat("long-directory-name-", 6) // 120 bytes
-	big := 3<<20 + 12345                                // several read chunks, not a whole one
+	big := 3<<20 + 12345                              // several read chunks, not a whole one
 	if testing.Short() {
 		big = readChunk + 777
 	}

@@ -13,8 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -112,7 +112,18 @@ func (c *creator) create(ctx context.Context, dir string, w io.Writer) (Result, 
 		return Result{}, err
 	}
 	if c.opts.Progress != nil {
-		if c.prog.Total, err = c.measure(ctx, top, ""); err != nil {
+		// On a descriptor of its own: reading a directory moves its
+		// offset, and walk reads the top again.
+		again, ok, err := openDir(top, ".")
+		if err == nil && !ok {
+			err = unix.ENOENT
+		}
+		if err != nil {
+			return Result{}, &os.PathError{Op: "open", Path: dir, Err: err}
+		}
+		c.prog.Total, err = c.measure(ctx, again, "")
+		again.Close()
+		if err != nil {
 			return Result{}, err
 		}
 	}
@@ -193,13 +204,15 @@ func (c *creator) loadIgnores(top *os.File) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", IgnoreFile, err)
 		}
-		if err := c.ignore.addLines(IgnoreFile, strings.Split(string(b), "\n")); err != nil {
-			return err
+		for i, line := range strings.Split(string(b), "\n") {
+			if err := c.ignore.add(line); err != nil {
+				return fmt.Errorf("%s line %d: %w", IgnoreFile, i+1, err)
+			}
 		}
 	}
 	for i, p := range c.opts.Ignore {
-		if err := c.ignore.addLines(fmt.Sprintf("ignore pattern %d", i+1), []string{p}); err != nil {
-			return err
+		if err := c.ignore.add(p); err != nil {
+			return fmt.Errorf("ignore pattern %d: %w", i+1, err)
 		}
 	}
 	return nil
@@ -272,6 +285,9 @@ func (c *creator) measure(ctx context.Context, d *os.File, rel string) (int64, e
 		switch t := e.Type(); {
 		case c.ignore.ignored(child, t.IsDir()):
 		case t.IsDir():
+			if c.beforeDir != nil {
+				c.beforeDir(child)
+			}
 			sub, ok, err := openDir(d, e.Name())
 			if err != nil {
 				return 0, &os.PathError{Op: "open", Path: child, Err: err}

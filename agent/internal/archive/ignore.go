@@ -22,17 +22,14 @@ type ignoreList struct {
 	rules []ignoreRule
 }
 
-// addLines parses the patterns of lines; where names them in errors
-// (as "<where> line N").
-func (l *ignoreList) addLines(where string, lines []string) error {
-	for i, line := range lines {
-		r, ok, err := parseIgnoreRule(line)
-		if err != nil {
-			return fmt.Errorf("%s line %d: pattern %q: %w", where, i+1, line, err)
-		}
-		if ok {
-			l.rules = append(l.rules, r)
-		}
+// add parses one line of patterns and adds its rule.
+func (l *ignoreList) add(line string) error {
+	r, ok, err := parseIgnoreRule(line)
+	if err != nil {
+		return fmt.Errorf("pattern %q: %w", strings.TrimSpace(line), err)
+	}
+	if ok {
+		l.rules = append(l.rules, r)
 	}
 	return nil
 }

@@ -68,6 +68,8 @@ type extractor struct {
 	rep   *reporter
 	prog  Progress
 	count int
+	// maxEntries is MaxEntries but in tests.
+	maxEntries int
 
 	// dirs indexes meta by name: every directory the staging holds ("."
 	// is the top), whose mode and mtime are set once all is in.
@@ -88,7 +90,13 @@ type dirMeta struct {
 	mtime time.Time // zero: leave as it is
 }
 
-func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, c clock) (res Result, err error) {
+// restoreEnv is what tests change of a restore.
+type restoreEnv struct {
+	clock      clock
+	maxEntries int
+}
+
+func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, env restoreEnv) (res Result, err error) {
 	dir = filepath.Clean(dir)
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if base == "." || base == ".." || base == string(filepath.Separator) {
@@ -120,17 +128,18 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 		return Result{}, err
 	}
 	x := &extractor{
-		opts:   opts,
-		root:   root,
-		stage:  stage,
-		buf:    make([]byte, readChunk),
-		in:     &hashReader{ctx: ctx, r: r, h: sha256.New()},
-		rep:    newReporter(c, opts.Progress),
-		dirs:   map[string]int{".": 0},
-		meta:   []dirMeta{{name: ".", mode: 0o755}},
-		links:  map[string]bool{},
-		cur:    root,
-		curDir: ".",
+		opts:       opts,
+		root:       root,
+		stage:      stage,
+		buf:        make([]byte, readChunk),
+		in:         &hashReader{ctx: ctx, r: r, h: sha256.New()},
+		rep:        newReporter(env.clock, opts.Progress),
+		maxEntries: env.maxEntries,
+		dirs:       map[string]int{".": 0},
+		meta:       []dirMeta{{name: ".", mode: 0o755}},
+		links:      map[string]bool{},
+		cur:        root,
+		curDir:     ".",
 	}
 	if old != nil {
 		x.meta[0].mode = old.Mode().Perm()
@@ -349,8 +358,8 @@ func (x *extractor) entry(ctx context.Context, h *tar.Header, body io.Reader) er
 	if h.Typeflag == tar.TypeXGlobalHeader {
 		return nil
 	}
-	if x.count++; x.count > MaxEntries {
-		return corrupt("the archive holds more than %d entries", MaxEntries)
+	if x.count++; x.count > x.maxEntries {
+		return corrupt("the archive holds more than %d entries", x.maxEntries)
 	}
 	for k := range h.PAXRecords {
 		// The tar reader expands sparse files: a few bytes of archive
