@@ -8,6 +8,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -27,6 +28,11 @@ const IgnoreFile = ".catalystignore"
 
 // ErrChecksum is an archive whose sha256 is not the one expected.
 var ErrChecksum = errors.New("archive checksum mismatch")
+
+// ErrCorrupt is an archive Restore cannot read (a bad compressed
+// stream, a cut-short tar) or that holds an entry it refuses (a name
+// leading out, a device, a hard link out of the archive).
+var ErrCorrupt = errors.New("corrupt archive")
 
 // Progress is how far an archive has got.
 type Progress struct {
@@ -67,9 +73,29 @@ type CreateOptions struct {
 }
 
 // Create writes the tree at dir to w as a compressed tar. It does not
-// follow symlinks and never leaves dir.
+// follow symlinks and never leaves dir, even should a directory be
+// swapped for a symlink while it works. Directories, regular files and
+// symlinks go in (hard links as separate files), with their permission
+// bits, owner and mtime (whole seconds); sockets, devices and FIFOs are
+// left out, as is what IgnoreFile and opts.Ignore name. Bad options or
+// ignore patterns fail before anything is written.
+//
+// Consistency: the tree may change while Create reads it (a server left
+// running). Each file is archived with the size it had when opened:
+// bytes appended later are left out, and a file cut shorter meanwhile is
+// padded with zeros, so the archive stays valid; but files are read one
+// after another, not at one instant, and a file rewritten while read may
+// hold parts of both versions. Stop the server first for a consistent
+// snapshot.
+//
+// When ctx is done Create stops and returns ctx.Err(); what it wrote to
+// w so far is no archive.
 func Create(ctx context.Context, dir string, w io.Writer, opts CreateOptions) (Result, error) {
-	return Result{}, errors.New("archive: not implemented")
+	res, err := newCreator(opts, realClock{}).create(ctx, dir, w)
+	if err != nil && ctx.Err() == nil {
+		return Result{}, fmt.Errorf("archive: create from %s: %w", dir, err)
+	}
+	return res, err
 }
 
 // RestoreOptions tune Restore.
@@ -81,7 +107,7 @@ type RestoreOptions struct {
 	// Wipe makes the restored tree replace dir; without it, files of dir
 	// that the archive does not hold are kept.
 	Wipe bool
-	// UID and GID own every restored file.
+	// UID and GID own every restored file (-1 leaves the agent's).
 	UID, GID int
 	// Progress is called at most every ProgressEvery and once at the end.
 	Progress func(Progress)
@@ -101,11 +127,31 @@ func ExpectSHA256(want string) func(string) error {
 // by its magic bytes) into a staging directory beside dir, checks it with
 // opts.Verify, and swaps it in for dir atomically. dir need not exist. On
 // any error dir is as it was and the staging directory is gone.
+//
+// r is read to its end, past the tar's end, so that the digest covers
+// the whole stream. An archive that cannot be read or holds an entry
+// Restore refuses fails with ErrCorrupt: names leading out of dir,
+// devices and FIFOs, hard links to anything but a file extracted before
+// them, entries below a symlink of the archive, more than MaxEntries
+// entries. Modes keep their permission bits only (no setuid, setgid or
+// sticky bit). When ctx is done Restore returns ctx.Err(); r should
+// unblock then too, as request bodies and gRPC streams do.
 func Restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions) (Result, error) {
-	return Result{}, errors.New("archive: not implemented")
+	res, err := restore(ctx, dir, r, opts, restoreEnv{clock: realClock{}, maxEntries: MaxEntries})
+	if err != nil && ctx.Err() == nil {
+		return Result{}, fmt.Errorf("archive: restore into %s: %w", dir, err)
+	}
+	return res, err
 }
 
 // Recover tidies the directory that holds volumes after a crash: staging
-// directories of restores that never finished are removed. The agent calls
-// it at start.
-func Recover(parent string) error { return nil }
+// directories of restores that never finished are removed, and an old
+// tree that a restore had moved aside (on a filesystem without
+// RENAME_EXCHANGE) goes back where it was. The agent calls it at start,
+// before any restore runs.
+func Recover(parent string) error {
+	if err := recoverDir(parent); err != nil {
+		return fmt.Errorf("archive: recover %s: %w", parent, err)
+	}
+	return nil
+}
