@@ -3,7 +3,6 @@ package s3store
 import (
 	"encoding/base64"
 	"fmt"
-	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -154,9 +153,10 @@ func needsEncoding(v string) bool {
 	return false
 }
 
-// decodeMeta picks the user metadata out of response headers.
+// decodeMeta picks the user metadata out of the headers minio-go returns,
+// which has already decoded the RFC 2047 values (those starting "=?";
+// encodeMeta makes every encoded value start so).
 func decodeMeta(h http.Header) map[string]string {
-	var dec mime.WordDecoder
 	var out map[string]string
 	keys := make([]string, 0, len(h))
 	for k := range h {
@@ -169,11 +169,6 @@ func decodeMeta(h http.Header) map[string]string {
 			continue
 		}
 		v := h[k][0]
-		if strings.Contains(v, "=?") {
-			if d, err := dec.DecodeHeader(v); err == nil {
-				v = d
-			}
-		}
 		if out == nil {
 			out = map[string]string{}
 		}

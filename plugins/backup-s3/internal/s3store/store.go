@@ -339,6 +339,11 @@ func (s *Store) abortStale(ctx context.Context, b *backend, olderThan time.Durat
 	keyMarker, idMarker := "", ""
 	for {
 		res, err := b.client.ListMultipartUploads(ctx, b.bucket, b.prefix, keyMarker, idMarker, "", s.listPage)
+		if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+			// Some S3-compatible servers (gofakes3) say so for a bucket
+			// that never had an upload, where S3 lists none.
+			return aborted, nil
+		}
 		if err != nil {
 			return aborted, b.explain(err)
 		}
