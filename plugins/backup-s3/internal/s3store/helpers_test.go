@@ -166,7 +166,7 @@ func readBack(t testing.TB, s *Store, key string, want []byte) {
 type request struct {
 	kind    string // initiate, part, complete, abort, put, other
 	part    int    // 0: not an UploadPart
-	attempt int // how many times this part (or this non-part key) was sent
+	attempt int    // how many times this part (or this non-part key) was sent
 	status  int
 	code    string // S3 error code of the answer, if any
 }

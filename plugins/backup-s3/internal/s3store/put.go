@@ -239,6 +239,9 @@ func (u *upload) sorted() []minio.CompletePart {
 // long each time (with jitter), between attempts.
 func (s *Store) retry(ctx context.Context, b *backend, what string, op func() error) error {
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err // e.g. a sibling part failed: no point sending this one
+		}
 		err := op()
 		if err == nil {
 			return nil
