@@ -54,6 +54,19 @@ func (c *cluster) waitBackup(serverID, id string, timeout time.Duration) backup 
 	return b
 }
 
+// restore restores a backup into the stopped server and waits for the
+// outcome on the server's socket: "completed", or "failed" with why.
+func (c *cluster) restore(serverID, backupID string, wipe bool) (status, msg string) {
+	c.t.Helper()
+	r := readSocket(c.dialSocket(serverID, nil))
+	c.must(http.MethodPost, "/api/servers/"+serverID+"/backups/"+backupID+"/restore", map[string]any{"wipe": wipe}, nil)
+	m := r.next(c.t, 5*time.Minute, "restore_completed", "restore_failed")
+	if m.Type == "restore_completed" {
+		return "completed", ""
+	}
+	return "failed", m.Error + m.Message
+}
+
 // treeSnapshot describes every entry under dir (not dir itself): kind,
 // permission bits, and the sha256 of a file or the target of a symlink.
 func treeSnapshot(t testing.TB, dir string) map[string]string {

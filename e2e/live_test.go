@@ -27,6 +27,8 @@ type liveMsg struct {
 	Message   string   `json:"message"`
 	Source    string   `json:"source"`
 	Dropped   int      `json:"dropped"`
+	// Error is a failed backup's, restore's or transfer's reason.
+	Error string `json:"error"`
 }
 
 // dialSocket opens the server's live socket the way the panel does: a

@@ -29,11 +29,6 @@ func (c *cluster) serverNode(id string) serverNode {
 	return s
 }
 
-func (c *cluster) power(id, action string) {
-	c.t.Helper()
-	c.must(http.MethodPost, "/api/servers/"+id+"/power", map[string]any{"action": action}, nil)
-}
-
 func answers(t testing.TB, port int) {
 	t.Helper()
 	if got, err := dialLine(fmt.Sprintf("127.0.0.1:%d", port)); err != nil || got != testimage.PortAnswer {
