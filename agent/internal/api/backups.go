@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"time"
 
 	"catalyst.dev/agent/internal/backups"
 	"catalyst.dev/sdk/plugin"
@@ -99,6 +100,12 @@ func (h *handler) exportArchive(w http.ResponseWriter, r *http.Request) {
 	// writes nothing until the walk has begun, so hold the status back
 	// until then.
 	lw := &lazyWriter{w: w}
+	// A core that hangs up mid-stream stops reading; a write blocked on
+	// the tunnel's flow control would wait forever (holding the server),
+	// so the request's end fails it at once.
+	rc := http.NewResponseController(w)
+	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
+	defer stop()
 	res, err := h.backups.Export(r.Context(), r.PathValue("id"), lw)
 	if err != nil {
 		if !lw.started {

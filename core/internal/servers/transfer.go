@@ -343,7 +343,7 @@ func (s *Service) failTransfer(ctx context.Context, srv *store.Server, target *g
 		if cur, err := s.store.ServerByID(ctx, srv.ID); err == nil && (cur.State == store.StateStopped || cur.State == store.StateCrashed) {
 			if agent, err := s.agents.Agent(cur.NodeID); err != nil {
 				log.Warn("the server cannot be started again: its node is offline", "error", err)
-			} else if err := s.startOn(ctx, agent, cur); err != nil {
+			} else if err := s.startAgain(ctx, agent, cur); err != nil {
 				log.Warn("the server did not start again after the failed transfer", "error", err)
 			}
 		}
@@ -378,6 +378,28 @@ func (s *Service) stopAndWait(ctx context.Context, agent *gateway.Client, srv *s
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// startAgain starts a server whose transfer failed. Its node may still be
+// letting go of the archive stream the transfer cut (the server is held
+// stopped until then), so a busy answer is tried again for a while.
+func (s *Service) startAgain(ctx context.Context, agent *gateway.Client, srv *store.Server) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := s.startOn(ctx, agent, srv)
+		var ae *gateway.AgentError
+		if err == nil || !errors.As(err, &ae) || ae.Code != wire.CodeConflict || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+		if srv, err = s.store.ServerByID(ctx, srv.ID); err != nil {
+			return err
 		}
 	}
 }
