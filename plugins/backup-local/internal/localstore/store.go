@@ -588,8 +588,8 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 	case err != nil:
 		return fmt.Errorf("delete %q: %w", key, err)
-	case fi.IsDir():
-		return nil // a prefix of other keys, not an object
+	case !fi.Mode().IsRegular():
+		return nil // a prefix of other keys, or an operator's symlink: not an object
 	default:
 		if err := os.Remove(o.path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("delete %q: %w", key, err)

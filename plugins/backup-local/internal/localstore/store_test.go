@@ -638,3 +638,30 @@ func TestConfigure(t *testing.T) {
 		t.Fatalf("unconfigured store: want ErrUnavailable, got %v", err)
 	}
 }
+
+func TestOnlyRegularFilesAreObjects(t *testing.T) {
+	s, dir := newStore(t, nil)
+	ctx := context.Background()
+	if err := s.Put(ctx, "real", strings.NewReader("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// An operator's symlink in the tree is left alone.
+	if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, "link"); !errors.Is(err, plugin.ErrNotFound) {
+		t.Fatalf("Stat of a symlink: want ErrNotFound, got %v", err)
+	}
+	if _, _, err := s.Get(ctx, "link"); !errors.Is(err, plugin.ErrNotFound) {
+		t.Fatalf("Get of a symlink: want ErrNotFound, got %v", err)
+	}
+	if objs, err := s.List(ctx, ""); err != nil || len(objs) != 1 || objs[0].Key != "real" {
+		t.Fatalf("List = %+v, %v; want only the real object", objs, err)
+	}
+	if err := s.Delete(ctx, "link"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "link")); err != nil {
+		t.Fatalf("Delete removed the symlink: %v", err)
+	}
+}
