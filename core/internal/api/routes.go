@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/sdk/plugin/host"
@@ -114,6 +115,13 @@ func (a *API) routes() []route {
 		{Method: get, Path: "/api/servers/:id/stats", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's latest resource sample (null unless it runs on a connected node)", Response: serverStats{}, Handler: a.serverStats},
 		{Method: get, Path: "/api/servers/:id/metrics", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's resource history, downsampled (hours=1..720, default 24; step a duration or seconds, at least 30s, default about 300 points; at most 5000 points)", Response: serverHistory{}, Handler: a.serverMetrics},
 		{Method: post, Path: "/api/servers/:id/reinstall", Access: OnServer, Perm: rbac.ServerUpdate, Summary: "Run the template's installer again on a stopped server", Response: serverView{}, Status: http.StatusAccepted, Handler: a.reinstallServer},
+		{Method: get, Path: backupsPath, Access: OnServer, Summary: "The server's backups, newest first (any of backup.create, backup.restore, backup.delete, backup.download)", Response: []backups.View{}, Handler: a.listBackups},
+		{Method: post, Path: backupsPath, Access: OnServer, Perm: rbac.BackupCreate, Summary: "Back the server's files up into one of its node's backup stores, in the background (status creating; backup_completed or backup_failed on the server's WebSocket). At the server's backup limit the oldest unlocked backup is deleted first", Request: backupCreate{}, Response: backups.View{}, Status: http.StatusAccepted, Handler: a.createBackup},
+		{Method: get, Path: backupsPath + "/:bid", Access: OnServer, Summary: "One backup (any of the backup permissions)", Response: backups.View{}, Handler: a.getBackup},
+		{Method: patch, Path: backupsPath + "/:bid", Access: OnServer, Perm: rbac.BackupDelete, Summary: "Rename a backup, or lock it (a locked backup is never rotated out nor deleted) or unlock it", Request: backupUpdate{}, Response: backups.View{}, Handler: a.updateBackup},
+		{Method: del, Path: backupsPath + "/:bid", Access: OnServer, Perm: rbac.BackupDelete, Summary: "Delete a backup from its store (the node holding it must be online); locked backups are refused", Status: http.StatusNoContent, Handler: a.deleteBackup},
+		{Method: post, Path: backupsPath + "/:bid/restore", Access: OnServer, Perm: rbac.BackupRestore, Summary: "Restore a backup into the stopped server, in the background (restore_completed or restore_failed on the WebSocket); the server cannot start meanwhile. The archive is checked against its sha256 before it replaces anything; wipe deletes the files it does not hold", Request: backupRestore{}, Response: backups.View{}, Status: http.StatusAccepted, Handler: a.restoreBackup},
+		{Method: get, Path: backupsPath + "/:bid/download", Access: OnServer, Perm: rbac.BackupDownload, Summary: "A completed backup's archive (tar, compressed as its compression says), streamed as an attachment", AnswerType: "application/octet-stream", Handler: a.downloadBackup},
 		{Method: get, Path: filesPath, Access: OnServer, Perm: rbac.FileRead, Summary: "A directory's entries, directories first (path, offset, limit, sort=name|size|modified, order=asc|desc)", Response: wire.FileList{}, Handler: a.fileLookup()},
 		{Method: get, Path: filesPath + "/stat", Access: OnServer, Perm: rbac.FileRead, Summary: "One file or directory (path)", Response: wire.FileInfo{}, Handler: a.fileLookup()},
 		{Method: get, Path: filesPath + "/search", Access: OnServer, Perm: rbac.FileRead, Summary: "Entries under a directory whose name contains a string, case-insensitive (path, query, limit)", Response: wire.FileList{}, Handler: a.fileLookup()},
