@@ -477,6 +477,10 @@ func TestOneBackupOrRestoreAtATime(t *testing.T) {
 	if got := f.do(roleOwner, "POST", f.backupsURL("/"+done.ID+"/restore"), nil); got.Status != http.StatusConflict || got.Error.Code != "busy" {
 		t.Fatalf("a restore while a backup runs: %d %s", got.Status, got.Body)
 	}
+	// Nor a reinstall, which would rewrite the files being read.
+	if got := f.do(roleOwner, "POST", "/api/servers/"+f.server.ID+"/reinstall", nil); got.Status != http.StatusConflict || got.Error.Code != "busy" {
+		t.Fatalf("a reinstall while a backup runs: %d %s", got.Status, got.Body)
+	}
 	// A backup still being made cannot be deleted.
 	if got := f.do(roleOwner, "DELETE", f.backupsURL("/"+v.ID), nil); got.Status != http.StatusConflict || got.Error.Code != "backup_state" {
 		t.Fatalf("deleting a backup being made: %d %s", got.Status, got.Body)
@@ -859,5 +863,45 @@ func TestBackupListNeedsABackupPermission(t *testing.T) {
 	}
 	if got := f.do(roleOwner, "GET", f.backupsURL(""), nil); got.Status != http.StatusOK || string(got.Data) != "[]" {
 		t.Fatalf("an empty list: %d %s", got.Status, got.Body)
+	}
+}
+
+func TestStopServerBackupStopsAndStartsTheServer(t *testing.T) {
+	f := newFixture(t, "", func(c *config.Config) { c.Backups.StopServer = true })
+	node := newBackupNode("local")
+	f.connectBackupAgent(node, agentOptions{})
+	power := func(action string) response {
+		return f.do(roleOwner, "POST", "/api/servers/"+f.server.ID+"/power", map[string]string{"action": action})
+	}
+	if got := power("start"); got.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", got.Status, got.Body)
+	}
+	f.waitState(store.StateRunning)
+
+	gate := make(chan struct{})
+	node.setGate(gate)
+	v := f.createBackup(roleOwner, nil)
+	waitFor(t, node.started, v.ID)
+	// The node makes the backup of a stopped server, which may not start
+	// until it is done.
+	if srv, _ := f.store.ServerByID(context.Background(), f.server.ID); srv.State != store.StateStopped {
+		t.Fatalf("server is %s while its backup is made", srv.State)
+	}
+	if got := power("start"); got.Status != http.StatusConflict || got.Error.Code != "busy" {
+		t.Fatalf("start during a stop_server backup: %d %s", got.Status, got.Body)
+	}
+	close(gate)
+	if b := f.settled(v.ID); b.Status != store.BackupCompleted {
+		t.Fatalf("backup %+v", b)
+	}
+	f.waitState(store.StateRunning)
+	var actions []string
+	for _, c := range node.fake.Calls() {
+		if strings.Contains(c, "/power ") {
+			actions = append(actions, c[strings.LastIndex(c, " ")+1:])
+		}
+	}
+	if !slices.Equal(actions, []string{"start", "stop", "start"}) {
+		t.Fatalf("power actions on the node: %q", actions)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
@@ -218,7 +219,15 @@ func (a *API) serverLogs(c *gin.Context) {
 
 func (a *API) reinstallServer(c *gin.Context) {
 	srv := serverOf(c)
-	out, err := a.Servers.Reinstall(c.Request.Context(), srv.ID)
+	// An installer rewriting the files would race a backup reading them
+	// or a restore replacing them.
+	var out *store.Server
+	var err error
+	if a.Backups.Busy(srv.ID) {
+		err = backups.ErrBusy
+	} else {
+		out, err = a.Servers.Reinstall(c.Request.Context(), srv.ID)
+	}
 	a.serverAudit(c, "server.reinstall", srv.ID, err, nil)
 	if err != nil {
 		a.fail(c, err)
