@@ -864,6 +864,32 @@ func TestBackupListNeedsABackupPermission(t *testing.T) {
 	if got := f.do(roleOwner, "GET", f.backupsURL(""), nil); got.Status != http.StatusOK || string(got.Data) != "[]" {
 		t.Fatalf("an empty list: %d %s", got.Status, got.Body)
 	}
+	// No agent is connected: nothing is recorded.
+	if got := f.do(roleOwner, "POST", f.backupsURL(""), nil); got.Status != http.StatusServiceUnavailable || got.Error.Code != "node_offline" {
+		t.Fatalf("a backup on an offline node: %d %s", got.Status, got.Body)
+	}
+	if list, _ := f.store.ListBackups(context.Background(), f.server.ID); len(list) != 0 {
+		t.Fatalf("a refused backup was recorded: %v", backupNames(list))
+	}
+}
+
+func TestShutdownFailsTheBackupsUnderWay(t *testing.T) {
+	f := newFixture(t, "", nil)
+	node := newBackupNode("local")
+	f.connectBackupAgent(node, agentOptions{})
+	gate := make(chan struct{})
+	defer close(gate)
+	node.setGate(gate)
+	v := f.createBackup(roleOwner, nil)
+	waitFor(t, node.started, v.ID)
+	f.api.Backups.Close()
+	waitFor(t, node.ended, "abandoned")
+	if b := f.settled(v.ID); b.Status != store.BackupFailed || !strings.Contains(b.Error, "shutting down") {
+		t.Fatalf("a backup abandoned at shutdown: %+v", b)
+	}
+	if got := f.do(roleOwner, "POST", f.backupsURL(""), nil); got.Status != http.StatusServiceUnavailable || got.Error.Code != "shutting_down" {
+		t.Fatalf("a backup after shutdown: %d %s", got.Status, got.Body)
+	}
 }
 
 func TestStopServerBackupStopsAndStartsTheServer(t *testing.T) {
