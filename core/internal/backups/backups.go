@@ -34,7 +34,7 @@ var (
 	ErrBusy = errors.New("a backup or restore of this server is already running; try again when it ends")
 	// ErrHeldStopped is a start refused while a restore, or a backup that
 	// stopped the server, runs.
-	ErrHeldStopped = errors.New("a restore or a backup is running and keeps the server stopped until it ends")
+	ErrHeldStopped = errors.New("a restore, a backup or a transfer is running and keeps the server stopped until it ends")
 	// ErrDisabled is a backup of a server whose limit is 0.
 	ErrDisabled = errors.New("backups are turned off for this server (its backup limit is 0)")
 	// ErrLimit is a new backup when the server has as many as it may keep
@@ -262,9 +262,6 @@ func (s *Service) Create(ctx context.Context, srv *store.Server, in NewBackup, b
 	}
 	if slices.Contains(noBackupStates, srv.State) {
 		return nil, &servers.StateError{Action: "back up", State: srv.State}
-	}
-	if _, err := s.agents.Agent(srv.NodeID); err != nil {
-		return nil, err
 	}
 	storeName, err := s.pickStore(srv.NodeID, in.Store)
 	if err != nil {

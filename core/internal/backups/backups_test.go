@@ -11,6 +11,7 @@ import (
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/store"
+	"github.com/hashicorp/go-hclog"
 )
 
 // The service's behaviour is tested through the API with a real gateway
@@ -85,5 +86,31 @@ func TestFailuresAreToldForPeople(t *testing.T) {
 		if got := failure(tc.ctx, "backup", tc.err); !strings.Contains(got, tc.want) {
 			t.Errorf("failure(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestReserveExcludesBackupsAndStarts(t *testing.T) {
+	s := New(nil, nil, nil, nil, hclog.NewNullLogger(), Options{})
+	release, err := s.Reserve("srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Busy("srv") || !s.KeepsStopped("srv") || s.Busy("other") {
+		t.Fatal("a reserved server is not held")
+	}
+	if _, err := s.Reserve("srv"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("reserving twice: %v", err)
+	}
+	if _, err := s.begin("srv", opBackup, "b", false); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a backup of a reserved server: %v", err)
+	}
+	release()
+	release() // twice is harmless
+	if s.Busy("srv") {
+		t.Fatal("released server still busy")
+	}
+	s.Close()
+	if _, err := s.Reserve("srv"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("reserve after Close: %v", err)
 	}
 }

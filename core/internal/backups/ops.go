@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/live"
@@ -16,9 +17,10 @@ import (
 
 // Kinds of operation holding a server's slot.
 const (
-	opBackup  = "backup"
-	opRestore = "restore"
-	opDelete  = "delete" // DeleteAll, while the server is deleted
+	opBackup   = "backup"
+	opRestore  = "restore"
+	opDelete   = "delete"   // DeleteAll, while the server is deleted
+	opReserved = "reserved" // Reserve
 )
 
 // op is the one operation a server may have under way in this process.
@@ -97,7 +99,21 @@ func (s *Service) takeOver(ctx context.Context, srvID string) (*op, error) {
 	}
 }
 
-// Busy reports whether a backup or a restore of the server runs.
+// Reserve takes the server's slot for an operation of another package (a
+// transfer) that must not overlap a backup or a restore: none starts, and
+// the server may not be started through the API, until release is called.
+// It fails with ErrBusy while one runs.
+func (s *Service) Reserve(serverID string) (release func(), err error) {
+	o, err := s.begin(serverID, opReserved, "", true)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(o.end) }, nil
+}
+
+// Busy reports whether a backup or a restore of the server runs (or
+// another operation reserved it).
 func (s *Service) Busy(serverID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
