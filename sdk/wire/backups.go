@@ -70,6 +70,10 @@ const (
 // BackupKeyPrefix is where a server's backup objects live in a store.
 func BackupKeyPrefix(serverID string) string { return "servers/" + serverID + "/" }
 
+// BackupKey is the key of a backup's object: the core knows it before
+// the agent answers, so a backup cut short can be cleaned up by key.
+func BackupKey(serverID, backupID string) string { return BackupKeyPrefix(serverID) + backupID }
+
 // CheckBackupKey refuses a key that is not one of the server's objects:
 // under BackupKeyPrefix(serverID), one path element, no control characters.
 func CheckBackupKey(serverID, key string) error {

@@ -111,17 +111,6 @@ func (s *Service) store(name string) (plugin.BackupStore, error) {
 	return nil, fmt.Errorf("%w: %q (this node has %q; declare stores as plugin blocks in agent.hcl)", ErrNoStore, name, s.names)
 }
 
-// extension names an archive's format in its key.
-func extension(c archive.Compression) string {
-	switch c {
-	case archive.Zstd:
-		return ".tar.zst"
-	case archive.Gzip:
-		return ".tar.gz"
-	}
-	return ".tar"
-}
-
 // progress publishes an operation's progress events.
 func (s *Service) progress(serverID, backupID, op string) func(archive.Progress) {
 	return func(p archive.Progress) {
@@ -155,7 +144,7 @@ func (s *Service) Backup(ctx context.Context, id string, req wire.BackupRequest)
 	if req.BackupID == "" {
 		return wire.BackupResult{}, fmt.Errorf("%w: backup_id is empty", ErrInvalid)
 	}
-	key := wire.BackupKeyPrefix(id) + req.BackupID + extension(s.opts.Compression)
+	key := wire.BackupKey(id, req.BackupID)
 	if err := wire.CheckBackupKey(id, key); err != nil {
 		return wire.BackupResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -231,15 +220,7 @@ func (s *Service) Restore(ctx context.Context, id string, req wire.RestoreReques
 }
 
 // backupID is the backup's ID as its key names it (for progress events).
-func backupID(serverID, key string) string {
-	name := key[len(wire.BackupKeyPrefix(serverID)):]
-	for _, ext := range []string{".tar.zst", ".tar.gz", ".tar"} {
-		if n := len(name) - len(ext); n > 0 && name[n:] == ext {
-			return name[:n]
-		}
-	}
-	return name
-}
+func backupID(serverID, key string) string { return key[len(wire.BackupKeyPrefix(serverID)):] }
 
 // Object opens a backup object, for a download.
 func (s *Service) Object(ctx context.Context, id, storeName, key string) (io.ReadCloser, plugin.ObjectInfo, error) {

@@ -18,6 +18,7 @@ import (
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/live"
@@ -39,6 +40,9 @@ type Deps struct {
 	Nodes    *nodes.Service
 	Gateway  *gateway.Gateway
 	Servers  *servers.Service
+	// Backups runs backups and restores; the power routes ask it whether
+	// a server may start.
+	Backups *backups.Service
 	// Live is the hub of server sockets.
 	Live    *live.Hub
 	Plugins PluginHost

@@ -17,6 +17,7 @@ import (
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/gateway/gatewaytest"
@@ -65,9 +66,12 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	t.Cleanup(hub.Close)
 	srvs.Observe(hub.OnChange)
 	rec := metrics.NewRecorder(s, hclog.NewNullLogger(), metrics.Options{})
-	gw.SetHandler(gateway.Handlers{srvs, rec, hub})
+	bk := backups.New(s, gw, srvs, hub, hclog.NewNullLogger(), backups.OptionsFrom(cfg.Backups, cfg.Servers.StopTimeoutDuration()))
+	t.Cleanup(bk.Close) // before the gateway closes
+	srvs.Observe(bk.OnChange)
+	gw.SetHandler(gateway.Handlers{srvs, rec, hub, bk})
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
-		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Live: hub,
+		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Backups: bk, Live: hub,
 		Metrics: rec, Prometheus: metrics.NewExporter(s, metrics.Sources{NodesConnected: gw.OnlineCount, WebSocketClients: hub.Clients, ConsoleLines: hub.ConsoleLines}, hclog.NewNullLogger()),
 		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
 	if err != nil {
@@ -101,6 +105,8 @@ type fixture struct {
 	server              *store.Server
 	node                *store.Node
 	tmpl                *store.Template
+	// backupID is a completed backup of server, when the test made one.
+	backupID string
 }
 
 // newFixture builds the world; the "with" subuser holds every server
@@ -265,6 +271,10 @@ type agentOptions struct {
 	handler func(*gatewaytest.Fake) http.Handler
 	// sftpAddr is the SFTP address the agent reports in its hello.
 	sftpAddr string
+	// backupStores are the backup stores the agent reports in its hello.
+	backupStores []string
+	// node is the node the agent runs on (nil: the fixture's).
+	node *store.Node
 }
 
 // connectAgentWith enrols the fixture's node and connects an in-memory
@@ -272,7 +282,11 @@ type agentOptions struct {
 func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewaytest.Agent) {
 	f.t.Helper()
 	ctx := context.Background()
-	token, err := f.api.Nodes.NewDeployToken(ctx, f.node)
+	node := f.node
+	if o.node != nil {
+		node = o.node
+	}
+	token, err := f.api.Nodes.NewDeployToken(ctx, node)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -294,8 +308,8 @@ func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewayt
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	a, err := gatewaytest.Dial(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: f.node.ID, Credential: cred, Handler: handler,
-		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States(), SFTPAddr: o.sftpAddr}})
+	a, err := gatewaytest.Dial(dialCtx, gatewaytest.Config{URL: srv.URL, NodeID: node.ID, Credential: cred, Handler: handler,
+		Hello: wire.Hello{AgentVersion: "test", Servers: fake.States(), SFTPAddr: o.sftpAddr, BackupStores: o.backupStores}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -303,7 +317,7 @@ func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewayt
 	fake.SetEmitter(a.Send)
 	// The hello is handled before the node counts as online.
 	deadline := time.Now().Add(10 * time.Second)
-	for !f.api.Gateway.Online(f.node.ID) {
+	for !f.api.Gateway.Online(node.ID) {
 		if time.Now().After(deadline) {
 			f.t.Fatal("the agent did not come online")
 		}

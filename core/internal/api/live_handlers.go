@@ -239,6 +239,9 @@ func (s *socketActions) Power(ctx context.Context, action string) error {
 	}
 	_, err := s.permitted(ctx, perm)
 	if err == nil {
+		err = s.a.checkStartAllowed(s.serverID, action)
+	}
+	if err == nil {
 		_, err = s.a.Servers.Power(ctx, s.serverID, action)
 	}
 	s.audit(ctx, "server.power."+action, err, map[string]any{})

@@ -50,6 +50,9 @@ type matrixCase struct {
 	// header is sent beside the body.
 	files  bool
 	header map[string]string
+	// backups connects an agent with a backup store (instead of agent)
+	// and makes a completed backup first (fixture.backupID).
+	backups bool
 }
 
 // matrixUpload is a one-file multipart body, sent with matrixUploadType.
@@ -62,6 +65,12 @@ func fixed(p string) func(*fixture, role) string { return func(*fixture, role) s
 
 func serverPath(suffix string) func(*fixture, role) string {
 	return func(f *fixture, _ role) string { return "/api/servers/" + f.server.ID + suffix }
+}
+
+func backupPath(suffix string) func(*fixture, role) string {
+	return func(f *fixture, _ role) string {
+		return "/api/servers/" + f.server.ID + "/backups/" + f.backupID + suffix
+	}
 }
 
 func jsonBody(v any) func(*fixture, role) any { return func(*fixture, role) any { return v } }
@@ -166,6 +175,20 @@ var matrix = []matrixCase{
 	{method: "POST", route: "/api/servers/:id/transfer", path: serverPath("/transfer"),
 		body: func(f *fixture, _ role) any { return map[string]any{"node_id": f.node.ID} }, want: adminOnly(422)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
+	// Any backup permission lets a user see the backups: the "without"
+	// subuser, missing one, still holds the others.
+	{method: "GET", route: "/api/servers/:id/backups", perm: rbac.BackupDownload, backups: true, path: serverPath("/backups"),
+		want: expect{roleAdmin: 200, roleOwner: 200, roleSubWith: 200, roleSubWithout: 200, roleStranger: 404, roleAnonymous: 401}},
+	{method: "POST", route: "/api/servers/:id/backups", perm: rbac.BackupCreate, backups: true, path: serverPath("/backups"),
+		body: jsonBody(map[string]string{"name": "manual"}), want: onServer(202)},
+	{method: "GET", route: "/api/servers/:id/backups/:bid", perm: rbac.BackupRestore, backups: true, path: backupPath(""),
+		want: expect{roleAdmin: 200, roleOwner: 200, roleSubWith: 200, roleSubWithout: 200, roleStranger: 404, roleAnonymous: 401}},
+	{method: "PATCH", route: "/api/servers/:id/backups/:bid", perm: rbac.BackupDelete, backups: true, path: backupPath(""),
+		body: jsonBody(map[string]any{"locked": true}), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id/backups/:bid", perm: rbac.BackupDelete, backups: true, path: backupPath(""), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/backups/:bid/restore", perm: rbac.BackupRestore, backups: true, path: backupPath("/restore"),
+		body: jsonBody(map[string]bool{"wipe": false}), want: onServer(202)},
+	{method: "GET", route: "/api/servers/:id/backups/:bid/download", perm: rbac.BackupDownload, backups: true, path: backupPath("/download"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/files", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files?path=/"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/files/stat", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files/stat?path=/" + sampleFile), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/files/search", perm: rbac.FileRead, agent: true, files: true, path: serverPath("/files/search?path=/&query=server"), want: onServer(200)},
@@ -284,6 +307,10 @@ func TestPermissionMatrix(t *testing.T) {
 					if mc.files {
 						fake.ServeFiles(newTestFiles(t))
 					}
+				}
+				if mc.backups {
+					f.connectBackupAgent(newBackupNode("local"), agentOptions{})
+					f.backupID = f.completedBackup("seed").ID
 				}
 				var body any
 				if mc.body != nil {

@@ -91,8 +91,8 @@ func (a *API) operation(rt route) map[string]any {
 	if rt.BodyType != "" {
 		responses["413"], responses["415"] = errRef, errRef
 	}
-	if rt.AnswerType != "" {
-		// Ranges and conditional requests.
+	if rt.AnswerType != "" && strings.HasPrefix(rt.Path, filesPath) {
+		// The file routes honour ranges and conditional requests.
 		responses["206"] = map[string]any{"description": http.StatusText(http.StatusPartialContent), "content": ok["content"]}
 		responses["304"] = map[string]any{"description": http.StatusText(http.StatusNotModified)}
 		responses["416"] = errRef

@@ -11,6 +11,7 @@ import (
 
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
@@ -120,6 +121,24 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "no_free_allocation", Message: err.Error()}, http.StatusConflict, true
 	case errors.Is(err, servers.ErrNodeMaintenance):
 		return errorDetail{Code: "node_maintenance", Message: err.Error()}, http.StatusConflict, true
+	// Backups.
+	case errors.Is(err, backups.ErrBusy), errors.Is(err, backups.ErrHeldStopped):
+		return errorDetail{Code: "busy", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, backups.ErrDisabled):
+		return errorDetail{Code: "backups_disabled", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, backups.ErrLimit):
+		return errorDetail{Code: "backup_limit", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, backups.ErrLocked):
+		return errorDetail{Code: "backup_locked", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, backups.ErrBackupState):
+		return errorDetail{Code: "backup_state", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, backups.ErrBadStore):
+		return errorDetail{Code: "bad_store", Message: err.Error()}, http.StatusBadRequest, true
+	case errors.Is(err, backups.ErrObjectMismatch):
+		return errorDetail{Code: "backup_damaged", Message: err.Error()}, http.StatusBadGateway, true
+	case errors.Is(err, backups.ErrClosed):
+		return errorDetail{Code: "shutting_down", Message: err.Error()}, http.StatusServiceUnavailable, true
+
 	case errors.Is(err, gateway.ErrNodeOffline):
 		return errorDetail{Code: "node_offline", Message: err.Error()}, http.StatusServiceUnavailable, true
 	case errors.Is(err, gateway.ErrRequestBody):
@@ -128,6 +147,10 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "agent_unreachable", Message: "the node's agent did not answer; the action may or may not have happened"}, http.StatusBadGateway, true
 	case errors.As(err, &agentErr):
 		switch agentErr.Code {
+		case wire.CodeNoStore:
+			return errorDetail{Code: "bad_store", Message: agentErr.Message}, http.StatusBadRequest, true
+		case wire.CodeChecksum:
+			return errorDetail{Code: agentErr.Code, Message: agentErr.Message}, http.StatusUnprocessableEntity, true
 		case wire.CodeNotRunning, wire.CodeConflict:
 			return errorDetail{Code: agentErr.Code, Message: agentErr.Error()}, http.StatusConflict, true
 		case wire.CodeTooLarge:

@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
+	"catalyst.dev/core/internal/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -42,6 +44,9 @@ type serverUpdate struct {
 	// Restart replaces the restart policy (fields left out take the
 	// defaults).
 	Restart *servers.RestartPolicy `json:"restart"`
+	// BackupLimit is how many backups the server keeps (0 turns backups
+	// off, -1 returns to the core's default); administrators only.
+	BackupLimit *int `json:"backup_limit"`
 }
 
 type powerRequest struct {
@@ -107,6 +112,9 @@ func (a *API) updateServer(c *gin.Context) {
 	if req.Restart != nil {
 		meta["restart"] = *req.Restart
 	}
+	if req.BackupLimit != nil {
+		meta["backup_limit"] = *req.BackupLimit
+	}
 	a.serverAudit(c, "server.update", id, err, meta)
 	if err != nil {
 		a.fail(c, err)
@@ -117,7 +125,16 @@ func (a *API) updateServer(c *gin.Context) {
 
 func (a *API) deleteServer(c *gin.Context) {
 	srv := serverOf(c)
-	err := a.Servers.Delete(c.Request.Context(), srv)
+	// Its backups go first, while the server's record still says where
+	// they are; a node that is offline would refuse the delete anyway, so
+	// nothing is lost on its account.
+	_, err := a.Gateway.Agent(srv.NodeID)
+	if err == nil {
+		err = a.Backups.DeleteAll(c.Request.Context(), srv)
+	}
+	if err == nil {
+		err = a.Servers.Delete(c.Request.Context(), srv)
+	}
 	a.serverAudit(c, "server.delete", srv.ID, err, map[string]any{"name": srv.Name})
 	if err != nil {
 		a.fail(c, err)
@@ -148,7 +165,11 @@ func (a *API) powerServer(c *gin.Context) {
 		a.deny(c, perm, "server", srv.ID)
 		return
 	}
-	out, err := a.Servers.Power(c.Request.Context(), srv.ID, req.Action)
+	err := a.checkStartAllowed(srv.ID, req.Action)
+	var out *store.Server
+	if err == nil {
+		out, err = a.Servers.Power(c.Request.Context(), srv.ID, req.Action)
+	}
 	a.serverAudit(c, "server.power."+req.Action, srv.ID, err, nil)
 	if err != nil {
 		a.fail(c, err)
@@ -198,7 +219,15 @@ func (a *API) serverLogs(c *gin.Context) {
 
 func (a *API) reinstallServer(c *gin.Context) {
 	srv := serverOf(c)
-	out, err := a.Servers.Reinstall(c.Request.Context(), srv.ID)
+	// An installer rewriting the files would race a backup reading them
+	// or a restore replacing them.
+	var out *store.Server
+	var err error
+	if a.Backups.Busy(srv.ID) {
+		err = backups.ErrBusy
+	} else {
+		out, err = a.Servers.Reinstall(c.Request.Context(), srv.ID)
+	}
 	a.serverAudit(c, "server.reinstall", srv.ID, err, nil)
 	if err != nil {
 		a.fail(c, err)

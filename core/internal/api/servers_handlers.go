@@ -39,11 +39,14 @@ type serverView struct {
 	// CrashCount counts every crash; LastExitCode and LastOOMKilled say how
 	// the last process ended (null: never exited); CrashedAt is the last
 	// crash.
-	CrashCount    int              `json:"crash_count"`
-	LastExitCode  *int             `json:"last_exit_code"`
-	LastOOMKilled bool             `json:"last_oom_killed"`
-	CrashedAt     *time.Time       `json:"crashed_at"`
-	Allocations   []allocationView `json:"allocations"`
+	CrashCount    int        `json:"crash_count"`
+	LastExitCode  *int       `json:"last_exit_code"`
+	LastOOMKilled bool       `json:"last_oom_killed"`
+	CrashedAt     *time.Time `json:"crashed_at"`
+	// BackupLimit is how many backups the server keeps; null takes the
+	// core's default (backups.limit).
+	BackupLimit *int             `json:"backup_limit"`
+	Allocations []allocationView `json:"allocations"`
 	// Permissions are the caller's permissions on this server.
 	Permissions []string  `json:"permissions"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -58,7 +61,7 @@ func viewServer(s *store.Server, perms []string) serverView {
 		NodeID: s.NodeID, TemplateID: s.TemplateID, State: s.State, StateReason: s.StateReason, MemoryMB: s.MemoryMB, PidsLimit: s.PidsLimit, CPUPercent: s.CPUPercent,
 		DiskMB: s.DiskMB, Image: s.Image, Environment: s.Environment, CrashCount: s.CrashCount,
 		Restart: servers.PolicyOf(s), LastExitCode: s.LastExitCode, LastOOMKilled: s.LastOOMKilled, CrashedAt: s.CrashedAt,
-		Allocations: []allocationView{}, Permissions: perms, CreatedAt: s.CreatedAt}
+		BackupLimit: s.BackupLimit, Allocations: []allocationView{}, Permissions: perms, CreatedAt: s.CreatedAt}
 	for _, al := range s.Allocations {
 		v.Allocations = append(v.Allocations, allocationView{IP: al.IP, Port: al.Port, Primary: al.Primary})
 	}

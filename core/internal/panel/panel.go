@@ -16,6 +16,7 @@ import (
 	"catalyst.dev/core/internal/api"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
+	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/config"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/live"
@@ -116,7 +117,13 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	recorder := metrics.NewRecorder(s, log.Named("metrics"), metrics.Options{
 		FlushInterval: cfg.Metrics.FlushEvery(), Retention: cfg.Metrics.RetentionDuration(),
 	})
-	gw.SetHandler(gateway.Handlers{srvs, recorder, hub})
+	backupSvc := backups.New(s, gw, srvs, hub, log.Named("backups"), backups.OptionsFrom(cfg.Backups, cfg.Servers.StopTimeoutDuration()))
+	// Closed before the gateway: the backups under way are abandoned, and
+	// recorded as failed while the store is open.
+	defer backupSvc.Close()
+	srvs.ReserveWith(backupSvc.Reserve)
+	srvs.Observe(backupSvc.OnChange)
+	gw.SetHandler(gateway.Handlers{srvs, recorder, hub, backupSvc})
 	auditRec := audit.NewRecorder(s, log.Named("audit"))
 	sftpAuth, err := sftpauth.New(s, auditRec, log.Named("sftp"), sftpauth.OptionsFrom(cfg.SFTP))
 	if err != nil {
@@ -151,7 +158,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: auditRec, Nodes: nodeSvc,
-		Gateway: gw, Servers: srvs, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
+		Gateway: gw, Servers: srvs, Backups: backupSvc, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
 		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker,
 	})
 	if err != nil {
@@ -182,6 +189,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	hub.Close()
 	err = srv.Shutdown(shutdownCtx)
 	srvs.Close()
+	backupSvc.Close()
 	gw.Close()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)

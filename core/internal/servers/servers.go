@@ -85,6 +85,7 @@ type Service struct {
 	observers         []Observer
 	transferObservers []func(TransferEvent)
 
+	reserve     Reserver
 	transfersMu sync.Mutex
 	transfers   map[string]bool // servers whose transfer runs here
 
@@ -412,7 +413,13 @@ type Update struct {
 	Environment map[string]string
 	// Restart replaces the restart policy.
 	Restart *RestartPolicy
+	// BackupLimit sets how many backups the server keeps (0: none, -1:
+	// the core's default); administrators only.
+	BackupLimit *int
 }
+
+// MaxBackupLimit bounds a server's backup limit.
+const MaxBackupLimit = 1000
 
 // Update changes cur, a server as loaded, and returns it changed (cur
 // itself is left alone). Resource changes are checked against the node
@@ -470,6 +477,19 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 			return nil, err
 		}
 		cols = append(cols, setPolicy(srv, *u.Restart)...)
+	}
+	if u.BackupLimit != nil {
+		switch n := *u.BackupLimit; {
+		case !by.Admin:
+			return nil, invalid("backup_limit", "only administrators change a server's backup limit")
+		case n < -1 || n > MaxBackupLimit:
+			return nil, invalid("backup_limit", "must be from 0 (no backups) to %d, or -1 for the core's default", MaxBackupLimit)
+		case n == -1:
+			srv.BackupLimit = nil
+		default:
+			srv.BackupLimit = &n
+		}
+		cols = append(cols, "backup_limit")
 	}
 	if len(cols) == 0 {
 		return srv, nil

@@ -62,6 +62,14 @@ func (s *Service) transferEvent(e TransferEvent) {
 	}
 }
 
+// Reserver holds a server against other work on its files (backups and
+// restores) for as long as a transfer runs; *backups.Service's Reserve.
+type Reserver func(serverID string) (release func(), err error)
+
+// ReserveWith makes transfers hold servers with r. Call it before the
+// service is used.
+func (s *Service) ReserveWith(r Reserver) { s.reserve = r }
+
 // transferFrom are the states a transfer may begin in; a running server
 // is stopped first and started again on its new node.
 var transferFrom = []string{store.StateStopped, store.StateCrashed, store.StateStarting, store.StateRunning}
@@ -103,6 +111,17 @@ func (s *Service) BeginTransfer(ctx context.Context, id string, t Transfer) (*st
 	if err != nil {
 		return nil, err
 	}
+	unreserve := func() {}
+	if s.reserve != nil {
+		if unreserve, err = s.reserve(id); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if !started {
+			unreserve()
+		}
+	}()
 	source, err := s.agents.Agent(srv.NodeID)
 	if err != nil {
 		return nil, fmt.Errorf("source node: %w", err)
@@ -117,6 +136,7 @@ func (s *Service) BeginTransfer(ctx context.Context, id string, t Transfer) (*st
 	started = true
 	s.bg.Go(func() {
 		defer release()
+		defer unreserve()
 		defer func() {
 			s.transfersMu.Lock()
 			delete(s.transfers, id)
