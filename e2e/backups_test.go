@@ -360,12 +360,14 @@ func TestBackups(t *testing.T) {
 			return len(partial) > 0
 		})
 		c.agent.kill()
+		c.waitOnline(false)
 		c.startAgent()
 		c.waitOnline(true)
 		got := c.waitBackup(s.ID, b.ID, time.Minute)
 		if got.Status != "failed" {
 			t.Fatalf("backup after the agent was killed: %+v", got)
 		}
+		t.Logf("failed as it should be: %s", got.Error)
 		if after := storeObjects(t, localStore); !slices.Equal(after, before) {
 			t.Fatalf("store objects after the kill: %v, before: %v", after, before)
 		}
