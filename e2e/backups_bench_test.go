@@ -21,9 +21,9 @@ const benchTreeSize = 1 << 30
 // memory during each run are reported too.
 func BenchmarkBackup(b *testing.B) {
 	c := newCluster(b, clusterOptions{})
-	s := c.createServer("bench-backup", nil)
+	s := c.createServerWith("bench-backup", map[string]any{"disk_mb": 4096})
 	vol := c.volume(s.ID)
-	st, err := mixedtree.Generate(vol, benchTreeSize, 1)
+	st, err := mixedtree.Generate(filepath.Join(vol, "game"), benchTreeSize, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -299,3 +299,57 @@ func TestAuditLogFiltersAndPages(t *testing.T) {
 		}
 	})
 }
+
+// MoveServer switches node and allocations in one write: an allocation
+// taken meanwhile, or a server no longer in the expected state, changes
+// nothing at all.
+func TestMoveServer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		src, _ := s.CreateAllocations(ctx, f.node.ID, "0.0.0.0", []int{25565, 25566})
+		other := &store.Node{Name: "node-2", FQDN: "node2.example.com", MemoryMB: 8192, DiskMB: 100000}
+		if err := s.CreateNode(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		dst, _ := s.CreateAllocations(ctx, other.ID, "0.0.0.0", []int{27015, 27016, 27017})
+		srv := &store.Server{Name: "moving", OwnerID: f.user.ID, NodeID: f.node.ID, TemplateID: f.tmpl.ID,
+			State: store.StateTransferring, MemoryMB: 1, CPUPercent: 100, DiskMB: 1, Image: "i", Startup: "s"}
+		if err := s.CreateServer(ctx, srv, []string{src[0].ID, src[1].ID}); err != nil {
+			t.Fatal(err)
+		}
+		taken := &store.Server{Name: "taker", OwnerID: f.user.ID, NodeID: other.ID, TemplateID: f.tmpl.ID,
+			State: store.StateStopped, MemoryMB: 1, CPUPercent: 100, DiskMB: 1, Image: "i", Startup: "s"}
+		if err := s.CreateServer(ctx, taken, []string{dst[2].ID}); err != nil {
+			t.Fatal(err)
+		}
+		unchanged := func(what string) {
+			t.Helper()
+			got, err := s.ServerByID(ctx, srv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.NodeID != f.node.ID || got.State != store.StateTransferring || len(got.Allocations) != 2 || got.Allocations[0].ID != src[0].ID {
+				t.Fatalf("%s changed the server: %+v", what, got)
+			}
+		}
+		if err := s.MoveServer(ctx, srv.ID, other.ID, []string{dst[0].ID, dst[2].ID}, store.StateTransferring, store.StateStopped); !errors.Is(err, store.ErrAllocationTaken) {
+			t.Fatalf("move onto a taken allocation: %v", err)
+		}
+		unchanged("a move onto a taken allocation")
+		if err := s.MoveServer(ctx, srv.ID, other.ID, []string{dst[0].ID}, store.StateStopped, store.StateStopped); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("move from the wrong state: %v", err)
+		}
+		unchanged("a move from the wrong state")
+		if err := s.MoveServer(ctx, srv.ID, other.ID, []string{dst[1].ID, dst[0].ID}, store.StateTransferring, store.StateStopped); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.ServerByID(ctx, srv.ID)
+		if got.NodeID != other.ID || got.State != store.StateStopped || len(got.Allocations) != 2 || got.Allocations[0].ID != dst[1].ID || !got.Allocations[0].Primary {
+			t.Fatalf("moved server: %+v", got)
+		}
+		if free, _ := s.FreeAllocations(ctx, f.node.ID); len(free) != 2 {
+			t.Fatalf("the old node has %d free allocations, want both back", len(free))
+		}
+	})
+}
