@@ -80,7 +80,7 @@ type extractor struct {
 	links map[string]bool
 	// cur is the directory curDir, where the last entry went: entries of
 	// one directory come together, so one open serves them all.
-	cur    *os.Root
+	cur    *os.File
 	curDir string
 }
 
@@ -138,8 +138,6 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 		dirs:       map[string]int{".": 0},
 		meta:       []dirMeta{{name: ".", mode: 0o755}},
 		links:      map[string]bool{},
-		cur:        root,
-		curDir:     ".",
 	}
 	if old != nil {
 		x.meta[0].mode = old.Mode().Perm()
@@ -407,35 +405,33 @@ func (x *extractor) notThroughLink(raw, name string) error {
 	return nil
 }
 
-// parent makes the directories above name and returns the one that
-// holds it, with name's last element.
-func (x *extractor) parent(raw, name string) (*os.Root, string, error) {
+// parent makes the directories above name and returns the descriptor of
+// the one that holds it, with name's last element. The directory is
+// opened through the root, so it lies inside; below it, entries are
+// made with *at calls on that one element, which never follow a
+// symlink.
+func (x *extractor) parent(raw, name string) (int, string, error) {
 	dir, base := path.Split(name)
 	dir = path.Clean(dir)
-	if dir == x.curDir {
-		return x.cur, base, nil
-	}
-	if err := x.mkdirs(raw, dir); err != nil {
-		return nil, "", err
-	}
-	x.closeCur()
-	x.cur, x.curDir = x.root, "."
-	if dir != "." {
-		sub, err := x.root.OpenRoot(dir)
-		if err != nil {
-			return nil, "", err
+	if dir != x.curDir {
+		if err := x.mkdirs(raw, dir); err != nil {
+			return -1, "", err
 		}
-		x.cur, x.curDir = sub, dir
+		x.closeCur()
+		d, err := x.root.Open(dir)
+		if err != nil {
+			return -1, "", err
+		}
+		x.cur, x.curDir = d, dir
 	}
-	return x.cur, base, nil
+	return int(x.cur.Fd()), base, nil
 }
 
 func (x *extractor) closeCur() {
-	if x.cur != nil && x.cur != x.root {
+	if x.cur != nil {
 		x.cur.Close()
 	}
-	x.cur = nil
-	x.curDir = ""
+	x.cur, x.curDir = nil, ""
 }
 
 // mkdirs makes dir and the directories above it that the archive has
@@ -453,15 +449,26 @@ func (x *extractor) mkdirs(raw, dir string) error {
 		}
 		return err
 	}
-	return x.madeDir(dir, 0o755, time.Time{})
-}
-
-func (x *extractor) madeDir(name string, mode fs.FileMode, mtime time.Time) error {
-	if err := x.root.Lchown(name, x.opts.UID, x.opts.GID); err != nil {
+	if err := x.root.Lchown(dir, x.opts.UID, x.opts.GID); err != nil {
 		return err
 	}
+	x.madeDir(dir, 0o755, time.Time{})
+	return nil
+}
+
+func (x *extractor) madeDir(name string, mode fs.FileMode, mtime time.Time) {
 	x.dirs[name] = len(x.meta)
 	x.meta = append(x.meta, dirMeta{name: name, mode: mode, mtime: mtime})
+}
+
+// chown gives base (in directory dfd) to the restored files' owner.
+func (x *extractor) chown(dfd int, base, raw string) error {
+	if x.opts.UID < 0 && x.opts.GID < 0 {
+		return nil
+	}
+	if err := unix.Fchownat(dfd, base, x.opts.UID, x.opts.GID, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "chown", Path: raw, Err: err}
+	}
 	return nil
 }
 
@@ -471,51 +478,67 @@ func (x *extractor) dir(h *tar.Header, name string) error {
 		x.meta[i].mode, x.meta[i].mtime = mode, h.ModTime
 		return nil
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
-	if err := cur.Mkdir(base, 0o700); err != nil {
-		if errors.Is(err, fs.ErrExist) {
+	if err := unix.Mkdirat(dfd, base, 0o700); err != nil {
+		if errors.Is(err, unix.EEXIST) {
 			return refused(h.Name, "is a directory where the archive has a file or symlink")
 		}
+		return &os.PathError{Op: "mkdir", Path: h.Name, Err: err}
+	}
+	if err := x.chown(dfd, base, h.Name); err != nil {
 		return err
 	}
-	return x.madeDir(name, mode, h.ModTime)
+	x.madeDir(name, mode, h.ModTime)
+	return nil
 }
 
 // replace makes room for a file or link: one of the same name earlier in
 // the archive goes, as with tar.
-func (x *extractor) replace(raw, name string, cur *os.Root, base string) error {
+func (x *extractor) replace(raw, name string, dfd int, base string) error {
 	if _, ok := x.dirs[name]; ok {
 		return refused(raw, "is a file where the archive has a directory")
 	}
 	delete(x.links, name)
-	return cur.Remove(base)
+	if err := unix.Unlinkat(dfd, base, 0); err != nil {
+		return &os.PathError{Op: "unlink", Path: raw, Err: err}
+	}
+	return nil
 }
 
 func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body io.Reader) error {
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
-	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	f, err := cur.OpenFile(base, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+	// O_EXCL: never opens what is there already, a symlink least of all.
+	open := func() (int, error) {
+		return ignoringEINTR(func() (int, error) {
+			return unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		})
+	}
+	fd, err := open()
+	if errors.Is(err, unix.EEXIST) {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
-		f, err = cur.OpenFile(base, flags, 0o600)
+		fd, err = open()
 	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "create", Path: h.Name, Err: err}
 	}
-	defer f.Close()
+	defer func() {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}()
 	for {
 		n, err := body.Read(x.buf)
 		if n > 0 {
-			if _, err := f.Write(x.buf[:n]); err != nil {
-				return err
+			if err := writeAll(fd, x.buf[:n]); err != nil {
+				return &os.PathError{Op: "write", Path: h.Name, Err: err}
 			}
 			x.prog.Bytes += int64(n)
 		}
@@ -531,24 +554,40 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 		}
 	}
 	if x.opts.UID >= 0 || x.opts.GID >= 0 {
-		if err := f.Chown(x.opts.UID, x.opts.GID); err != nil {
-			return err
+		if err := unix.Fchown(fd, x.opts.UID, x.opts.GID); err != nil {
+			return &os.PathError{Op: "chown", Path: h.Name, Err: err}
 		}
 	}
 	// Perm only: no setuid, setgid or sticky bit comes from an archive.
-	if err := f.Chmod(fs.FileMode(h.Mode).Perm()); err != nil {
-		return err
+	if err := unix.Fchmod(fd, uint32(fs.FileMode(h.Mode).Perm())); err != nil {
+		return &os.PathError{Op: "chmod", Path: h.Name, Err: err}
 	}
-	// On the descriptor: one call where the root's Chtimes makes two.
 	// Archives hold whole seconds, which utimes keeps.
 	tv := unix.NsecToTimeval(h.ModTime.UnixNano())
-	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
+	if err := unix.Futimes(fd, []unix.Timeval{tv, tv}); err != nil {
 		return &os.PathError{Op: "utimes", Path: h.Name, Err: err}
 	}
-	if err := f.Close(); err != nil {
-		return err
+	err = unix.Close(fd)
+	fd = -1
+	if err != nil {
+		return &os.PathError{Op: "close", Path: h.Name, Err: err}
 	}
 	x.prog.Files++
+	return nil
+}
+
+// writeAll writes b whole.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
 	return nil
 }
 
@@ -559,24 +598,24 @@ func (x *extractor) symlink(h *tar.Header, name string) error {
 	case len(h.Linkname) > maxLinkTarget || strings.IndexByte(h.Linkname, 0) >= 0:
 		return refused(h.Name, "is a symlink with an impossible target")
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
 	// The target may be anything, even outside: it is only a link, and
 	// nothing is extracted through it.
-	err = cur.Symlink(h.Linkname, base)
-	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+	err = unix.Symlinkat(h.Linkname, dfd, base)
+	if errors.Is(err, unix.EEXIST) {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
-		err = cur.Symlink(h.Linkname, base)
+		err = unix.Symlinkat(h.Linkname, dfd, base)
 	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "symlink", Path: h.Name, Err: err}
 	}
 	x.links[name] = true
-	return cur.Lchown(base, x.opts.UID, x.opts.GID)
+	return x.chown(dfd, base, h.Name)
 }
 
 func (x *extractor) hardlink(h *tar.Header, name string) error {
@@ -591,13 +630,13 @@ func (x *extractor) hardlink(h *tar.Header, name string) error {
 	if fi, err := x.root.Lstat(target); err != nil || !fi.Mode().IsRegular() {
 		return missing
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
 	err = x.root.Link(target, name)
 	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
 		err = x.root.Link(target, name)
@@ -690,8 +729,7 @@ func (x *extractor) keepDir(ctx context.Context, src *os.File, dfd int, name, re
 	if err := unix.Fchownat(dfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "chown", Path: rel, Err: err}
 	}
-	x.dirs[rel] = len(x.meta)
-	x.meta = append(x.meta, dirMeta{name: rel, mode: fs.FileMode(st.Mode).Perm(), mtime: time.Unix(st.Mtim.Unix())})
+	x.madeDir(rel, fs.FileMode(st.Mode).Perm(), time.Unix(st.Mtim.Unix()))
 	return x.merge(ctx, src, rel)
 }
 
