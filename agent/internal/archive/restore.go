@@ -80,8 +80,12 @@ type extractor struct {
 	links map[string]bool
 	// cur is the directory curDir, where the last entry went: entries of
 	// one directory come together, so one open serves them all.
-	cur    *os.File
+	cur    *dirRef
 	curDir string
+	// w writes small files; pending names those queued since the last
+	// wait, which no later entry may touch before they are written.
+	w       *fileWriters
+	pending map[string]bool
 }
 
 type dirMeta struct {
@@ -138,6 +142,7 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 		dirs:       map[string]int{".": 0},
 		meta:       []dirMeta{{name: ".", mode: 0o755}},
 		links:      map[string]bool{},
+		pending:    map[string]bool{},
 	}
 	if old != nil {
 		x.meta[0].mode = old.Mode().Perm()
@@ -206,6 +211,8 @@ func (x *extractor) extract(ctx context.Context) (Compression, error) {
 		return "", err
 	}
 	defer dec.Close()
+	x.w = startWriters(ctx, numWriters(), x.opts.UID, x.opts.GID)
+	defer x.w.stop()
 	// tail keeps the last bytes the tar reader took: a stream that ends
 	// without the end-of-archive blocks was cut short.
 	tail := &tailReader{r: dec}
@@ -225,6 +232,9 @@ func (x *extractor) extract(ctx context.Context) (Compression, error) {
 		if err := x.entry(ctx, h, tr); err != nil {
 			return "", err
 		}
+	}
+	if err := x.waitWriters(); err != nil {
+		return "", err
 	}
 	// Everything past the tar, decompressed and raw: the digest is of
 	// the whole stream, and the decompressor checks its own checksum at
@@ -376,6 +386,16 @@ func (x *extractor) entry(ctx context.Context, h *tar.Header, body io.Reader) er
 	if err := x.notThroughLink(h.Name, name); err != nil {
 		return err
 	}
+	if err := x.w.failed(); err != nil {
+		return err
+	}
+	// A name queued for writing, or a hard link's target, must be
+	// written before anything else is done with it.
+	if x.pending[name] || h.Typeflag == tar.TypeLink {
+		if err := x.waitWriters(); err != nil {
+			return err
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeDir:
 		return x.dir(h, name)
@@ -422,16 +442,22 @@ func (x *extractor) parent(raw, name string) (int, string, error) {
 		if err != nil {
 			return -1, "", err
 		}
-		x.cur, x.curDir = d, dir
+		x.cur, x.curDir = newDirRef(d), dir
 	}
-	return int(x.cur.Fd()), base, nil
+	return int(x.cur.f.Fd()), base, nil
 }
 
 func (x *extractor) closeCur() {
 	if x.cur != nil {
-		x.cur.Close()
+		x.cur.release()
 	}
 	x.cur, x.curDir = nil, ""
+}
+
+// waitWriters waits until the queued files are written.
+func (x *extractor) waitWriters() error {
+	clear(x.pending)
+	return x.w.wait()
 }
 
 // mkdirs makes dir and the directories above it that the archive has
@@ -442,6 +468,11 @@ func (x *extractor) mkdirs(raw, dir string) error {
 	}
 	if err := x.mkdirs(raw, path.Dir(dir)); err != nil {
 		return err
+	}
+	if x.pending[dir] {
+		if err := x.waitWriters(); err != nil {
+			return err
+		}
 	}
 	if err := x.root.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -513,11 +544,12 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 	if err != nil {
 		return err
 	}
-	// O_EXCL: never opens what is there already, a symlink least of all.
+	// A name of a directory or symlink is left to replace, below.
+	if _, isDir := x.dirs[name]; h.Size <= smallFile && !isDir && !x.links[name] {
+		return x.queueFile(ctx, h, name, base, body)
+	}
 	open := func() (int, error) {
-		return ignoringEINTR(func() (int, error) {
-			return unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		})
+		return ignoringEINTR(func() (int, error) { return unix.Openat(dfd, base, createFlags, 0o600) })
 	}
 	fd, err := open()
 	if errors.Is(err, unix.EEXIST) {
@@ -529,15 +561,11 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 	if err != nil {
 		return &os.PathError{Op: "create", Path: h.Name, Err: err}
 	}
-	defer func() {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}()
 	for {
 		n, err := body.Read(x.buf)
 		if n > 0 {
 			if err := writeAll(fd, x.buf[:n]); err != nil {
+				unix.Close(fd)
 				return &os.PathError{Op: "write", Path: h.Name, Err: err}
 			}
 			x.prog.Bytes += int64(n)
@@ -546,6 +574,7 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 			break
 		}
 		if err != nil {
+			unix.Close(fd)
 			return readErr(ctx, fmt.Sprintf("entry %q", h.Name), err)
 		}
 		if x.rep.due() {
@@ -553,26 +582,27 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 			x.rep.report(x.prog)
 		}
 	}
-	if x.opts.UID >= 0 || x.opts.GID >= 0 {
-		if err := unix.Fchown(fd, x.opts.UID, x.opts.GID); err != nil {
-			return &os.PathError{Op: "chown", Path: h.Name, Err: err}
-		}
-	}
-	// Perm only: no setuid, setgid or sticky bit comes from an archive.
-	if err := unix.Fchmod(fd, uint32(fs.FileMode(h.Mode).Perm())); err != nil {
-		return &os.PathError{Op: "chmod", Path: h.Name, Err: err}
-	}
-	// Archives hold whole seconds, which utimes keeps.
-	tv := unix.NsecToTimeval(h.ModTime.UnixNano())
-	if err := unix.Futimes(fd, []unix.Timeval{tv, tv}); err != nil {
-		return &os.PathError{Op: "utimes", Path: h.Name, Err: err}
-	}
-	err = unix.Close(fd)
-	fd = -1
-	if err != nil {
-		return &os.PathError{Op: "close", Path: h.Name, Err: err}
+	if err := finishFile(fd, h.Name, x.opts.UID, x.opts.GID, fs.FileMode(h.Mode), h.ModTime); err != nil {
+		return err
 	}
 	x.prog.Files++
+	return nil
+}
+
+// queueFile reads a small file whole and hands it to the writers.
+func (x *extractor) queueFile(ctx context.Context, h *tar.Header, name, base string, body io.Reader) error {
+	data := make([]byte, h.Size)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return readErr(ctx, fmt.Sprintf("entry %q", h.Name), err)
+	}
+	x.pending[name] = true
+	x.w.queue(fileJob{dir: x.cur.hold(), base: base, name: h.Name, data: data, mode: fs.FileMode(h.Mode), mtime: h.ModTime})
+	x.prog.Files++
+	x.prog.Bytes += h.Size
+	if x.rep.due() {
+		x.prog.Written = x.in.n
+		x.rep.report(x.prog)
+	}
 	return nil
 }
 
