@@ -365,16 +365,21 @@ func TestProgressIsThrottledAndEndsWithTheResult(t *testing.T) {
 		}
 	}
 
-	calls, at = nil, nil
-	clock.step = 100 * time.Millisecond
-	out := filepath.Join(t.TempDir(), "out")
-	rres, err := restore(context.Background(), out, &buf, RestoreOptions{UID: -1, GID: -1,
-		Progress: func(p Progress) { calls = append(calls, p); at = append(at, clock.now) }},
-		restoreEnv{clock: clock, maxEntries: MaxEntries})
-	if err != nil {
-		t.Fatal(err)
+	for _, comp := range []Compression{Zstd, Gzip} {
+		archive, _ := createArchive(t, src, CreateOptions{Compression: comp})
+		calls, at = nil, nil
+		out := filepath.Join(t.TempDir(), "out")
+		rres, err := restore(context.Background(), out, bytes.NewReader(archive), RestoreOptions{UID: -1, GID: -1,
+			Progress: func(p Progress) { calls = append(calls, p); at = append(at, clock.now) }},
+			restoreEnv{clock: clock, maxEntries: MaxEntries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rres.Files != int64(len(tree)) {
+			t.Fatalf("Restore wrote %d files of %d", rres.Files, len(tree))
+		}
+		checkProgress(t, "Restore of "+string(comp), calls, at, Progress{Files: rres.Files, Bytes: rres.Bytes, Written: rres.Size})
 	}
-	checkProgress(t, "Restore", calls, at, Progress{Files: rres.Files, Bytes: rres.Bytes, Written: rres.Size})
 }
 
 // checkProgress wants several calls, ProgressEvery apart or more, counts

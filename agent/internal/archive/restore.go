@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -62,7 +63,6 @@ func refused(name, format string, args ...any) error {
 type extractor struct {
 	opts  RestoreOptions
 	root  *os.Root // the staging directory
-	stage string   // its path
 	buf   []byte
 	in    *hashReader
 	rep   *reporter
@@ -134,7 +134,6 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 	x := &extractor{
 		opts:       opts,
 		root:       root,
-		stage:      stage,
 		buf:        make([]byte, readChunk),
 		in:         &hashReader{ctx: ctx, r: r, h: sha256.New()},
 		rep:        newReporter(env.clock, opts.Progress),
@@ -176,7 +175,7 @@ func (x *extractor) run(ctx context.Context, dir string, exists bool) (Result, e
 	res := Result{
 		Files:       x.prog.Files,
 		Bytes:       x.prog.Bytes,
-		Size:        x.in.n,
+		Size:        x.in.n.Load(),
 		SHA256:      hex.EncodeToString(x.in.h.Sum(nil)),
 		Compression: comp,
 	}
@@ -240,10 +239,10 @@ func (x *extractor) extract(ctx context.Context) (Compression, error) {
 	// the whole stream, and the decompressor checks its own checksum at
 	// its end.
 	if _, err := io.CopyBuffer(io.Discard, dec, x.buf); err != nil {
-		return "", readErr(ctx, "the "+string(comp)+" stream", err)
+		return "", readErr(ctx, "past the tar", err)
 	}
 	if _, err := io.CopyBuffer(io.Discard, br, x.buf); err != nil {
-		return "", readErr(ctx, "the stream", err)
+		return "", readErr(ctx, "past the "+string(comp)+" stream", err)
 	}
 	return comp, nil
 }
@@ -292,7 +291,7 @@ type hashReader struct {
 	ctx context.Context
 	r   io.Reader
 	h   hash.Hash
-	n   int64
+	n   atomic.Int64 // the gzip reader reads ahead in a goroutine of its own
 }
 
 // sourceError is an error of the reader Restore was given, told apart
@@ -308,7 +307,7 @@ func (hr *hashReader) Read(p []byte) (int, error) {
 	}
 	n, err := hr.r.Read(p)
 	hr.h.Write(p[:n])
-	hr.n += int64(n)
+	hr.n.Add(int64(n))
 	if err != nil && err != io.EOF {
 		err = &sourceError{fmt.Errorf("reading the archive: %w", err)}
 	}
@@ -578,7 +577,7 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 			return readErr(ctx, fmt.Sprintf("entry %q", h.Name), err)
 		}
 		if x.rep.due() {
-			x.prog.Written = x.in.n
+			x.prog.Written = x.in.n.Load()
 			x.rep.report(x.prog)
 		}
 	}
@@ -600,7 +599,7 @@ func (x *extractor) queueFile(ctx context.Context, h *tar.Header, name, base str
 	x.prog.Files++
 	x.prog.Bytes += h.Size
 	if x.rep.due() {
-		x.prog.Written = x.in.n
+		x.prog.Written = x.in.n.Load()
 		x.rep.report(x.prog)
 	}
 	return nil
