@@ -62,7 +62,7 @@ type CreateOptions struct {
 	// Level is the compression level, 0 for the compressor's default.
 	Level int
 	// Workers is how many goroutines compress, 0 for GOMAXPROCS. Memory
-	// grows with them: about 20 MiB and 8 MiB a worker with zstd, 6 MiB
+	// grows with them: about 20 MiB and 8 MiB a worker with zstd, 10 MiB
 	// and 2 MiB a worker with gzip, whatever the tree.
 	Workers int
 	// RateLimit caps file bytes read per second; 0 is no cap.
