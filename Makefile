@@ -98,7 +98,7 @@ bench:
 # regression seed once fixed. A short minimize time keeps the fuzzer
 # fuzzing rather than shrinking each new interesting input for a minute.
 FUZZTIME    ?= 60s
-FUZZ_TARGETS := ./agent/internal/files:FuzzResolve ./agent/internal/files:FuzzDecompress
+FUZZ_TARGETS := ./agent/internal/files:FuzzResolve ./agent/internal/files:FuzzDecompress ./agent/internal/archive:FuzzRestore
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -37,7 +37,7 @@ const (
 	// well as 8 MiB, a tar's files being mostly smaller or incompressible,
 	// at a ninth of the memory (about 20 MiB + 8 MiB a worker).
 	zstdWindow = 256 << 10
-	// gzipBlock is the input of each parallel gzip block (about 6 MiB +
+	// gzipBlock is the input of each parallel gzip block (about 10 MiB +
 	// 2 MiB a worker).
 	gzipBlock = 512 << 10
 )

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -62,7 +63,6 @@ func refused(name, format string, args ...any) error {
 type extractor struct {
 	opts  RestoreOptions
 	root  *os.Root // the staging directory
-	stage string   // its path
 	buf   []byte
 	in    *hashReader
 	rep   *reporter
@@ -80,8 +80,12 @@ type extractor struct {
 	links map[string]bool
 	// cur is the directory curDir, where the last entry went: entries of
 	// one directory come together, so one open serves them all.
-	cur    *os.Root
+	cur    *dirRef
 	curDir string
+	// w writes small files; pending names those queued since the last
+	// wait, which no later entry may touch before they are written.
+	w       *fileWriters
+	pending map[string]bool
 }
 
 type dirMeta struct {
@@ -130,7 +134,6 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 	x := &extractor{
 		opts:       opts,
 		root:       root,
-		stage:      stage,
 		buf:        make([]byte, readChunk),
 		in:         &hashReader{ctx: ctx, r: r, h: sha256.New()},
 		rep:        newReporter(env.clock, opts.Progress),
@@ -138,8 +141,7 @@ func restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions, 
 		dirs:       map[string]int{".": 0},
 		meta:       []dirMeta{{name: ".", mode: 0o755}},
 		links:      map[string]bool{},
-		cur:        root,
-		curDir:     ".",
+		pending:    map[string]bool{},
 	}
 	if old != nil {
 		x.meta[0].mode = old.Mode().Perm()
@@ -173,7 +175,7 @@ func (x *extractor) run(ctx context.Context, dir string, exists bool) (Result, e
 	res := Result{
 		Files:       x.prog.Files,
 		Bytes:       x.prog.Bytes,
-		Size:        x.in.n,
+		Size:        x.in.n.Load(),
 		SHA256:      hex.EncodeToString(x.in.h.Sum(nil)),
 		Compression: comp,
 	}
@@ -208,6 +210,8 @@ func (x *extractor) extract(ctx context.Context) (Compression, error) {
 		return "", err
 	}
 	defer dec.Close()
+	x.w = startWriters(ctx, numWriters(), x.opts.UID, x.opts.GID)
+	defer x.w.stop()
 	// tail keeps the last bytes the tar reader took: a stream that ends
 	// without the end-of-archive blocks was cut short.
 	tail := &tailReader{r: dec}
@@ -228,14 +232,17 @@ func (x *extractor) extract(ctx context.Context) (Compression, error) {
 			return "", err
 		}
 	}
+	if err := x.waitWriters(); err != nil {
+		return "", err
+	}
 	// Everything past the tar, decompressed and raw: the digest is of
 	// the whole stream, and the decompressor checks its own checksum at
 	// its end.
 	if _, err := io.CopyBuffer(io.Discard, dec, x.buf); err != nil {
-		return "", readErr(ctx, "the "+string(comp)+" stream", err)
+		return "", readErr(ctx, "past the tar", err)
 	}
 	if _, err := io.CopyBuffer(io.Discard, br, x.buf); err != nil {
-		return "", readErr(ctx, "the stream", err)
+		return "", readErr(ctx, "past the "+string(comp)+" stream", err)
 	}
 	return comp, nil
 }
@@ -284,7 +291,7 @@ type hashReader struct {
 	ctx context.Context
 	r   io.Reader
 	h   hash.Hash
-	n   int64
+	n   atomic.Int64 // the gzip reader reads ahead in a goroutine of its own
 }
 
 // sourceError is an error of the reader Restore was given, told apart
@@ -300,7 +307,7 @@ func (hr *hashReader) Read(p []byte) (int, error) {
 	}
 	n, err := hr.r.Read(p)
 	hr.h.Write(p[:n])
-	hr.n += int64(n)
+	hr.n.Add(int64(n))
 	if err != nil && err != io.EOF {
 		err = &sourceError{fmt.Errorf("reading the archive: %w", err)}
 	}
@@ -378,6 +385,16 @@ func (x *extractor) entry(ctx context.Context, h *tar.Header, body io.Reader) er
 	if err := x.notThroughLink(h.Name, name); err != nil {
 		return err
 	}
+	if err := x.w.failed(); err != nil {
+		return err
+	}
+	// A name queued for writing, or a hard link's target, must be
+	// written before anything else is done with it.
+	if x.pending[name] || h.Typeflag == tar.TypeLink {
+		if err := x.waitWriters(); err != nil {
+			return err
+		}
+	}
 	switch h.Typeflag {
 	case tar.TypeDir:
 		return x.dir(h, name)
@@ -407,35 +424,39 @@ func (x *extractor) notThroughLink(raw, name string) error {
 	return nil
 }
 
-// parent makes the directories above name and returns the one that
-// holds it, with name's last element.
-func (x *extractor) parent(raw, name string) (*os.Root, string, error) {
+// parent makes the directories above name and returns the descriptor of
+// the one that holds it, with name's last element. The directory is
+// opened through the root, so it lies inside; below it, entries are
+// made with *at calls on that one element, which never follow a
+// symlink.
+func (x *extractor) parent(raw, name string) (int, string, error) {
 	dir, base := path.Split(name)
 	dir = path.Clean(dir)
-	if dir == x.curDir {
-		return x.cur, base, nil
-	}
-	if err := x.mkdirs(raw, dir); err != nil {
-		return nil, "", err
-	}
-	x.closeCur()
-	x.cur, x.curDir = x.root, "."
-	if dir != "." {
-		sub, err := x.root.OpenRoot(dir)
-		if err != nil {
-			return nil, "", err
+	if dir != x.curDir {
+		if err := x.mkdirs(raw, dir); err != nil {
+			return -1, "", err
 		}
-		x.cur, x.curDir = sub, dir
+		x.closeCur()
+		d, err := x.root.Open(dir)
+		if err != nil {
+			return -1, "", err
+		}
+		x.cur, x.curDir = newDirRef(d), dir
 	}
-	return x.cur, base, nil
+	return int(x.cur.f.Fd()), base, nil
 }
 
 func (x *extractor) closeCur() {
-	if x.cur != nil && x.cur != x.root {
-		x.cur.Close()
+	if x.cur != nil {
+		x.cur.release()
 	}
-	x.cur = nil
-	x.curDir = ""
+	x.cur, x.curDir = nil, ""
+}
+
+// waitWriters waits until the queued files are written.
+func (x *extractor) waitWriters() error {
+	clear(x.pending)
+	return x.w.wait()
 }
 
 // mkdirs makes dir and the directories above it that the archive has
@@ -447,21 +468,37 @@ func (x *extractor) mkdirs(raw, dir string) error {
 	if err := x.mkdirs(raw, path.Dir(dir)); err != nil {
 		return err
 	}
+	if x.pending[dir] {
+		if err := x.waitWriters(); err != nil {
+			return err
+		}
+	}
 	if err := x.root.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return refused(raw, "lies below %q, which the archive holds as a file", dir)
 		}
 		return err
 	}
-	return x.madeDir(dir, 0o755, time.Time{})
-}
-
-func (x *extractor) madeDir(name string, mode fs.FileMode, mtime time.Time) error {
-	if err := x.root.Lchown(name, x.opts.UID, x.opts.GID); err != nil {
+	if err := x.root.Lchown(dir, x.opts.UID, x.opts.GID); err != nil {
 		return err
 	}
+	x.madeDir(dir, 0o755, time.Time{})
+	return nil
+}
+
+func (x *extractor) madeDir(name string, mode fs.FileMode, mtime time.Time) {
 	x.dirs[name] = len(x.meta)
 	x.meta = append(x.meta, dirMeta{name: name, mode: mode, mtime: mtime})
+}
+
+// chown gives base (in directory dfd) to the restored files' owner.
+func (x *extractor) chown(dfd int, base, raw string) error {
+	if x.opts.UID < 0 && x.opts.GID < 0 {
+		return nil
+	}
+	if err := unix.Fchownat(dfd, base, x.opts.UID, x.opts.GID, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "chown", Path: raw, Err: err}
+	}
 	return nil
 }
 
@@ -471,51 +508,64 @@ func (x *extractor) dir(h *tar.Header, name string) error {
 		x.meta[i].mode, x.meta[i].mtime = mode, h.ModTime
 		return nil
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
-	if err := cur.Mkdir(base, 0o700); err != nil {
-		if errors.Is(err, fs.ErrExist) {
+	if err := unix.Mkdirat(dfd, base, 0o700); err != nil {
+		if errors.Is(err, unix.EEXIST) {
 			return refused(h.Name, "is a directory where the archive has a file or symlink")
 		}
+		return &os.PathError{Op: "mkdir", Path: h.Name, Err: err}
+	}
+	if err := x.chown(dfd, base, h.Name); err != nil {
 		return err
 	}
-	return x.madeDir(name, mode, h.ModTime)
+	x.madeDir(name, mode, h.ModTime)
+	return nil
 }
 
 // replace makes room for a file or link: one of the same name earlier in
 // the archive goes, as with tar.
-func (x *extractor) replace(raw, name string, cur *os.Root, base string) error {
+func (x *extractor) replace(raw, name string, dfd int, base string) error {
 	if _, ok := x.dirs[name]; ok {
 		return refused(raw, "is a file where the archive has a directory")
 	}
 	delete(x.links, name)
-	return cur.Remove(base)
+	if err := unix.Unlinkat(dfd, base, 0); err != nil {
+		return &os.PathError{Op: "unlink", Path: raw, Err: err}
+	}
+	return nil
 }
 
 func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body io.Reader) error {
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
-	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	f, err := cur.OpenFile(base, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+	// A name of a directory or symlink is left to replace, below.
+	if _, isDir := x.dirs[name]; h.Size <= smallFile && !isDir && !x.links[name] {
+		return x.queueFile(ctx, h, name, base, body)
+	}
+	open := func() (int, error) {
+		return ignoringEINTR(func() (int, error) { return unix.Openat(dfd, base, createFlags, 0o600) })
+	}
+	fd, err := open()
+	if errors.Is(err, unix.EEXIST) {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
-		f, err = cur.OpenFile(base, flags, 0o600)
+		fd, err = open()
 	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "create", Path: h.Name, Err: err}
 	}
-	defer f.Close()
 	for {
 		n, err := body.Read(x.buf)
 		if n > 0 {
-			if _, err := f.Write(x.buf[:n]); err != nil {
-				return err
+			if err := writeAll(fd, x.buf[:n]); err != nil {
+				unix.Close(fd)
+				return &os.PathError{Op: "write", Path: h.Name, Err: err}
 			}
 			x.prog.Bytes += int64(n)
 		}
@@ -523,27 +573,51 @@ func (x *extractor) file(ctx context.Context, h *tar.Header, name string, body i
 			break
 		}
 		if err != nil {
+			unix.Close(fd)
 			return readErr(ctx, fmt.Sprintf("entry %q", h.Name), err)
 		}
 		if x.rep.due() {
-			x.prog.Written = x.in.n
+			x.prog.Written = x.in.n.Load()
 			x.rep.report(x.prog)
 		}
 	}
-	if x.opts.UID >= 0 || x.opts.GID >= 0 {
-		if err := f.Chown(x.opts.UID, x.opts.GID); err != nil {
-			return err
-		}
-	}
-	// Perm only: no setuid, setgid or sticky bit comes from an archive.
-	if err := f.Chmod(fs.FileMode(h.Mode).Perm()); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := finishFile(fd, h.Name, x.opts.UID, x.opts.GID, fs.FileMode(h.Mode), h.ModTime); err != nil {
 		return err
 	}
 	x.prog.Files++
-	return cur.Chtimes(base, h.ModTime, h.ModTime)
+	return nil
+}
+
+// queueFile reads a small file whole and hands it to the writers.
+func (x *extractor) queueFile(ctx context.Context, h *tar.Header, name, base string, body io.Reader) error {
+	data := make([]byte, h.Size)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return readErr(ctx, fmt.Sprintf("entry %q", h.Name), err)
+	}
+	x.pending[name] = true
+	x.w.queue(fileJob{dir: x.cur.hold(), base: base, name: h.Name, data: data, mode: fs.FileMode(h.Mode), mtime: h.ModTime})
+	x.prog.Files++
+	x.prog.Bytes += h.Size
+	if x.rep.due() {
+		x.prog.Written = x.in.n.Load()
+		x.rep.report(x.prog)
+	}
+	return nil
+}
+
+// writeAll writes b whole.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 func (x *extractor) symlink(h *tar.Header, name string) error {
@@ -553,24 +627,24 @@ func (x *extractor) symlink(h *tar.Header, name string) error {
 	case len(h.Linkname) > maxLinkTarget || strings.IndexByte(h.Linkname, 0) >= 0:
 		return refused(h.Name, "is a symlink with an impossible target")
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
 	// The target may be anything, even outside: it is only a link, and
 	// nothing is extracted through it.
-	err = cur.Symlink(h.Linkname, base)
-	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+	err = unix.Symlinkat(h.Linkname, dfd, base)
+	if errors.Is(err, unix.EEXIST) {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
-		err = cur.Symlink(h.Linkname, base)
+		err = unix.Symlinkat(h.Linkname, dfd, base)
 	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "symlink", Path: h.Name, Err: err}
 	}
 	x.links[name] = true
-	return cur.Lchown(base, x.opts.UID, x.opts.GID)
+	return x.chown(dfd, base, h.Name)
 }
 
 func (x *extractor) hardlink(h *tar.Header, name string) error {
@@ -585,13 +659,13 @@ func (x *extractor) hardlink(h *tar.Header, name string) error {
 	if fi, err := x.root.Lstat(target); err != nil || !fi.Mode().IsRegular() {
 		return missing
 	}
-	cur, base, err := x.parent(h.Name, name)
+	dfd, base, err := x.parent(h.Name, name)
 	if err != nil {
 		return err
 	}
 	err = x.root.Link(target, name)
 	if errors.Is(err, fs.ErrExist) {
-		if err := x.replace(h.Name, name, cur, base); err != nil {
+		if err := x.replace(h.Name, name, dfd, base); err != nil {
 			return err
 		}
 		err = x.root.Link(target, name)
@@ -684,8 +758,7 @@ func (x *extractor) keepDir(ctx context.Context, src *os.File, dfd int, name, re
 	if err := unix.Fchownat(dfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "chown", Path: rel, Err: err}
 	}
-	x.dirs[rel] = len(x.meta)
-	x.meta = append(x.meta, dirMeta{name: rel, mode: fs.FileMode(st.Mode).Perm(), mtime: time.Unix(st.Mtim.Unix())})
+	x.madeDir(rel, fs.FileMode(st.Mode).Perm(), time.Unix(st.Mtim.Unix()))
 	return x.merge(ctx, src, rel)
 }
 

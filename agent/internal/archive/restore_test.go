@@ -450,3 +450,39 @@ func sameStrings(a, b []string) bool {
 	}
 	return len(a) == len(b)
 }
+
+// Names an archive holds twice are replaced in archive order, as tar
+// does, whether the files are written in the background or not.
+func TestRestoreTakesTheLastOfDuplicateNames(t *testing.T) {
+	big := randomText(smallFile+1, 5)
+	archive := handTar(t,
+		tarEntry{name: "f", data: "first"}, tarEntry{name: "f", data: "second"},
+		tarEntry{name: "big", data: "small first"}, tarEntry{name: "big", data: big},
+		tarEntry{name: "small", data: big}, tarEntry{name: "small", data: "small last"},
+		tarEntry{name: "l", data: "a file"}, tarEntry{name: "l", typ: tar.TypeSymlink, linkname: "f"},
+		tarEntry{name: "m", typ: tar.TypeSymlink, linkname: "f"}, tarEntry{name: "m", data: "a file now"},
+		tarEntry{name: "h", data: "linked"}, tarEntry{name: "h2", typ: tar.TypeLink, linkname: "h"},
+		tarEntry{name: "d/", typ: tar.TypeDir, mode: 0o700}, tarEntry{name: "d/x", data: "x"},
+		tarEntry{name: "d/", typ: tar.TypeDir, mode: 0o750},
+	)
+	dir := filepath.Join(t.TempDir(), "vol")
+	if _, err := Restore(context.Background(), dir, bytes.NewReader(archive), RestoreOptions{UID: -1, GID: -1}); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	got := snapshot(t, dir)
+	sum := func(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
+	for name, want := range map[string]string{"f": "second", "big": big, "small": "small last", "m": "a file now", "h": "linked", "h2": "linked", "d/x": "x"} {
+		if n := got[name]; n.kind != "file" || n.sum != sum(want) {
+			t.Errorf("%s: %v, want a file of %d bytes", name, n, len(want))
+		}
+	}
+	if n := got["l"]; n.kind != "link" || n.target != "f" {
+		t.Errorf("l: %v, want the symlink to f", n)
+	}
+	if got["h"].ino != got["h2"].ino {
+		t.Error("h2 is not a hard link of h")
+	}
+	if n := got["d"]; n.perm != 0o750 {
+		t.Errorf("d: %v, want the last entry's mode 0750", n)
+	}
+}
