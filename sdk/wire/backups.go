@@ -49,7 +49,8 @@ const ArchiveSHA256Trailer = "Catalyst-Archive-Sha256"
 
 // Backup API error codes.
 const (
-	// CodeChecksum (422): the archive's sha256 is not the one expected.
+	// CodeChecksum (422): the archive's sha256 is not the one expected,
+	// or it cannot be read (damaged, cut short, refused entries).
 	CodeChecksum = "checksum_mismatch"
 	// CodeNoStore (404): the agent has no backup store of that name.
 	CodeNoStore = "no_such_store"

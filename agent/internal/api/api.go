@@ -265,7 +265,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := http.StatusInternalServerError, wire.CodeRuntime
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.Is(err, backups.ErrChecksum):
+	case errors.Is(err, backups.ErrChecksum), errors.Is(err, backups.ErrCorrupt):
 		status, code = http.StatusUnprocessableEntity, wire.CodeChecksum
 	case errors.Is(err, errBadRequest), errors.Is(err, servers.ErrInvalid), errors.Is(err, files.ErrInvalid),
 		errors.Is(err, backups.ErrInvalid), errors.Is(err, plugin.ErrInvalidArgument):

@@ -99,7 +99,7 @@ func Create(ctx context.Context, dir string, w io.Writer, opts CreateOptions) (R
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		return Result{}, fmt.Errorf("archive: create from %s: %w", dir, err)
+		return Result{}, fmt.Errorf("archive: create: %w", err)
 	}
 	return res, nil
 }
@@ -150,7 +150,7 @@ func Restore(ctx context.Context, dir string, r io.Reader, opts RestoreOptions) 
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		return Result{}, fmt.Errorf("archive: restore into %s: %w", dir, err)
+		return Result{}, fmt.Errorf("archive: restore: %w", err)
 	}
 	return res, nil
 }

@@ -192,7 +192,7 @@ func (x *extractor) run(ctx context.Context, dir string, exists bool) (Result, e
 		err = x.merge(ctx, top, ".")
 		top.Close()
 		if err != nil {
-			return Result{}, fmt.Errorf("keeping the files of %s: %w", dir, err)
+			return Result{}, fmt.Errorf("keeping the files the archive does not hold: %w", err)
 		}
 	}
 	return res, x.finishDirs()

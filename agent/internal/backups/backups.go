@@ -30,6 +30,8 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrChecksum: the archive is not the one recorded.
 	ErrChecksum = archive.ErrChecksum
+	// ErrCorrupt: the archive cannot be read or holds refused entries.
+	ErrCorrupt = archive.ErrCorrupt
 )
 
 // Stores finds the backup store plugins (*host.Host).
