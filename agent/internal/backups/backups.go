@@ -203,13 +203,10 @@ func (s *Service) Backup(ctx context.Context, id string, req wire.BackupRequest)
 // archive's sha256 as it goes; a corrupt archive or any failure leaves the
 // volume as it was. The server must be stopped, and stays so meanwhile.
 func (s *Service) Restore(ctx context.Context, id string, req wire.RestoreRequest) (wire.ArchiveResult, error) {
-	if err := wire.CheckBackupKey(id, req.Key); err != nil {
-		return wire.ArchiveResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	if req.SHA256 == "" {
 		return wire.ArchiveResult{}, fmt.Errorf("%w: sha256 is empty: a backup is restored only against its recorded digest", ErrInvalid)
 	}
-	store, err := s.store(req.Store)
+	store, err := s.objectStore(id, req.Store, req.Key)
 	if err != nil {
 		return wire.ArchiveResult{}, err
 	}
@@ -224,12 +221,18 @@ func (s *Service) Restore(ctx context.Context, id string, req wire.RestoreReques
 // backupID is the backup's ID as its key names it (for progress events).
 func backupID(serverID, key string) string { return key[len(wire.BackupKeyPrefix(serverID)):] }
 
+// objectStore checks that key is one of server id's objects and finds
+// its store.
+func (s *Service) objectStore(id, storeName, key string) (plugin.BackupStore, error) {
+	if err := wire.CheckBackupKey(id, key); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s.store(storeName)
+}
+
 // Object opens a backup object, for a download.
 func (s *Service) Object(ctx context.Context, id, storeName, key string) (io.ReadCloser, plugin.ObjectInfo, error) {
-	if err := wire.CheckBackupKey(id, key); err != nil {
-		return nil, plugin.ObjectInfo{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	store, err := s.store(storeName)
+	store, err := s.objectStore(id, storeName, key)
 	if err != nil {
 		return nil, plugin.ObjectInfo{}, err
 	}
@@ -238,10 +241,7 @@ func (s *Service) Object(ctx context.Context, id, storeName, key string) (io.Rea
 
 // DeleteObject removes a backup object; a missing one is no error.
 func (s *Service) DeleteObject(ctx context.Context, id, storeName, key string) error {
-	if err := wire.CheckBackupKey(id, key); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	store, err := s.store(storeName)
+	store, err := s.objectStore(id, storeName, key)
 	if err != nil {
 		return err
 	}

@@ -11,88 +11,16 @@ import (
 	"catalyst.dev/sdk/plugin"
 )
 
-// Key limits: S3 allows 1024 bytes per key, prefix included. Segments are
-// bounded as in backup-local so a key valid for one store is valid for the
-// other.
+// Key limits: S3 allows 1024 bytes a key, the store's prefix included;
+// keys follow the SDK's grammar (plugin.CheckKey), as backup-local's do.
 const (
-	maxKeyLen     = 1024
-	maxSegmentLen = 200
-	maxPrefixLen  = 512
+	maxKeyLen    = plugin.MaxKeyBytes
+	maxPrefixLen = 512
 )
 
-// checkKey validates an object key with the same rules as backup-local:
-// "/"-separated segments, none empty, "." or "..", or starting with ".";
-// no leading "/", no backslash, no control characters.
-func checkKey(key string) error {
-	if key == "" {
-		return fmt.Errorf("key is empty: %w", plugin.ErrInvalidArgument)
-	}
-	if err := checkChars(key, "key"); err != nil {
-		return err
-	}
-	if strings.HasPrefix(key, "/") {
-		return fmt.Errorf("key %q starts with \"/\": %w", key, plugin.ErrInvalidArgument)
-	}
-	for s := range strings.SplitSeq(key, "/") {
-		if err := checkSegment(key, s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func checkKey(key string) error { return plugin.CheckKey(key) }
 
-// checkPrefix validates a List prefix: like a key, except that it may be
-// empty, end with "/" or end in a partial segment.
-func checkPrefix(prefix string) error {
-	if prefix == "" {
-		return nil
-	}
-	if err := checkChars(prefix, "prefix"); err != nil {
-		return err
-	}
-	if strings.HasPrefix(prefix, "/") {
-		return fmt.Errorf("prefix %q starts with \"/\": %w", prefix, plugin.ErrInvalidArgument)
-	}
-	segs := strings.Split(prefix, "/")
-	for _, s := range segs[:len(segs)-1] {
-		if err := checkSegment(prefix, s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkChars(s, what string) error {
-	if len(s) > maxKeyLen {
-		return fmt.Errorf("%s is %d bytes long, the limit is %d: %w", what, len(s), maxKeyLen, plugin.ErrInvalidArgument)
-	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s %q is not valid UTF-8: %w", what, s, plugin.ErrInvalidArgument)
-	}
-	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return fmt.Errorf("%s %q contains the control character %U: %w", what, s, r, plugin.ErrInvalidArgument)
-		case r == '\\':
-			return fmt.Errorf("%s %q contains a backslash: %w", what, s, plugin.ErrInvalidArgument)
-		}
-	}
-	return nil
-}
-
-func checkSegment(key, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("key %q has an empty segment (leading, trailing or double \"/\"): %w", key, plugin.ErrInvalidArgument)
-	case s == "." || s == "..":
-		return fmt.Errorf("key %q has a %q segment: %w", key, s, plugin.ErrInvalidArgument)
-	case strings.HasPrefix(s, "."):
-		return fmt.Errorf("key %q has a segment starting with \".\": %w", key, plugin.ErrInvalidArgument)
-	case len(s) > maxSegmentLen:
-		return fmt.Errorf("key %q has a segment of %d bytes, the limit is %d: %w", key, len(s), maxSegmentLen, plugin.ErrInvalidArgument)
-	}
-	return nil
-}
+func checkPrefix(prefix string) error { return plugin.CheckKeyPrefix(prefix) }
 
 // User metadata travels as x-amz-meta-<key> headers. S3 lower-cases the
 // keys and allows 2 KiB in all; values must be header-safe ASCII, so others
