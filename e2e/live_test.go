@@ -27,8 +27,10 @@ type liveMsg struct {
 	Message   string   `json:"message"`
 	Source    string   `json:"source"`
 	Dropped   int      `json:"dropped"`
-	// Error is a failed backup's, restore's or transfer's reason.
+	// Error is a failed backup's, restore's or transfer's reason; Stage
+	// is a transfer's.
 	Error string `json:"error"`
+	Stage string `json:"stage"`
 }
 
 // dialSocket opens the server's live socket the way the panel does: a

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -96,7 +97,23 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no route %s %s", servers.ErrNotFound, r.Method, r.URL.Path))
 	})
-	return mux
+	return failWritesOnHangUp(mux)
+}
+
+// failWritesOnHangUp makes a response write fail once the core has hung
+// up. A tunnel stream's peer that stops reading leaves a write waiting on
+// flow control forever: a download or an archive stream would hang, and
+// hold its server (an export keeps it stopped) until the agent restarts.
+// The request's context ends when the peer goes away; a past write
+// deadline then fails the waiting write. Unhooked before the handler
+// returns, so a connection that serves another request is unaffected.
+func failWritesOnHangUp(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
+		defer stop()
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {

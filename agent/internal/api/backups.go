@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"time"
 
 	"catalyst.dev/agent/internal/backups"
 	"catalyst.dev/sdk/plugin"
@@ -96,45 +95,31 @@ func (h *handler) deleteBackupObject(w http.ResponseWriter, r *http.Request) {
 func (h *handler) exportArchive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Trailer", wire.ArchiveSHA256Trailer)
 	w.Header().Set("Content-Type", "application/octet-stream")
-	// Errors before the first byte get a proper answer: the archive
-	// writes nothing until the walk has begun, so hold the status back
-	// until then.
-	lw := &lazyWriter{w: w}
-	// A core that hangs up mid-stream stops reading; a write blocked on
-	// the tunnel's flow control would wait forever (holding the server),
-	// so the request's end fails it at once.
-	rc := http.NewResponseController(w)
-	stop := context.AfterFunc(r.Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
-	defer stop()
-	res, err := h.backups.Export(r.Context(), r.PathValue("id"), lw)
+	// An error before the first byte gets a proper answer: the status is
+	// sent with the first byte written.
+	sw := &startedWriter{w: w}
+	res, err := h.backups.Export(r.Context(), r.PathValue("id"), sw)
 	if err != nil {
-		if !lw.started {
+		if !sw.started {
 			h.fail(w, r, err)
 			return
 		}
 		h.log.Warn("archive export failed midway", "server", r.PathValue("id"), "error", err)
 		panic(http.ErrAbortHandler) // cut the stream: no trailer, no clean end
 	}
-	lw.start()
 	w.Header().Set(wire.ArchiveSHA256Trailer, res.SHA256)
 }
 
-// lazyWriter sends the status line with the first byte.
-type lazyWriter struct {
-	w       http.ResponseWriter
+// startedWriter notes whether anything was written (and so the status
+// sent).
+type startedWriter struct {
+	w       io.Writer
 	started bool
 }
 
-func (l *lazyWriter) start() {
-	if !l.started {
-		l.started = true
-		l.w.WriteHeader(http.StatusOK)
-	}
-}
-
-func (l *lazyWriter) Write(p []byte) (int, error) {
-	l.start()
-	return l.w.Write(p)
+func (s *startedWriter) Write(p []byte) (int, error) {
+	s.started = true
+	return s.w.Write(p)
 }
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)

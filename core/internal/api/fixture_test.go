@@ -68,7 +68,6 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	rec := metrics.NewRecorder(s, hclog.NewNullLogger(), metrics.Options{})
 	bk := backups.New(s, gw, srvs, hub, hclog.NewNullLogger(), backups.OptionsFrom(cfg.Backups, cfg.Servers.StopTimeoutDuration()))
 	t.Cleanup(bk.Close) // before the gateway closes
-	srvs.Observe(bk.OnChange)
 	gw.SetHandler(gateway.Handlers{srvs, rec, hub, bk})
 	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
 		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Backups: bk, Live: hub,

@@ -111,6 +111,8 @@ type Agents interface {
 // one.
 type Power interface {
 	Power(ctx context.Context, id, action string) (*store.Server, error)
+	// WaitStopped waits until no process of the server runs.
+	WaitStopped(ctx context.Context, id string, within time.Duration) error
 }
 
 // Publisher sends live messages to a server's sockets; *live.Hub is one.
@@ -147,9 +149,8 @@ func OptionsFrom(c *config.Backups, stop time.Duration) Options {
 		Ignore: slices.Clone(c.Ignore), StopWait: stop + 2*time.Minute}
 }
 
-// Service runs backups. Create it with New, tell it of state changes
-// (OnChange) and agent hellos (it is a gateway.Handler), and Close it on
-// shutdown.
+// Service runs backups. Create it with New, tell it of agent hellos (it
+// is a gateway.Handler), and Close it on shutdown.
 type Service struct {
 	store  *store.Store
 	agents Agents
@@ -162,10 +163,9 @@ type Service struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup // operations and clean-ups under way
 
-	mu      sync.Mutex
-	closed  bool
-	ops     map[string]*op             // by server ID
-	waiters map[string][]chan struct{} // state changes, by server ID
+	mu     sync.Mutex
+	closed bool
+	ops    map[string]*op // by server ID
 }
 
 // New returns the service.
@@ -182,12 +182,11 @@ func New(s *store.Store, agents Agents, power Power, pub Publisher, log hclog.Lo
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Service{store: s, agents: agents, power: power, pub: pub, log: log, opts: opts,
-		ctx: ctx, cancel: cancel, ops: map[string]*op{}, waiters: map[string][]chan struct{}{}}
+		ctx: ctx, cancel: cancel, ops: map[string]*op{}}
 }
 
 var (
-	_ gateway.Handler  = (*Service)(nil)
-	_ servers.Observer = (*Service)(nil).OnChange
+	_ gateway.Handler = (*Service)(nil)
 )
 
 // Close abandons the backups and restores under way (the agents drop

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -146,65 +145,6 @@ func (s *Service) making(b *store.Backup) bool {
 	return o != nil && o.kind == opBackup && o.backupID == b.ID
 }
 
-// OnChange wakes whoever waits for the server's state (a backup waiting
-// for its server to stop).
-func (s *Service) OnChange(c servers.Change) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ch := range s.waiters[c.ServerID] {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (s *Service) watch(serverID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	s.mu.Lock()
-	s.waiters[serverID] = append(s.waiters[serverID], ch)
-	s.mu.Unlock()
-	return ch, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		ws := slices.DeleteFunc(s.waiters[serverID], func(c chan struct{}) bool { return c == ch })
-		if len(ws) == 0 {
-			delete(s.waiters, serverID)
-		} else {
-			s.waiters[serverID] = ws
-		}
-	}
-}
-
-// stoppedStates are those in which no process runs.
-var stoppedStates = []string{store.StateStopped, store.StateCrashed}
-
-// waitStopped waits until the server's recorded state says no process
-// runs, for at most StopWait.
-func (s *Service) waitStopped(ctx context.Context, serverID string) error {
-	ch, unwatch := s.watch(serverID)
-	defer unwatch()
-	ctx, cancel := context.WithTimeout(ctx, s.opts.StopWait)
-	defer cancel()
-	for {
-		srv, err := s.store.ServerByID(ctx, serverID)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(stoppedStates, srv.State) {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("the server did not stop within %s (it is %s)", s.opts.StopWait, srv.State)
-			}
-			return context.Cause(ctx)
-		}
-	}
-}
-
 // makeBackup runs a backup whose record b is creating, stopping the
 // server first and starting it again after when stop_server says so, and
 // records how it ended.
@@ -245,7 +185,7 @@ func (s *Service) stopFor(ctx context.Context, serverID string) (restart bool, e
 	default:
 		return false, nil
 	}
-	if err := s.waitStopped(ctx, serverID); err != nil {
+	if err := s.power.WaitStopped(ctx, serverID, s.opts.StopWait); err != nil {
 		return restart, fmt.Errorf("stop the server for its backup: %w", err)
 	}
 	return restart, nil

@@ -122,7 +122,6 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	// recorded as failed while the store is open.
 	defer backupSvc.Close()
 	srvs.ReserveWith(backupSvc.Reserve)
-	srvs.Observe(backupSvc.OnChange)
 	gw.SetHandler(gateway.Handlers{srvs, recorder, hub, backupSvc})
 	auditRec := audit.NewRecorder(s, log.Named("audit"))
 	sftpAuth, err := sftpauth.New(s, auditRec, log.Named("sftp"), sftpauth.OptionsFrom(cfg.SFTP))

@@ -34,7 +34,7 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
 	for _, srv := range srvs {
 		st, known := reported[srv.ID]
 		delete(reported, srv.ID)
-		if srv.State == store.StateTransferring && !s.Transferring(srv.ID) {
+		if srv.State == store.StateTransferring {
 			s.endInterruptedTransfer(ctx, srv)
 		}
 		if to, _, install := reconcile(srv.State, st, known); to == srv.State && known && !install {
@@ -55,7 +55,8 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, h wire.Hello) {
 
 // endInterruptedTransfer puts back a server left transferring by a core
 // that stopped midway: it never switched nodes, so its files are whole on
-// the node it is on.
+// the node it is on. A transfer that still runs holds the power lock, and
+// is left alone.
 func (s *Service) endInterruptedTransfer(ctx context.Context, srv *store.Server) {
 	release, ok := s.power.try(srv.ID)
 	if !ok {
@@ -75,7 +76,8 @@ func (s *Service) endInterruptedTransfer(ctx context.Context, srv *store.Server)
 // placed on another node: the copy a transfer left behind when the source
 // could not be reached to delete it. Servers the core does not know are
 // left alone (the database is the source of truth, but a node's files are
-// not deleted on an absence alone).
+// not deleted on an absence alone), and so is one whose lock is held: a
+// transfer to this node that is still under way.
 func (s *Service) removeLeftover(ctx context.Context, agent *gateway.Client, nodeID, id string, st wire.ServerState) {
 	log := s.log.With("node", nodeID, "server", id)
 	srv, err := s.store.ServerByID(ctx, id)
@@ -83,7 +85,7 @@ func (s *Service) removeLeftover(ctx context.Context, agent *gateway.Client, nod
 		log.Warn("agent reports a server the core does not have; leaving it alone", "state", st.State)
 		return
 	}
-	if err != nil || srv.NodeID == nodeID || s.Transferring(id) {
+	if err != nil || srv.NodeID == nodeID || s.power.busy(id) {
 		return
 	}
 	log.Info("removing the copy a transfer left on this node", "server_node", srv.NodeID)

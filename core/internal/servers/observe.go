@@ -2,6 +2,11 @@ package servers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
 
 	"catalyst.dev/core/internal/store"
 )
@@ -31,17 +36,82 @@ func (s *Service) transition(ctx context.Context, id, from string, t store.Trans
 	if err := s.store.TransitionServer(ctx, id, t); err != nil {
 		return err
 	}
-	c := Change{ServerID: id, From: from, To: t.To, Reason: t.Reason, Exit: t.Exit}
-	for _, o := range s.observers {
-		o(c)
-	}
+	s.notify(Change{ServerID: id, From: from, To: t.To, Reason: t.Reason, Exit: t.Exit})
 	return nil
 }
 
-// notify tells the observers of c without storing anything (a crash loop
-// reported for a server already recorded as crashed).
+// notify tells the observers of c, which is stored already, and wakes
+// whoever waits for the server's state.
 func (s *Service) notify(c Change) {
 	for _, o := range s.observers {
 		o(c)
+	}
+	s.waiters.wake(c.ServerID)
+}
+
+// stateWaiters are the waits for servers' states, by server ID; each is
+// woken (without blocking) on every change of its server.
+type stateWaiters struct {
+	mu sync.Mutex
+	m  map[string][]chan struct{}
+}
+
+func (w *stateWaiters) wake(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ch := range w.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (w *stateWaiters) add(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.m == nil {
+		w.m = map[string][]chan struct{}{}
+	}
+	w.m[id] = append(w.m[id], ch)
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if ws := slices.DeleteFunc(w.m[id], func(c chan struct{}) bool { return c == ch }); len(ws) > 0 {
+			w.m[id] = ws
+		} else {
+			delete(w.m, id)
+		}
+	}
+}
+
+// stoppedStates are those in which no process runs.
+var stoppedStates = []string{store.StateStopped, store.StateCrashed}
+
+// WaitStopped waits until server id's recorded state says no process
+// runs (stopped or crashed), for at most within. It reads the state again
+// at each change the service records, not on a timer.
+func (s *Service) WaitStopped(ctx context.Context, id string, within time.Duration) error {
+	ch, done := s.waiters.add(id)
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		srv, err := s.store.ServerByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(stoppedStates, srv.State) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("the server did not stop within %s (it is %s)", within, srv.State)
+			}
+			return ctx.Err()
+		}
 	}
 }

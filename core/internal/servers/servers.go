@@ -83,11 +83,10 @@ type Service struct {
 	killed   map[string]bool // servers killed on purpose: their exit is not a crash
 
 	observers         []Observer
+	waiters           stateWaiters
 	transferObservers []func(TransferEvent)
 
-	reserve     Reserver
-	transfersMu sync.Mutex
-	transfers   map[string]bool // servers whose transfer runs here
+	reserve Reserver
 
 	// bg runs transfers; bgCtx ends them when the service closes.
 	bg       sync.WaitGroup
@@ -105,7 +104,7 @@ func New(s *store.Store, agents Agents, log hclog.Logger, opts Options) *Service
 	}
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	return &Service{store: s, agents: agents, log: log, opts: opts, power: powerLocks{held: map[string]bool{}}, killed: map[string]bool{},
-		transfers: map[string]bool{}, bgCtx: bgCtx, bgCancel: bgCancel}
+		bgCtx: bgCtx, bgCancel: bgCancel}
 }
 
 // Close ends the transfers under way (each rolls back: the server stays
@@ -121,6 +120,13 @@ func (s *Service) Close() {
 type powerLocks struct {
 	mu   sync.Mutex
 	held map[string]bool
+}
+
+// busy reports whether an action (a transfer among them) holds id's lock.
+func (l *powerLocks) busy(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[id]
 }
 
 func (l *powerLocks) try(id string) (release func(), ok bool) {

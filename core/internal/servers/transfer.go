@@ -74,14 +74,6 @@ func (s *Service) ReserveWith(r Reserver) { s.reserve = r }
 // is stopped first and started again on its new node.
 var transferFrom = []string{store.StateStopped, store.StateCrashed, store.StateStarting, store.StateRunning}
 
-// Transferring reports whether a transfer of server id runs in this
-// process.
-func (s *Service) Transferring(id string) bool {
-	s.transfersMu.Lock()
-	defer s.transfersMu.Unlock()
-	return s.transfers[id]
-}
-
 // BeginTransfer checks a move of server id to another node and starts it
 // in the background: the server is stopped, its volume streamed from its
 // node's agent to the target's through the core and checked against the
@@ -130,18 +122,10 @@ func (s *Service) BeginTransfer(ctx context.Context, id string, t Transfer) (*st
 	if err != nil {
 		return nil, fmt.Errorf("target node %s: %w", plan.node.Name, err)
 	}
-	s.transfersMu.Lock()
-	s.transfers[id] = true
-	s.transfersMu.Unlock()
 	started = true
 	s.bg.Go(func() {
 		defer release()
 		defer unreserve()
-		defer func() {
-			s.transfersMu.Lock()
-			delete(s.transfers, id)
-			s.transfersMu.Unlock()
-		}()
 		s.runTransfer(s.bgCtx, srv, plan, source, target)
 	})
 	s.log.Info("transfer started", "server", id, "from", srv.NodeID, "to", plan.node.ID)
@@ -151,7 +135,7 @@ func (s *Service) BeginTransfer(ctx context.Context, id string, t Transfer) (*st
 // transferPlan is where a server goes.
 type transferPlan struct {
 	node   *store.Node
-	allocs []string // primary first
+	allocs []*store.Allocation // free ones of node, primary first
 	tmpl   *store.Template
 }
 
@@ -190,30 +174,31 @@ func (s *Service) planTransfer(ctx context.Context, srv *store.Server, t Transfe
 
 // pickAllocations chooses n free allocations of node, primary (if given)
 // first.
-func (s *Service) pickAllocations(ctx context.Context, node *store.Node, primary string, n int) ([]string, error) {
+func (s *Service) pickAllocations(ctx context.Context, node *store.Node, primary string, n int) ([]*store.Allocation, error) {
 	free, err := s.store.FreeAllocations(ctx, node.ID)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var picked []*store.Allocation
 	if primary != "" {
-		if !slices.ContainsFunc(free, func(a *store.Allocation) bool { return a.ID == primary }) {
+		i := slices.IndexFunc(free, func(a *store.Allocation) bool { return a.ID == primary })
+		if i < 0 {
 			return nil, invalid("allocation_id", "is not a free allocation of node %s", node.Name)
 		}
-		ids = append(ids, primary)
+		picked = append(picked, free[i])
 	}
 	for _, a := range free {
-		if len(ids) == n {
+		if len(picked) == n {
 			break
 		}
 		if a.ID != primary {
-			ids = append(ids, a.ID)
+			picked = append(picked, a)
 		}
 	}
-	if len(ids) < n {
+	if len(picked) < n {
 		return nil, fmt.Errorf("%w: node %s has %d free allocations; the server needs %d", ErrNoAllocation, node.Name, len(free), n)
 	}
-	return ids, nil
+	return picked, nil
 }
 
 // runTransfer carries a planned transfer out; the power lock is held.
@@ -264,7 +249,11 @@ func (s *Service) runTransfer(ctx context.Context, srv *store.Server, plan trans
 	}
 	emit(TransferSwitching, res.Size)
 	s.placeMu.Lock()
-	err = s.store.MoveServer(context.WithoutCancel(ctx), srv.ID, plan.node.ID, plan.allocs, store.StateTransferring, store.StateStopped)
+	ids := make([]string, len(plan.allocs))
+	for i, a := range plan.allocs {
+		ids[i] = a.ID
+	}
+	err = s.store.MoveServer(context.WithoutCancel(ctx), srv.ID, plan.node.ID, ids, store.StateTransferring, store.StateStopped)
 	s.placeMu.Unlock()
 	if err != nil {
 		s.failTransfer(ctx, srv, target, wasRunning, ev, fmt.Errorf("switch the server to node %s: %w", plan.node.Name, err))
@@ -297,15 +286,11 @@ func (s *Service) runTransfer(ctx context.Context, srv *store.Server, plan trans
 func (s *Service) streamVolume(ctx context.Context, srv *store.Server, plan transferPlan, source, target *gateway.Client, streamed *atomic.Int64) (wire.ArchiveResult, error) {
 	moved := *srv
 	moved.NodeID = plan.node.ID
-	moved.Allocations = nil
-	for i, id := range plan.allocs {
-		// Only IP and port matter to the agent; read them back.
-		a, err := s.allocation(ctx, plan.node.ID, id)
-		if err != nil {
-			return wire.ArchiveResult{}, err
-		}
-		a.Primary = i == 0
-		moved.Allocations = append(moved.Allocations, a)
+	moved.Allocations = make([]*store.Allocation, len(plan.allocs))
+	for i, a := range plan.allocs {
+		c := *a
+		c.Primary = i == 0
+		moved.Allocations[i] = &c
 	}
 	if err := s.configureOn(ctx, target, &moved, plan.tmpl); err != nil {
 		return wire.ArchiveResult{}, fmt.Errorf("configure the server on node %s: %w", plan.node.Name, err)
@@ -327,19 +312,6 @@ func (s *Service) streamVolume(ctx context.Context, srv *store.Server, plan tran
 		return wire.ArchiveResult{}, fmt.Errorf("the archive's sha256 on node %s (%s) is not the source's (%q)", plan.node.Name, res.SHA256, sent)
 	}
 	return res, nil
-}
-
-func (s *Service) allocation(ctx context.Context, nodeID, id string) (*store.Allocation, error) {
-	all, err := s.store.ListAllocations(ctx, nodeID)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range all {
-		if a.ID == id {
-			return a, nil
-		}
-	}
-	return nil, fmt.Errorf("allocation %s of node %s: %w", id, nodeID, store.ErrNotFound)
 }
 
 // failTransfer undoes a transfer that did not switch: the target forgets
@@ -382,24 +354,7 @@ func (s *Service) stopAndWait(ctx context.Context, agent *gateway.Client, srv *s
 		s.rollback(ctx, srv.ID, store.StateStopping, srv.State, ActionStop, err)
 		return err
 	}
-	deadline := time.Now().Add(s.opts.StopTimeout + 2*time.Minute)
-	for {
-		cur, err := s.store.ServerByID(ctx, srv.ID)
-		if err != nil {
-			return err
-		}
-		if cur.State == store.StateStopped || cur.State == store.StateCrashed {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the server is still %s after %v", cur.State, s.opts.StopTimeout+2*time.Minute)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return s.WaitStopped(ctx, srv.ID, s.opts.StopTimeout+2*time.Minute)
 }
 
 // startAgain starts a server whose transfer failed. Its node may still be
