@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -192,17 +191,9 @@ func (s *sftpSessions) Revoke(userID, serverID string) int {
 // and checks their config blocks against their schemas: a block that does
 // not fit stops the agent with an error naming file:line.
 func startPlugins(ctx context.Context, cfg *config.Config, log hclog.Logger) (*host.Host, error) {
-	h, err := host.New(host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
+	h, err := host.Start(ctx, cfg.PluginSpecs, cfg.SourceFiles(), host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
 	if err != nil {
-		return nil, fmt.Errorf("plugin host: %w", err)
-	}
-	if err := h.Load(ctx, cfg.PluginSpecs); err != nil {
-		h.Close()
-		var de *host.DiagnosticsError
-		if errors.As(err, &de) {
-			return nil, fmt.Errorf("invalid plugin configuration:\n%w", cfg.Diagnostics(de.Diags))
-		}
-		return nil, fmt.Errorf("start plugins (plugin_dir %s): %w", cfg.PluginDir, err)
+		return nil, err
 	}
 	if n := len(cfg.PluginSpecs); n > 0 {
 		log.Info("plugins started", "count", n, "backup_stores", h.Names(plugin.KindBackupStore))

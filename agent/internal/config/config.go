@@ -56,11 +56,10 @@ type Config struct {
 	files map[string]*hcl.File
 }
 
-// Diagnostics renders diagnostics about this configuration's files, with
-// excerpts.
-func (c *Config) Diagnostics(diags hcl.Diagnostics) *hclconfig.DiagnosticsError {
-	return &hclconfig.DiagnosticsError{Diags: diags, Files: c.files}
-}
+// SourceFiles are the configuration's parsed files, for rendering diagnostics
+// found later (a plugin's config block checked against its schema at
+// launch) with excerpts.
+func (c *Config) SourceFiles() map[string]*hcl.File { return c.files }
 
 // Backups tunes how the agent makes the archives of backups and
 // transfers.

@@ -68,11 +68,10 @@ type Config struct {
 	files map[string]*hcl.File
 }
 
-// Diagnostics renders diagnostics about this configuration's files, such
-// as a plugin config block that does not fit the plugin's schema.
-func (c *Config) Diagnostics(diags hcl.Diagnostics) *DiagnosticsError {
-	return newDiagnosticsError(diags, c.files)
-}
+// SourceFiles are the configuration's parsed files, for rendering diagnostics
+// found later (a plugin's config block checked against its schema at
+// launch) with excerpts.
+func (c *Config) SourceFiles() map[string]*hcl.File { return c.files }
 
 // HTTP tunes the API server's protections.
 type HTTP struct {

@@ -215,17 +215,9 @@ func printCredentials(out io.Writer, c *accounts.Credentials, url string) {
 // block against the schema it publishes. A block that does not fit is an
 // error naming file:line:col, and nothing is left running.
 func StartPlugins(ctx context.Context, cfg *config.Config, log hclog.Logger) (*host.Host, error) {
-	h, err := host.New(host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
+	h, err := host.Start(ctx, cfg.PluginSpecs, cfg.SourceFiles(), host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
 	if err != nil {
-		return nil, fmt.Errorf("plugin host: %w", err)
-	}
-	if err := h.Load(ctx, cfg.PluginSpecs); err != nil {
-		h.Close()
-		var de *host.DiagnosticsError
-		if errors.As(err, &de) {
-			return nil, fmt.Errorf("invalid plugin configuration:\n%w", cfg.Diagnostics(de.Diags))
-		}
-		return nil, fmt.Errorf("start plugins: %w", err)
+		return nil, err
 	}
 	if n := len(cfg.PluginSpecs); n > 0 {
 		log.Info("plugins started", "count", n)

@@ -320,3 +320,24 @@ func (h *Host) loadedNames() []string {
 	defer h.mu.Unlock()
 	return slices.Clone(h.order)
 }
+
+// Start makes a host and loads specs, for a process that reads them from
+// its configuration: a config block that does not fit its plugin's schema
+// is an error naming file:line:col, rendered with excerpts from files (the
+// configuration's parsed files; nil leaves them out), and nothing is left
+// running.
+func Start(ctx context.Context, specs []Spec, files map[string]*hcl.File, opts ...Option) (*Host, error) {
+	h, err := New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("plugin host: %w", err)
+	}
+	if err := h.Load(ctx, specs); err != nil {
+		h.Close()
+		var de *DiagnosticsError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("invalid plugin configuration:\n%w", &DiagnosticsError{Diags: de.Diags, Files: files})
+		}
+		return nil, fmt.Errorf("start plugins (plugin directory %s): %w", h.pluginDir, err)
+	}
+	return h, nil
+}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -420,4 +422,47 @@ func TestPluginExitsWhenItsParentDies(t *testing.T) {
 	}
 	_ = sh.Wait()
 	waitGone(t, pid, 5*time.Second)
+}
+
+// Start, as the core and the agent call it, renders a config block that
+// does not fit with the configuration's own excerpt, and leaves nothing
+// running.
+func TestStartRendersConfigProblemsWithExcerpts(t *testing.T) {
+	src := fmt.Sprintf(`
+plugin "store" {
+  path = %q
+  config {
+    fsync = true
+  }
+}
+`, testPlugin)
+	parser := hclparse.NewParser()
+	f, diags := parser.ParseHCL([]byte(src), "plugins.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var cfg struct {
+		Plugins []host.Block `hcl:"plugin,block"`
+	}
+	if diags := gohcl.DecodeBody(f.Body, nil, &cfg); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	specs, diags := host.DecodeBlocks(cfg.Plugins, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	h, err := host.Start(context.Background(), specs, parser.Files(), host.WithLogger(testLogger(t)))
+	if err == nil {
+		h.Close()
+		t.Fatal("a plugin missing its required dir started")
+	}
+	for _, want := range []string{"invalid plugin configuration", "plugins.hcl:4:", "  config {\n"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q lacks %q", err, want)
+		}
+	}
+	var de *host.DiagnosticsError
+	if !errors.As(err, &de) || de.Files == nil {
+		t.Fatalf("error %v is not a DiagnosticsError with the files", err)
+	}
 }
