@@ -252,33 +252,8 @@ rate_limit "api" {
 	c.must(http.MethodPost, "/api/auth/login", map[string]string{"email": creds[0], "password": creds[1]}, &sess)
 	c.token = sess.Token
 
-	var created struct {
-		Node struct {
-			ID string `json:"id"`
-		} `json:"node"`
-		DeployToken string `json:"deploy_token"`
-	}
-	c.must(http.MethodPost, "/api/admin/nodes", map[string]any{"name": "e2e-" + filepath.Base(dir), "fqdn": "127.0.0.1", "memory_mb": 4096, "disk_mb": 10240}, &created)
-	c.nodeID = created.Node.ID
-	var portArgs []string
-	for range o.ports {
-		p := freePortNumber(t)
-		c.ports = append(c.ports, p)
-		portArgs = append(portArgs, fmt.Sprint(p))
-	}
-	c.must(http.MethodPost, "/api/admin/nodes/"+c.nodeID+"/allocations", map[string]any{"ip": "0.0.0.0", "ports": portArgs}, nil)
-
-	c.agentConfig = filepath.Join(dir, "agent.hcl")
-	out, err := exec.Command(env.agentBin, "configure", "--core", "http://"+c.addr, "--token", created.DeployToken,
-		"--config", c.agentConfig, "--data-dir", filepath.Join(dir, "agent-data")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("catalyst-agent configure: %v\n%s", err, out)
-	}
 	c.sftpAddr = freeAddr(t)
-	c.rewriteAgentConfig(o)
-	if out, err := exec.Command(env.agentBin, "image", "import", "--config", c.agentConfig, env.img.Archive).CombinedOutput(); err != nil {
-		t.Fatalf("catalyst-agent image import: %v\n%s", err, out)
-	}
+	c.nodeID, c.agentConfig, c.ports = c.enrolNode("e2e-"+filepath.Base(dir), dir, c.sftpAddr, "", o)
 	c.startAgent()
 	c.waitOnline(true)
 	c.templateID = c.createTemplate()
@@ -305,11 +280,39 @@ func (c *cluster) deleteServers() {
 	}
 }
 
-// rewriteAgentConfig points the agent at the private containerd and gives
-// it a network of its own, so that clusters and other test packages never
-// share a bridge.
-func (c *cluster) rewriteAgentConfig(o clusterOptions) {
-	rewriteAgentConfig(c.t, c.agentConfig, c.sftpAddr, "", o)
+// enrolNode registers a node named name with o.ports allocations, and
+// writes its agent's configuration into dir (data in dir/agent-data),
+// pointed at the private containerd with a network of its own so that
+// clusters and other test packages never share a bridge, and with the test
+// image imported. namespace, when set, is its containerd namespace.
+func (c *cluster) enrolNode(name, dir, sftpAddr, namespace string, o clusterOptions) (id, config string, ports []int) {
+	t := c.t
+	t.Helper()
+	var created struct {
+		Node struct {
+			ID string `json:"id"`
+		} `json:"node"`
+		DeployToken string `json:"deploy_token"`
+	}
+	c.must(http.MethodPost, "/api/admin/nodes", map[string]any{"name": name, "fqdn": "127.0.0.1", "memory_mb": 4096, "disk_mb": 10240}, &created)
+	var portArgs []string
+	for range o.ports {
+		p := freePortNumber(t)
+		ports = append(ports, p)
+		portArgs = append(portArgs, fmt.Sprint(p))
+	}
+	c.must(http.MethodPost, "/api/admin/nodes/"+created.Node.ID+"/allocations", map[string]any{"ip": "0.0.0.0", "ports": portArgs}, nil)
+	config = filepath.Join(dir, "agent.hcl")
+	out, err := exec.Command(env.agentBin, "configure", "--core", "http://"+c.addr, "--token", created.DeployToken,
+		"--config", config, "--data-dir", filepath.Join(dir, "agent-data")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("catalyst-agent configure (%s): %v\n%s", name, err, out)
+	}
+	rewriteAgentConfig(t, config, sftpAddr, namespace, o)
+	if out, err := exec.Command(env.agentBin, "image", "import", "--config", config, env.img.Archive).CombinedOutput(); err != nil {
+		t.Fatalf("catalyst-agent image import (%s): %v\n%s", name, err, out)
+	}
+	return created.Node.ID, config, ports
 }
 
 // rewriteAgentConfig edits the agent configuration at path; namespace,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,31 +28,8 @@ func (c *cluster) addNode(t testing.TB, ports int, o clusterOptions) *node {
 	t.Helper()
 	n := &node{c: c, name: "extra-" + randomHex(3)}
 	n.dir = filepath.Join(c.dir, n.name)
-	var created struct {
-		Node struct {
-			ID string `json:"id"`
-		} `json:"node"`
-		DeployToken string `json:"deploy_token"`
-	}
-	c.must(http.MethodPost, "/api/admin/nodes", map[string]any{"name": "e2e-" + n.name, "fqdn": "127.0.0.1", "memory_mb": 4096, "disk_mb": 10240}, &created)
-	n.id = created.Node.ID
-	var portArgs []string
-	for range ports {
-		p := freePortNumber(t)
-		n.ports = append(n.ports, p)
-		portArgs = append(portArgs, fmt.Sprint(p))
-	}
-	c.must(http.MethodPost, "/api/admin/nodes/"+n.id+"/allocations", map[string]any{"ip": "0.0.0.0", "ports": portArgs}, nil)
-	n.config = filepath.Join(n.dir, "agent.hcl")
-	out, err := exec.Command(env.agentBin, "configure", "--core", "http://"+c.addr, "--token", created.DeployToken,
-		"--config", n.config, "--data-dir", filepath.Join(n.dir, "agent-data")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("catalyst-agent configure (%s): %v\n%s", n.name, err, out)
-	}
-	rewriteAgentConfig(t, n.config, freeAddr(t), "catalyst-e2e-"+randomHex(3), o)
-	if out, err := exec.Command(env.agentBin, "image", "import", "--config", n.config, env.img.Archive).CombinedOutput(); err != nil {
-		t.Fatalf("catalyst-agent image import (%s): %v\n%s", n.name, err, out)
-	}
+	o.ports = ports
+	n.id, n.config, n.ports = c.enrolNode("e2e-"+n.name, n.dir, freeAddr(t), "catalyst-e2e-"+randomHex(3), o)
 	n.start()
 	t.Cleanup(func() {
 		// Its servers go first, while its agent can remove their
