@@ -214,3 +214,78 @@ sftp {
   # password alone.
   password_with_two_factor = false
 }
+
+# Alerts. Rules (GET/POST /api/admin/alert-rules; a server's own under
+# /api/servers/:id/alert-rules) raise alerts: cpu, memory or disk above a
+# percentage of the server's limit for for_seconds; node_offline (the
+# node's agent away for for_seconds); server_crashed, crash_loop,
+# install_failed, backup_failed, transfer_failed. A fresh install has one
+# admin-wide rule of each kind but the thresholds (node_offline waits 120 s).
+# One alert stays open per rule and server (or node) until its condition
+# clears (the server runs again, a later backup succeeds, the node is back)
+# or someone resolves it.
+#
+# Alerts reach people through alert_sink plugins declared like any plugin:
+#
+#   plugin "discord" {
+#     path = "catalyst-alerts-discord"     # in plugin_dir
+#     config {
+#       webhook_url = env("DISCORD_WEBHOOK_URL")
+#       mention     = "<@&123456789012345678>" # pinged on critical alerts
+#     }
+#   }
+#   plugin "ops-webhook" {
+#     path = "catalyst-alerts-webhook"
+#     config {
+#       url    = "https://ops.example.com/catalyst"
+#       secret = env("CATALYST_WEBHOOK_SECRET")   # HMAC-SHA256 signature
+#     }
+#   }
+#
+# (plugins/alerts-discord/README.md and plugins/alerts-webhook/README.md
+# list their keys; the webhook's README documents its JSON and signature.)
+#
+# Every notification is written to the database first (the outbox) and sent
+# from there, in order per sink: a sink that is down, rate-limiting or
+# restarting, or a core restart, delays notifications but loses none.
+# GET /api/admin/alert-sinks shows each sink's pending, delivered and failed
+# deliveries and its last error; GET /api/admin/deliveries is the log;
+# POST /api/admin/alert-sinks/<name>/test sends a test alert.
+alerts {
+  # Which sinks get which alerts. Without any route, every alert_sink
+  # plugin gets every alert of the admin-wide rules, and their resolution.
+  #
+  #   route {
+  #     sinks         = ["discord"]
+  #     severities    = ["warning", "critical"]  # empty: all (info too)
+  #     types         = []                       # empty: all, e.g. ["server_crashed", "node_offline"]
+  #     server_rules  = false  # true: also the alerts of servers' own rules
+  #                            # (those reach the server's webhooks anyway)
+  #     send_resolved = true   # also say when an alert resolves
+  #   }
+
+  # A failed delivery is tried again after min_backoff, doubling with each
+  # failure up to max_backoff; a sink's own hint (Discord's 429
+  # retry_after, a Retry-After header) is waited out when longer. A
+  # delivery still failing after give_up_after is marked failed; a sink that
+  # refuses it for good (a deleted Discord webhook, a 4xx) fails it at once.
+  min_backoff     = "1s"
+  max_backoff     = "5m"
+  give_up_after   = "24h"
+  attempt_timeout = "30s"
+
+  # How long delivered and failed deliveries stay in the log, and resolved
+  # alerts in the history.
+  log_retention      = "168h"
+  resolved_retention = "2160h"
+
+  # Servers' webhooks (/api/servers/:id/webhooks): their owners subscribe a
+  # URL to server.started, server.stopped, server.crashed, backup.completed,
+  # alert.firing … ; each delivery is signed JSON, sent and retried through
+  # the same outbox. webhook_timeout bounds one POST. Users choose these
+  # URLs: unless webhook_allow_private is true, the core refuses to connect
+  # to loopback, private, link-local (the cloud metadata service) and other
+  # internal addresses, whatever the name resolves to.
+  webhook_timeout       = "10s"
+  webhook_allow_private = false
+}

@@ -74,7 +74,7 @@ func setup(m *testing.M) (int, error) {
 	plugins := filepath.Join(dir, "plugins")
 
 	var wg sync.WaitGroup
-	errs := make([]error, 6)
+	errs := make([]error, 8)
 	wg.Go(func() { errs[0] = goBuild(ctx, env.coreBin, "catalyst.dev/core/cmd/catalyst") })
 	wg.Go(func() { errs[1] = goBuild(ctx, env.agentBin, "catalyst.dev/agent/cmd/catalyst-agent") })
 	wg.Go(func() { env.img, errs[2] = testimage.Build(ctx, dir) })
@@ -85,6 +85,12 @@ func setup(m *testing.M) (int, error) {
 		errs[4] = goBuild(ctx, filepath.Join(plugins, "catalyst-backup-s3"), "catalyst.dev/plugins/backup-s3")
 	})
 	wg.Go(func() { errs[5] = goBuild(ctx, env.s3Bin, "catalyst.dev/tools/s3server") })
+	wg.Go(func() {
+		errs[6] = goBuild(ctx, filepath.Join(plugins, "catalyst-alerts-discord"), "catalyst.dev/plugins/alerts-discord")
+	})
+	wg.Go(func() {
+		errs[7] = goBuild(ctx, filepath.Join(plugins, "catalyst-alerts-webhook"), "catalyst.dev/plugins/alerts-webhook")
+	})
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -333,8 +339,7 @@ func rewriteAgentConfig(t testing.TB, path, sftpAddr, namespace string, o cluste
 	} else {
 		set("name", "catalyst-e2e-"+suffix)
 		set("bridge", "ce2e"+suffix)
-		// 10.250 and 10.251 are the containerd and network tests'.
-		set("subnet", fmt.Sprintf("10.252.%d.0/24", randomByte()))
+		set("subnet", freeSubnet(t))
 	}
 	set("listen", sftpAddr)
 	if namespace != "" {
@@ -606,10 +611,40 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func randomByte() int {
-	b := make([]byte, 1)
-	rand.Read(b)
-	return int(b[0])
+// subnets hands out the third octet of the e2e nodes' 10.252.x.0/24
+// networks. 10.250 and 10.251 are the containerd and network tests'.
+var subnets struct {
+	sync.Mutex
+	next int
+}
+
+// freeSubnet returns a /24 no other node of this run has and no host
+// interface is on (a bridge a killed run left behind). Two bridges on one
+// subnet would leave the kernel one route for both, and connections to the
+// second's containers would fail with "no route to host".
+func freeSubnet(t testing.TB) string {
+	subnets.Lock()
+	defer subnets.Unlock()
+	used := map[int]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatalf("list host addresses: %v", err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip := n.IP.To4(); ip != nil && ip[0] == 10 && ip[1] == 252 {
+				used[int(ip[2])] = true
+			}
+		}
+	}
+	for ; subnets.next < 256; subnets.next++ {
+		if !used[subnets.next] {
+			subnets.next++
+			return fmt.Sprintf("10.252.%d.0/24", subnets.next-1)
+		}
+	}
+	t.Fatal("no free 10.252.x.0/24 subnet left for an e2e node")
+	return ""
 }
 
 func tail(b []byte, lines int) string {

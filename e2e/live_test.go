@@ -31,6 +31,14 @@ type liveMsg struct {
 	// is a transfer's.
 	Error string `json:"error"`
 	Stage string `json:"stage"`
+	// Alert and Status are an alert message's: the alert, and whether it
+	// is firing or resolved.
+	Alert struct {
+		ID    string `json:"id"`
+		Type  string `json:"type"`
+		Title string `json:"title"`
+	} `json:"alert"`
+	Status string `json:"status"`
 }
 
 // dialSocket opens the server's live socket the way the panel does: a

@@ -55,6 +55,34 @@ type Alert struct {
 	URL string
 }
 
+// Labels the core puts on every alert it delivers, so that a sink can
+// render an alert without parsing its title. Other labels may be present.
+const (
+	// LabelType is what the alert is about: server_crashed, crash_loop,
+	// install_failed, backup_failed, transfer_failed, node_offline, cpu,
+	// memory, disk, or test (a test delivery an administrator asked for).
+	LabelType = "type"
+	// LabelStatus is "firing" when the condition began and "resolved"
+	// when it cleared; a resolved alert has the ID of the firing one with
+	// ":resolved" appended.
+	LabelStatus = "status"
+	// LabelServerName and LabelNodeName are the display names of the
+	// subject's server and node, when it has them.
+	LabelServerName = "server_name"
+	LabelNodeName   = "node_name"
+	// LabelRule names the alert rule that fired.
+	LabelRule = "rule"
+	// LabelValue is the measured value that crossed a threshold, with its
+	// unit (e.g. "93.4%").
+	LabelValue = "value"
+)
+
+// Values of LabelStatus.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
 // DeliveryError is a failed delivery with the sink's advice on retrying.
 // The host gets one back from Deliver whenever the plugin reported a
 // failure; use errors.As to read it.

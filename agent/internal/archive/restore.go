@@ -340,20 +340,32 @@ func (t *tailReader) endMarker(before int64) bool {
 	return t.n-before >= int64(len(t.tail)) && t.tail == [len(t.tail)]byte{}
 }
 
-// cleanName cleans an entry's name, refusing what could lead out of the
-// staging directory.
-func cleanName(name string) (string, error) {
+// EntryName cleans an archive entry's name (or a link's target), refusing
+// one that is empty, holds a NUL byte, is absolute or leads out of the
+// directory the archive is extracted into; the error names the entry and
+// says which. Every extractor of the agent checks names with it.
+func EntryName(name string) (string, error) {
 	switch {
 	case name == "":
-		return "", refused(name, "has no name")
+		return "", fmt.Errorf("entry %q has no name", name)
 	case strings.IndexByte(name, 0) >= 0:
-		return "", refused(name, "holds a NUL byte")
+		return "", fmt.Errorf("entry %q holds a NUL byte", name)
 	case path.IsAbs(name):
-		return "", refused(name, "has an absolute name")
+		return "", fmt.Errorf("entry %q has an absolute name", name)
 	}
 	clean := path.Clean(name)
 	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", refused(name, "leads out of the archive's directory")
+		return "", fmt.Errorf("entry %q leads out of the archive's directory", name)
+	}
+	return clean, nil
+}
+
+// cleanName is EntryName for a restore, where an unsafe name makes the
+// archive corrupt.
+func cleanName(name string) (string, error) {
+	clean, err := EntryName(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return clean, nil
 }

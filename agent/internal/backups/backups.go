@@ -104,6 +104,24 @@ func (s *Service) begin(id, op string) (func(), error) {
 	}, nil
 }
 
+// beginHeld begins op on server id (as begin) and holds the server
+// stopped for it; done ends both.
+func (s *Service) beginHeld(id, op string) (dir string, done func(), err error) {
+	end, err := s.begin(id, op)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, release, err := s.vols.Hold(id)
+	if err != nil {
+		end()
+		return "", nil, err
+	}
+	return dir, func() {
+		release()
+		end()
+	}, nil
+}
+
 func (s *Service) store(name string) (plugin.BackupStore, error) {
 	for _, n := range s.names {
 		if n == name {
@@ -251,16 +269,11 @@ func (s *Service) DeleteObject(ctx context.Context, id, storeName, key string) e
 // Export writes server id's volume to w as an archive, the source side of
 // a transfer. The server must be stopped and stays so meanwhile.
 func (s *Service) Export(ctx context.Context, id string, w io.Writer) (wire.ArchiveResult, error) {
-	done, err := s.begin(id, "transfer")
+	dir, done, err := s.beginHeld(id, "transfer")
 	if err != nil {
 		return wire.ArchiveResult{}, err
 	}
 	defer done()
-	dir, release, err := s.vols.Hold(id)
-	if err != nil {
-		return wire.ArchiveResult{}, err
-	}
-	defer release()
 	res, err := archive.Create(ctx, dir, w, s.createOptions(id, "", wire.OpExport, nil, 0))
 	if err != nil {
 		return wire.ArchiveResult{}, fmt.Errorf("archive of server %s: %w", id, err)
@@ -288,16 +301,11 @@ func (s *Service) Import(ctx context.Context, id string, r io.Reader, opts Impor
 	if opts.Op == "" {
 		opts.Op = wire.OpImport
 	}
-	done, err := s.begin(id, opts.Op)
+	dir, done, err := s.beginHeld(id, opts.Op)
 	if err != nil {
 		return wire.ArchiveResult{}, err
 	}
 	defer done()
-	dir, release, err := s.vols.Hold(id)
-	if err != nil {
-		return wire.ArchiveResult{}, err
-	}
-	defer release()
 	res, err := archive.Restore(ctx, dir, r, archive.RestoreOptions{
 		Verify:   opts.Verify,
 		Wipe:     opts.Wipe,

@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
 
+	"catalyst.dev/agent/internal/archive"
 	"catalyst.dev/sdk/wire"
 )
 
@@ -322,20 +323,12 @@ func (x *extractor) zipEntry(zf *zip.File, e entry) error {
 	return x.add(e, rc)
 }
 
-// entryName cleans an entry's name, refusing absolute ones and ones that
-// leave the destination.
+// entryName is archive.EntryName for a decompression, where an unsafe
+// name is the user's invalid input.
 func entryName(name string) (string, error) {
-	switch {
-	case name == "":
-		return "", invalidEntry(name, "has no name")
-	case strings.IndexByte(name, 0) >= 0:
-		return "", invalidEntry(name, "holds a NUL byte")
-	case path.IsAbs(name):
-		return "", invalidEntry(name, "has an absolute name")
-	}
-	clean := path.Clean(name)
-	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", invalidEntry(name, "leaves the destination directory")
+	clean, err := archive.EntryName(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return clean, nil
 }

@@ -8,6 +8,8 @@
 package api
 
 import (
+	"catalyst.dev/core/internal/alerts"
+	"catalyst.dev/core/internal/webhooks"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +59,10 @@ type Deps struct {
 
 	// SFTP closes SFTP sessions that lost their access; nil closes none.
 	SFTP SFTPRevoker
+
+	// Alerts keeps alert rules and alerts; Webhooks, servers' webhooks.
+	Alerts   *alerts.Service
+	Webhooks *webhooks.Service
 }
 
 // PluginHost is what the API needs of the plugin host.

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/alerts"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/backups"
@@ -24,11 +26,14 @@ import (
 	"catalyst.dev/core/internal/live"
 	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/outbox"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/store/storetest"
+	"catalyst.dev/core/internal/webhooks"
 	"catalyst.dev/sdk/plugin/host"
+	"catalyst.dev/sdk/webhook"
 	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/ssh"
@@ -68,8 +73,14 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	rec := metrics.NewRecorder(s, hclog.NewNullLogger(), metrics.Options{})
 	bk := backups.New(s, gw, srvs, hub, hclog.NewNullLogger(), backups.OptionsFrom(cfg.Backups, cfg.Servers.StopTimeoutDuration()))
 	t.Cleanup(bk.Close) // before the gateway closes
-	gw.SetHandler(gateway.Handlers{srvs, rec, hub, bk})
-	a, err := New(Deps{Store: s, Auth: authn, Accounts: accounts.NewService(s),
+	al, wh := startNotifications(t, s, hub)
+	srvs.Observe(al.OnChange)
+	srvs.Observe(wh.OnChange)
+	bk.OnOutcome(al.OnOutcome)
+	bk.OnOutcome(wh.OnOutcome)
+	rec.Watch(al.OnSamples)
+	gw.SetHandler(gateway.Handlers{srvs, rec, hub, bk, al})
+	a, err := New(Deps{Alerts: al, Webhooks: wh, Store: s, Auth: authn, Accounts: accounts.NewService(s),
 		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Backups: bk, Live: hub,
 		Metrics: rec, Prometheus: metrics.NewExporter(s, metrics.Sources{NodesConnected: gw.OnlineCount, WebSocketClients: hub.Clients, ConsoleLines: hub.ConsoleLines}, hclog.NewNullLogger()),
 		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})
@@ -77,6 +88,39 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// startNotifications runs the alerts, the webhooks (allowed to reach
+// loopback receivers) and the outbox on s, with no alert sink plugins.
+func startNotifications(t testing.TB, s *store.Store, hub *live.Hub) (*alerts.Service, *webhooks.Service) {
+	t.Helper()
+	client, err := webhook.NewClient(webhook.ClientOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wh *webhooks.Service
+	ob := outbox.New(s, func(name string) (outbox.Sink, error) {
+		if strings.HasPrefix(name, webhooks.SinkPrefix) {
+			return wh.Sink(), nil
+		}
+		return nil, fmt.Errorf("no alert sink %q", name)
+	}, hclog.NewNullLogger(), outbox.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second, Poll: 200 * time.Millisecond})
+	wh = webhooks.New(s, ob, client, hclog.NewNullLogger())
+	al := alerts.New(s, hub, ob, hclog.NewNullLogger(), alerts.Options{Tick: 100 * time.Millisecond})
+	al.OnNotice(wh.OnNotice)
+	if err := al.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){ob.Run, wh.Run, al.Run} {
+		wg.Go(func() { run(ctx) })
+	}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	return al, wh
 }
 
 type role string
@@ -330,3 +374,16 @@ func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewayt
 type noPlugins struct{}
 
 func (noPlugins) Status() []host.Status { return nil }
+
+// openAlert opens an alert of the default "Server crashed" rule about the
+// fixture server and returns its ID.
+func (f *fixture) openAlert() string {
+	f.t.Helper()
+	rule := "01900000-0000-7000-8000-000000000001"
+	a := &store.Alert{RuleID: &rule, RuleName: "Server crashed", Target: f.server.ID, ServerID: &f.server.ID,
+		NodeID: &f.node.ID, Type: "server_crashed", Severity: "warning", Title: f.server.Name + " crashed"}
+	if _, err := f.store.OpenAlert(context.Background(), a, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	return a.ID
+}

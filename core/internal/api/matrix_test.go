@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"catalyst.dev/core/internal/alerts"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/core/internal/webhooks"
 )
 
 // expect maps each role to the status it must get.
@@ -72,6 +75,38 @@ func backupPath(suffix string) func(*fixture, role) string {
 		return "/api/servers/" + f.server.ID + "/backups/" + f.backupID + suffix
 	}
 }
+
+func adminRulePath(f *fixture, _ role) string {
+	r, err := f.api.Alerts.CreateRule(context.Background(), "", alerts.RuleSpec{Type: ptr("disk"), Threshold: ptr(90.0), Severity: ptr("warning")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/api/admin/alert-rules/" + r.ID
+}
+
+func serverRulePath(f *fixture, _ role) string {
+	r, err := f.api.Alerts.CreateRule(context.Background(), f.server.ID, alerts.RuleSpec{Type: ptr("server_crashed"), Severity: ptr("critical")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/api/servers/" + f.server.ID + "/alert-rules/" + r.ID
+}
+
+// webhookPath makes a webhook of the fixture server, posting to a local
+// receiver, and returns its path with suffix.
+func webhookPath(suffix string) func(*fixture, role) string {
+	return func(f *fixture, _ role) string {
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		f.t.Cleanup(rcv.Close)
+		w, err := f.api.Webhooks.Create(context.Background(), f.server.ID, webhooks.Spec{URL: ptr(rcv.URL), Events: &[]string{"*"}})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return "/api/servers/" + f.server.ID + "/webhooks/" + w.ID + suffix
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func jsonBody(v any) func(*fixture, role) any { return func(*fixture, role) any { return v } }
 
@@ -175,6 +210,26 @@ var matrix = []matrixCase{
 	{method: "POST", route: "/api/servers/:id/transfer", path: serverPath("/transfer"),
 		body: func(f *fixture, _ role) any { return map[string]any{"node_id": f.node.ID} }, want: adminOnly(422)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
+	{method: "GET", route: "/api/servers/:id/alerts", perm: rbac.ServerRead, path: serverPath("/alerts"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/alerts/:aid/resolve", perm: rbac.AlertManage,
+		path: func(f *fixture, _ role) string {
+			return "/api/servers/" + f.server.ID + "/alerts/" + f.openAlert() + "/resolve"
+		}, want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/alert-rules", perm: rbac.AlertManage, path: serverPath("/alert-rules"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/alert-rules", perm: rbac.AlertManage, path: serverPath("/alert-rules"),
+		body: jsonBody(map[string]any{"type": "memory", "threshold": 95, "severity": "warning"}), want: onServer(201)},
+	{method: "PATCH", route: "/api/servers/:id/alert-rules/:rid", perm: rbac.AlertManage, path: serverRulePath,
+		body: jsonBody(map[string]any{"enabled": false}), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id/alert-rules/:rid", perm: rbac.AlertManage, path: serverRulePath, want: onServer(204)},
+	{method: "GET", route: "/api/servers/:id/webhooks", perm: rbac.AlertManage, path: serverPath("/webhooks"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/webhooks", perm: rbac.AlertManage, path: serverPath("/webhooks"),
+		body: jsonBody(map[string]any{"url": "https://hooks.example.com/catalyst", "events": []string{"server.crashed"}}), want: onServer(201)},
+	{method: "PATCH", route: "/api/servers/:id/webhooks/:wid", perm: rbac.AlertManage, path: webhookPath(""),
+		body: jsonBody(map[string]any{"enabled": false}), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id/webhooks/:wid", perm: rbac.AlertManage, path: webhookPath(""), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/webhooks/:wid/test", perm: rbac.AlertManage, path: webhookPath("/test"), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/webhooks/:wid/deliveries", perm: rbac.AlertManage, path: webhookPath("/deliveries"), want: onServer(200)},
+
 	// Any backup permission lets a user see the backups: the "without"
 	// subuser, missing one, still holds the others.
 	{method: "GET", route: "/api/servers/:id/backups", perm: rbac.BackupDownload, backups: true, path: serverPath("/backups"),
@@ -285,6 +340,19 @@ var matrix = []matrixCase{
 			return map[string]string{"token": token}
 		}, want: public(200)},
 	{method: "GET", route: "/api/admin/plugins", path: fixed("/api/admin/plugins"), want: adminOnly(200)},
+
+	{method: "GET", route: "/api/admin/alert-rules", path: fixed("/api/admin/alert-rules"), want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/alert-rules", path: fixed("/api/admin/alert-rules"),
+		body: jsonBody(map[string]any{"type": "cpu", "threshold": 90, "for_seconds": 60, "severity": "critical"}), want: adminOnly(201)},
+	{method: "PATCH", route: "/api/admin/alert-rules/:rid", path: adminRulePath, body: jsonBody(map[string]any{"threshold": 80}), want: adminOnly(200)},
+	{method: "DELETE", route: "/api/admin/alert-rules/:rid", path: adminRulePath, want: adminOnly(204)},
+	{method: "GET", route: "/api/admin/alerts", path: fixed("/api/admin/alerts?status=open"), want: adminOnly(200)},
+	{method: "POST", route: "/api/admin/alerts/:aid/resolve", path: func(f *fixture, _ role) string { return "/api/admin/alerts/" + f.openAlert() + "/resolve" }, want: adminOnly(200)},
+	{method: "GET", route: "/api/admin/alert-sinks", path: fixed("/api/admin/alert-sinks"), want: adminOnly(200)},
+	// No alert sink plugin runs here (the e2e tests send real test
+	// alerts): an administrator is told the sink does not exist.
+	{method: "POST", route: "/api/admin/alert-sinks/:sink/test", path: fixed("/api/admin/alert-sinks/discord/test"), want: adminOnly(404)},
+	{method: "GET", route: "/api/admin/deliveries", path: fixed("/api/admin/deliveries?status=failed"), want: adminOnly(200)},
 	{method: "GET", route: "/api/admin/audit-logs", path: fixed("/api/admin/audit-logs"), want: adminOnly(200)},
 }
 

@@ -158,6 +158,8 @@ type Service struct {
 	pub    Publisher
 	log    hclog.Logger
 	opts   Options
+	// observers hear every outcome (OnOutcome).
+	observers []func(Outcome)
 
 	ctx    context.Context // ends the operations under way; cancelled by Close
 	cancel context.CancelCauseFunc

@@ -234,17 +234,44 @@ func (s *Service) settle(ctx context.Context, b *store.Backup, res wire.BackupRe
 	}
 	if err != nil {
 		s.log.Warn("backup failed", "server", b.ServerID, "backup", b.ID, "node", b.NodeID, "error", err)
-		s.pub.Publish("", b.ServerID, live.TypeBackupFailed, outcomeMsg{Backup: ViewOf(b)})
+		s.tell(b.ServerID, live.TypeBackupFailed, outcomeMsg{Backup: ViewOf(b)})
 		return
 	}
 	s.log.Info("backup completed", "server", b.ServerID, "backup", b.ID, "size", b.Size, "files", b.Files)
-	s.pub.Publish("", b.ServerID, live.TypeBackupCompleted, outcomeMsg{Backup: ViewOf(b)})
+	s.tell(b.ServerID, live.TypeBackupCompleted, outcomeMsg{Backup: ViewOf(b)})
 }
 
 // outcomeMsg is the data of the backup and restore outcome messages.
 type outcomeMsg struct {
 	Backup View   `json:"backup"`
 	Error  string `json:"error,omitempty"`
+}
+
+// Outcome is how a backup or a restore ended.
+type Outcome struct {
+	// Type is live.TypeBackupCompleted, TypeBackupFailed,
+	// TypeRestoreCompleted or TypeRestoreFailed.
+	Type     string
+	ServerID string
+	Backup   View
+	// Error says why it failed.
+	Error string
+}
+
+// OnOutcome registers fn to hear how every backup and restore ends. Call
+// it before the service is used; fn must not block.
+func (s *Service) OnOutcome(fn func(Outcome)) { s.observers = append(s.observers, fn) }
+
+// tell sends an outcome to the server's sockets and the observers.
+func (s *Service) tell(serverID, typ string, m outcomeMsg) {
+	s.pub.Publish("", serverID, typ, m)
+	o := Outcome{Type: typ, ServerID: serverID, Backup: m.Backup, Error: m.Error}
+	if o.Error == "" {
+		o.Error = m.Backup.Error
+	}
+	for _, fn := range s.observers {
+		fn(o)
+	}
 }
 
 // restore runs a restore of b into srv and tells the server's sockets how
@@ -262,11 +289,11 @@ func (s *Service) restore(ctx context.Context, srv *store.Server, b *store.Backu
 	if err != nil {
 		msg := failure(ctx, "restore", err)
 		s.log.Warn("restore failed", "server", srv.ID, "backup", b.ID, "error", err)
-		s.pub.Publish("", srv.ID, live.TypeRestoreFailed, outcomeMsg{Backup: ViewOf(b), Error: msg})
+		s.tell(srv.ID, live.TypeRestoreFailed, outcomeMsg{Backup: ViewOf(b), Error: msg})
 		return
 	}
 	s.log.Info("restore completed", "server", srv.ID, "backup", b.ID, "wipe", wipe)
-	s.pub.Publish("", srv.ID, live.TypeRestoreCompleted, outcomeMsg{Backup: ViewOf(b)})
+	s.tell(srv.ID, live.TypeRestoreCompleted, outcomeMsg{Backup: ViewOf(b)})
 }
 
 // restoreAcross streams b's object from the node holding it into the
@@ -339,7 +366,7 @@ func (s *Service) OnHello(ctx context.Context, nodeID string, _ wire.Hello) {
 			continue
 		}
 		s.log.Warn("backup interrupted: marked failed", "server", b.ServerID, "backup", b.ID, "node", nodeID)
-		s.pub.Publish("", b.ServerID, live.TypeBackupFailed, outcomeMsg{Backup: ViewOf(b)})
+		s.tell(b.ServerID, live.TypeBackupFailed, outcomeMsg{Backup: ViewOf(b)})
 		stale = append(stale, b)
 	}
 	if len(stale) == 0 {

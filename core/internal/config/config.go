@@ -62,6 +62,7 @@ type Config struct {
 	Files      *Files       `hcl:"files,block"`
 	SFTP       *SFTP        `hcl:"sftp,block"`
 	Backups    *Backups     `hcl:"backups,block"`
+	Alerts     *Alerts      `hcl:"alerts,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -328,6 +329,10 @@ func (c *Config) applyDefaults() {
 		c.Backups = &Backups{}
 	}
 	c.Backups.applyDefaults()
+	if c.Alerts == nil {
+		c.Alerts = &Alerts{}
+	}
+	c.Alerts.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -462,6 +467,13 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	}
 	if c.Backups != nil {
 		diags = append(diags, c.Backups.validate()...)
+	}
+	if c.Alerts != nil {
+		var names []string
+		for _, p := range c.Plugins {
+			names = append(names, p.Name)
+		}
+		diags = append(diags, c.Alerts.validate(names)...)
 	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)

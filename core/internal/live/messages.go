@@ -42,6 +42,10 @@ const (
 	// backup restored, and for a failure "error", why.
 	TypeRestoreCompleted = "restore_completed"
 	TypeRestoreFailed    = "restore_failed"
+	// TypeAlert carries "alert", an alert about the server as GET
+	// /api/servers/:id/alerts shows it, when it opens or resolves
+	// ("status" says which).
+	TypeAlert = "alert"
 	// TypeLogs answers request_logs.
 	TypeLogs = "logs"
 	// TypeAuthSuccess answers auth.

@@ -85,10 +85,12 @@ type Recorder struct {
 	missed chan struct{}
 
 	mu sync.Mutex
-	// serverNode maps server IDs to their node, as the store last said.
-	serverNode map[string]string
-	servers    map[string]*serverEntry
-	nodes      map[string]*nodeEntry
+	// servers' placements, as the store last said.
+	placements map[string]store.Placement
+	// watchers hear every accepted sample (Watch).
+	watchers []Watcher
+	servers  map[string]*serverEntry
+	nodes    map[string]*nodeEntry
 	// nodeServers are the servers in each node's last stats sample.
 	nodeServers map[string]map[string]struct{}
 	warned      map[string]time.Time
@@ -125,13 +127,28 @@ func NewRecorder(s *store.Store, log hclog.Logger, opts Options) *Recorder {
 	return &Recorder{
 		store: s, log: log, opts: opts,
 		missed:      make(chan struct{}, 1),
-		serverNode:  map[string]string{},
+		placements:  map[string]store.Placement{},
 		servers:     map[string]*serverEntry{},
 		nodes:       map[string]*nodeEntry{},
 		nodeServers: map[string]map[string]struct{}{},
 		warned:      map[string]time.Time{},
 	}
 }
+
+// ServerSample is a server's sample the recorder accepted (clamped, from
+// the server's own node), with the server's CPU limit.
+type ServerSample struct {
+	wire.ServerStats
+	// CPULimit is the server's CPU limit in percent of a core (0: none).
+	CPULimit int64
+}
+
+// Watcher hears a node's accepted samples as they arrive. It runs on the
+// node's event stream and must not block.
+type Watcher func(nodeID string, samples []ServerSample)
+
+// Watch adds w to the watchers. Call it before the recorder is used.
+func (r *Recorder) Watch(w Watcher) { r.watchers = append(r.watchers, w) }
 
 // OnHello does nothing: samples arrive as events.
 func (r *Recorder) OnHello(context.Context, string, wire.Hello) {}
@@ -146,7 +163,10 @@ func (r *Recorder) OnEvent(_ context.Context, nodeID string, e wire.Envelope) {
 			r.log.Warn("unreadable resource stats dropped", "node", nodeID, "error", err)
 			return
 		}
-		r.recordServers(nodeID, rs.Servers, time.Now())
+		accepted := r.recordServers(nodeID, rs.Servers, time.Now())
+		for _, w := range r.watchers {
+			w(nodeID, accepted)
+		}
 	case wire.EventHealthReport:
 		var h wire.NodeHealth
 		if err := e.Decode(&h); err != nil {
@@ -177,18 +197,19 @@ func (r *Recorder) OnDisconnect(nodeID string) {
 // recordServers takes one resource_stats sample: every server the node
 // has (stopped ones with zeros but their disk use). A server absent from
 // it is no longer on that node.
-func (r *Recorder) recordServers(nodeID string, stats []wire.ServerStats, now time.Time) {
+func (r *Recorder) recordServers(nodeID string, stats []wire.ServerStats, now time.Time) []ServerSample {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := make(map[string]struct{}, len(stats))
+	accepted := make([]ServerSample, 0, len(stats))
 	var unknown, foreign []string
 	for _, st := range stats {
-		owner, ok := r.serverNode[st.ServerID]
+		place, ok := r.placements[st.ServerID]
 		switch {
 		case !ok:
 			unknown = append(unknown, st.ServerID)
 			continue
-		case owner != nodeID:
+		case place.NodeID != nodeID:
 			// Agents are not trusted: a node reports its own servers only.
 			foreign = append(foreign, st.ServerID)
 			continue
@@ -203,6 +224,7 @@ func (r *Recorder) recordServers(nodeID string, stats []wire.ServerStats, now ti
 		e.cpuSum += st.CPUPercent
 		e.n++
 		seen[st.ServerID] = struct{}{}
+		accepted = append(accepted, ServerSample{ServerStats: st, CPULimit: place.CPUPercent})
 	}
 	for id := range r.nodeServers[nodeID] {
 		if _, ok := seen[id]; !ok {
@@ -228,6 +250,7 @@ func (r *Recorder) recordServers(nodeID string, stats []wire.ServerStats, now ti
 		r.warned[nodeID] = now
 		r.log.Warn("stats for servers of another node dropped", "node", nodeID, "servers", foreign)
 	}
+	return accepted
 }
 
 func (r *Recorder) recordNode(nodeID string, h wire.NodeHealth, now time.Time) {
@@ -268,16 +291,16 @@ func (r *Recorder) LatestNode(id string) (wire.NodeHealth, bool) {
 	return e.health, true
 }
 
-// RefreshServers reloads the server → node map from the store. Run does
+// RefreshServers reloads the servers' placements from the store. Run does
 // it at start, every RefreshInterval and when samples name servers the
 // map does not know.
 func (r *Recorder) RefreshServers(ctx context.Context) error {
-	m, err := r.store.ServerNodes(ctx)
+	m, err := r.store.ServerPlacements(ctx)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.serverNode = m
+	r.placements = m
 	r.mu.Unlock()
 	return nil
 }

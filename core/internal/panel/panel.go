@@ -122,7 +122,19 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	// recorded as failed while the store is open.
 	defer backupSvc.Close()
 	srvs.ReserveWith(backupSvc.Reserve)
-	gw.SetHandler(gateway.Handlers{srvs, recorder, hub, backupSvc})
+	notifier, err := startNotifications(ctx, s, cfg, plugins, hub, log)
+	if err != nil {
+		return err
+	}
+	defer notifier.stop()
+	srvs.Observe(notifier.alerts.OnChange)
+	srvs.Observe(notifier.webhooks.OnChange)
+	srvs.OnTransfer(notifier.alerts.OnTransfer)
+	srvs.OnTransfer(notifier.webhooks.OnTransfer)
+	backupSvc.OnOutcome(notifier.alerts.OnOutcome)
+	backupSvc.OnOutcome(notifier.webhooks.OnOutcome)
+	recorder.Watch(notifier.alerts.OnSamples)
+	gw.SetHandler(gateway.Handlers{srvs, recorder, hub, backupSvc, notifier.alerts})
 	auditRec := audit.NewRecorder(s, log.Named("audit"))
 	sftpAuth, err := sftpauth.New(s, auditRec, log.Named("sftp"), sftpauth.OptionsFrom(cfg.SFTP))
 	if err != nil {
@@ -158,6 +170,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: auditRec, Nodes: nodeSvc,
 		Gateway: gw, Servers: srvs, Backups: backupSvc, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
+		Alerts: notifier.alerts, Webhooks: notifier.webhooks,
 		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker,
 	})
 	if err != nil {

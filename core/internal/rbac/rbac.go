@@ -48,6 +48,8 @@ const (
 	AdminPluginsRead    Permission = "admin.plugins.read"
 	AdminPluginsWrite   Permission = "admin.plugins.write"
 	AdminAuditRead      Permission = "admin.audit.read"
+	AdminAlertsRead     Permission = "admin.alerts.read"
+	AdminAlertsWrite    Permission = "admin.alerts.write"
 )
 
 // ServerPermissions are the permissions that can be granted on a server,
@@ -64,6 +66,7 @@ var GlobalPermissions = []Permission{
 	ServerCreate,
 	AdminNodesRead, AdminNodesWrite, AdminTemplatesRead, AdminTemplatesWrite,
 	AdminUsersRead, AdminUsersWrite, AdminPluginsRead, AdminPluginsWrite, AdminAuditRead,
+	AdminAlertsRead, AdminAlertsWrite,
 }
 
 // IsServerPermission reports whether p can be granted on a server.

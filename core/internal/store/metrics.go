@@ -256,18 +256,26 @@ func (s *Store) DeleteMetricsBefore(ctx context.Context, t time.Time) (int64, er
 	return total, nil
 }
 
-// ServerNodes maps every server's ID to its node's ID.
-func (s *Store) ServerNodes(ctx context.Context) (map[string]string, error) {
+// Placement is where a server runs and the CPU it may use there.
+type Placement struct {
+	NodeID string
+	// CPUPercent is the server's CPU limit (100 per core; 0 unlimited).
+	CPUPercent int64
+}
+
+// ServerPlacements maps every server's ID to its placement.
+func (s *Store) ServerPlacements(ctx context.Context) (map[string]Placement, error) {
 	var rows []struct {
-		ID     string `bun:"id"`
-		NodeID string `bun:"node_id"`
+		ID         string `bun:"id"`
+		NodeID     string `bun:"node_id"`
+		CPUPercent int64  `bun:"cpu_percent"`
 	}
-	if err := s.db.NewSelect().Model((*Server)(nil)).Column("id", "node_id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list server nodes: %w", mapError(err))
+	if err := s.db.NewSelect().Model((*Server)(nil)).Column("id", "node_id", "cpu_percent").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list server placements: %w", mapError(err))
 	}
-	out := make(map[string]string, len(rows))
+	out := make(map[string]Placement, len(rows))
 	for _, r := range rows {
-		out[r.ID] = r.NodeID
+		out[r.ID] = Placement{NodeID: r.NodeID, CPUPercent: r.CPUPercent}
 	}
 	return out, nil
 }

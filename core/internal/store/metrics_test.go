@@ -192,7 +192,7 @@ func TestDeleteMetricsBeforeRemovesOnlyOldRowsInChunks(t *testing.T) {
 	})
 }
 
-func TestServerNodesAndStateCounts(t *testing.T) {
+func TestServerPlacementsAndStateCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newFixture(t, s)
@@ -201,9 +201,10 @@ func TestServerNodesAndStateCounts(t *testing.T) {
 		if err := s.SetServerState(ctx, b.ID, store.StateCrashed); err != nil {
 			t.Fatal(err)
 		}
-		nodes, err := s.ServerNodes(ctx)
-		if err != nil || len(nodes) != 2 || nodes[a.ID] != f.node.ID || nodes[b.ID] != f.node.ID {
-			t.Fatalf("ServerNodes = %v, %v", nodes, err)
+		places, err := s.ServerPlacements(ctx)
+		if err != nil || len(places) != 2 || places[a.ID].NodeID != f.node.ID || places[b.ID].NodeID != f.node.ID ||
+			places[a.ID].CPUPercent != a.CPUPercent {
+			t.Fatalf("ServerPlacements = %v, %v", places, err)
 		}
 		counts, err := s.CountServersByState(ctx)
 		if err != nil || len(counts) != 2 || counts[store.StateRunning] != 1 || counts[store.StateCrashed] != 1 {

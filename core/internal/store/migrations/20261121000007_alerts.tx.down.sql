@@ -1,0 +1,10 @@
+DROP TABLE deliveries;
+--bun:split
+
+DROP TABLE webhooks;
+--bun:split
+
+DROP TABLE alerts;
+--bun:split
+
+DROP TABLE alert_rules;
