@@ -54,7 +54,7 @@ plugins:
 # Regenerates sdk/proto's Go code with the protoc plugins pinned in
 # tools/go.mod (protoc itself from Debian's protobuf-compiler).
 proto:
-	@command -v protoc >/dev/null || { echo "proto: installing protobuf-compiler (apt-get)"; apt-get install -y -qq protobuf-compiler >/dev/null; }
+	@command -v protoc >/dev/null && test -f /usr/include/google/protobuf/timestamp.proto || { echo "proto: installing protobuf-compiler (apt-get)"; apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null; }
 	sdk/proto/generate.sh
 
 run: install-runtime build

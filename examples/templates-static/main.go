@@ -39,15 +39,15 @@ func (s *source) Configure(_ context.Context, cfg plugin.Config) error {
 
 func (s *source) paper() plugin.Template {
 	return plugin.Template{
-		ID:          "minecraft-paper",
-		Name:        "Minecraft: Paper",
-		Description: "High-performance Minecraft Java server.",
-		Version:     "2026.11.1",
-		Author:      "examples@catalyst.dev",
-		Images:      map[string]string{"Java 21": s.image},
-		Startup:     "java -Xms128M -Xmx{{SERVER_MEMORY}}M -jar {{SERVER_JARFILE}}",
-		Stop:        "stop",
-		DonePattern: `\)! For help, type `,
+		ID:           "minecraft-paper",
+		Name:         "Minecraft: Paper",
+		Description:  "High-performance Minecraft Java server.",
+		Version:      "2026.11.1",
+		Author:       "examples@catalyst.dev",
+		Images:       []plugin.Image{{Label: "Java 21", Ref: s.image}},
+		Startup:      "java -Xms128M -Xmx{{SERVER_MEMORY}}M -jar {{SERVER_JARFILE}}",
+		Stop:         "stop",
+		DonePatterns: []string{")! For help, type "},
 		Install: plugin.Install{
 			Image:      "ghcr.io/pterodactyl/installers:alpine",
 			Entrypoint: "ash",
@@ -61,7 +61,7 @@ func (s *source) paper() plugin.Template {
 		ConfigFiles: []plugin.ConfigFile{{
 			Path:    "server.properties",
 			Parser:  "properties",
-			Replace: map[string]string{"server-port": "{{SERVER_PORT}}", "query.port": "{{SERVER_PORT}}"},
+			Replace: []plugin.Replacement{{Match: "server-port", Value: "{{SERVER_PORT}}"}, {Match: "query.port", Value: "{{SERVER_PORT}}"}},
 		}},
 	}
 }
@@ -76,6 +76,11 @@ func (s *source) Fetch(_ context.Context, id string) (plugin.Template, error) {
 		return t, nil
 	}
 	return plugin.Template{}, fmt.Errorf("template %q: %w", id, plugin.ErrNotFound)
+}
+
+// Parse reads no files: this source only serves its built-in template.
+func (s *source) Parse(context.Context, string, []byte) (plugin.Template, error) {
+	return plugin.Template{}, fmt.Errorf("templates-static reads no files: %w", plugin.ErrUnimplemented)
 }
 
 func main() { plugin.Serve(&source{}) }

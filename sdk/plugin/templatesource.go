@@ -3,13 +3,18 @@ package plugin
 import "context"
 
 // TemplateSource offers server templates: what to run and how to install
-// it, e.g. Pterodactyl eggs converted from a git repository.
+// it, e.g. Pterodactyl eggs converted from a directory.
 type TemplateSource interface {
 	Base
 	// List summarises every template on offer.
 	List(ctx context.Context) ([]TemplateSummary, error)
 	// Fetch returns one template; an unknown ID is ErrNotFound.
 	Fetch(ctx context.Context, id string) (Template, error)
+	// Parse converts a file an administrator uploaded (name is its file
+	// name, data its content) into a template. A source that reads no
+	// files returns ErrUnimplemented; content it cannot read is
+	// ErrInvalidArgument with a message that says what is wrong.
+	Parse(ctx context.Context, name string, data []byte) (Template, error)
 }
 
 // TemplateSummary is a template's entry in List.
@@ -28,18 +33,40 @@ type Template struct {
 	Description string
 	Version     string
 	Author      string
-	// Images maps a label shown to users ("Java 21") to an image reference.
-	Images map[string]string
-	// Startup is the command line, with {{VARIABLE}} placeholders.
+	// Images are the images users choose from, in order; the first is the
+	// default.
+	Images []Image
+	// Startup is the command line, with {{VARIABLE}} placeholders. It is
+	// split into words like a shell would, but never run by one; a source
+	// that needs a shell says so: /bin/sh -c "…".
 	Startup string
 	// Stop is the console command that stops the server; empty: SIGTERM.
+	// "^C" sends SIGINT.
 	Stop string
-	// DonePattern is a regular expression matching the console line that
-	// says the server is up.
-	DonePattern string
-	Install     Install
-	Variables   []Variable
-	ConfigFiles []ConfigFile
+	// DonePatterns are console substrings, any of which says the server is
+	// up; one prefixed "regex:" is a regular expression (Go syntax).
+	DonePatterns []string
+	Install      Install
+	Variables    []Variable
+	ConfigFiles  []ConfigFile
+	// Denylist holds file patterns (path.Match syntax) users may neither
+	// see nor touch.
+	Denylist []string
+	// Features are named capabilities the panel may offer for this game
+	// (e.g. "eula", "java_version", "steam_disk_space").
+	Features []string
+	// Warnings say what the source could not convert (an unknown egg
+	// feature, an unsupported validation rule), for the administrator who
+	// imports the template to read. They are not part of the template.
+	Warnings []string
+}
+
+// Image is one image users may run the template on.
+type Image struct {
+	// Label is shown to users ("Java 21"); empty shows Ref.
+	Label string
+	// Ref is an OCI image reference.
+	Ref string
 }
 
 // Install is the script that prepares a server's files.
@@ -57,14 +84,30 @@ type Variable struct {
 	DefaultValue string
 	UserViewable bool
 	UserEditable bool
-	// Rules validate user input, e.g. "required|string|max:20".
+	// Rules validate values, e.g. "required|string|max:20"; the grammar
+	// is catalyst.dev/sdk/varrules.
 	Rules string
 }
 
 // ConfigFile is a file the agent rewrites before each start.
 type ConfigFile struct {
+	// Path is relative to the server's volume.
 	Path string
 	// Parser is one of properties, yaml, json, ini, file.
-	Parser  string
-	Replace map[string]string
+	Parser string
+	// Replace is applied in order.
+	Replace []Replacement
+}
+
+// Replacement sets one value in a config file.
+type Replacement struct {
+	// Match names what to set: a key (properties), a dotted path
+	// ("listeners[0].host", "servers.*.address") for yaml and json,
+	// "section.key" for ini (a key before any section: just "key"), and
+	// for file the start of the line to replace.
+	Match string
+	// Value is the new value (for file: the whole new line), with
+	// {{VARIABLE}} placeholders: the server's variables and SERVER_IP,
+	// SERVER_PORT, SERVER_MEMORY.
+	Value string
 }

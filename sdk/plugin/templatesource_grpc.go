@@ -49,6 +49,15 @@ func (s *templateSourceServer) Fetch(ctx context.Context, req *templatesourcev1.
 	return &templatesourcev1.FetchResponse{Template: templateToProto(t)}, nil
 }
 
+func (s *templateSourceServer) Parse(ctx context.Context, req *templatesourcev1.ParseRequest) (_ *templatesourcev1.ParseResponse, err error) {
+	defer recoverPanic(s.log, "Parse", &err)
+	t, err := s.impl.Parse(ctx, req.GetName(), req.GetData())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &templatesourcev1.ParseResponse{Template: templateToProto(t)}, nil
+}
+
 type templateSourceClient struct {
 	*baseClient
 	client templatesourcev1.TemplateSourceClient
@@ -78,11 +87,23 @@ func (c *templateSourceClient) Fetch(ctx context.Context, id string) (Template, 
 	return templateFromProto(resp.GetTemplate()), nil
 }
 
+func (c *templateSourceClient) Parse(ctx context.Context, name string, data []byte) (Template, error) {
+	resp, err := c.client.Parse(ctx, &templatesourcev1.ParseRequest{Name: name, Data: data})
+	if err != nil {
+		return Template{}, fromStatus(err)
+	}
+	return templateFromProto(resp.GetTemplate()), nil
+}
+
 func templateToProto(t Template) *templatesourcev1.Template {
 	p := &templatesourcev1.Template{
 		Id: t.ID, Name: t.Name, Description: t.Description, Version: t.Version, Author: t.Author,
-		Images: t.Images, Startup: t.Startup, Stop: t.Stop, DonePattern: t.DonePattern,
-		Install: &templatesourcev1.Install{Image: t.Install.Image, Entrypoint: t.Install.Entrypoint, Script: t.Install.Script},
+		Startup: t.Startup, Stop: t.Stop, DonePatterns: t.DonePatterns,
+		Install:  &templatesourcev1.Install{Image: t.Install.Image, Entrypoint: t.Install.Entrypoint, Script: t.Install.Script},
+		Denylist: t.Denylist, Features: t.Features, Warnings: t.Warnings,
+	}
+	for _, im := range t.Images {
+		p.Images = append(p.Images, &templatesourcev1.Image{Label: im.Label, Ref: im.Ref})
 	}
 	for _, v := range t.Variables {
 		p.Variables = append(p.Variables, &templatesourcev1.Variable{
@@ -91,7 +112,11 @@ func templateToProto(t Template) *templatesourcev1.Template {
 		})
 	}
 	for _, f := range t.ConfigFiles {
-		p.ConfigFiles = append(p.ConfigFiles, &templatesourcev1.ConfigFile{Path: f.Path, Parser: f.Parser, Replace: f.Replace})
+		pf := &templatesourcev1.ConfigFile{Path: f.Path, Parser: f.Parser}
+		for _, r := range f.Replace {
+			pf.Replace = append(pf.Replace, &templatesourcev1.Replacement{Match: r.Match, Value: r.Value})
+		}
+		p.ConfigFiles = append(p.ConfigFiles, pf)
 	}
 	return p
 }
@@ -99,8 +124,12 @@ func templateToProto(t Template) *templatesourcev1.Template {
 func templateFromProto(p *templatesourcev1.Template) Template {
 	t := Template{
 		ID: p.GetId(), Name: p.GetName(), Description: p.GetDescription(), Version: p.GetVersion(), Author: p.GetAuthor(),
-		Images: p.GetImages(), Startup: p.GetStartup(), Stop: p.GetStop(), DonePattern: p.GetDonePattern(),
-		Install: Install{Image: p.GetInstall().GetImage(), Entrypoint: p.GetInstall().GetEntrypoint(), Script: p.GetInstall().GetScript()},
+		Startup: p.GetStartup(), Stop: p.GetStop(), DonePatterns: p.GetDonePatterns(),
+		Install:  Install{Image: p.GetInstall().GetImage(), Entrypoint: p.GetInstall().GetEntrypoint(), Script: p.GetInstall().GetScript()},
+		Denylist: p.GetDenylist(), Features: p.GetFeatures(), Warnings: p.GetWarnings(),
+	}
+	for _, im := range p.GetImages() {
+		t.Images = append(t.Images, Image{Label: im.GetLabel(), Ref: im.GetRef()})
 	}
 	for _, v := range p.GetVariables() {
 		t.Variables = append(t.Variables, Variable{
@@ -109,7 +138,11 @@ func templateFromProto(p *templatesourcev1.Template) Template {
 		})
 	}
 	for _, f := range p.GetConfigFiles() {
-		t.ConfigFiles = append(t.ConfigFiles, ConfigFile{Path: f.GetPath(), Parser: f.GetParser(), Replace: f.GetReplace()})
+		cf := ConfigFile{Path: f.GetPath(), Parser: f.GetParser()}
+		for _, r := range f.GetReplace() {
+			cf.Replace = append(cf.Replace, Replacement{Match: r.GetMatch(), Value: r.GetValue()})
+		}
+		t.ConfigFiles = append(t.ConfigFiles, cf)
 	}
 	return t
 }

@@ -105,6 +105,43 @@ type ServerConfig struct {
 	Denylist []string `json:"denylist,omitempty"`
 	// Restart is what the agent does when the process exits unasked.
 	Restart RestartPolicy `json:"restart"`
+	// ConfigFiles are rewritten in the volume, in order, before every
+	// start (after the install too); their values are final (the core has
+	// substituted the placeholders).
+	ConfigFiles []ConfigFile `json:"config_files,omitempty"`
+}
+
+// Config file parsers.
+const (
+	ParserProperties = "properties"
+	ParserYAML       = "yaml"
+	ParserJSON       = "json"
+	ParserINI        = "ini"
+	ParserFile       = "file"
+)
+
+// ConfigFile is a file in the server's volume the agent rewrites before
+// each start. A file that does not exist is created (for file: left
+// alone).
+type ConfigFile struct {
+	// Path is relative to the volume, with forward slashes.
+	Path string `json:"path"`
+	// Parser is one of the Parser* constants.
+	Parser string `json:"parser"`
+	// Replace is applied in order.
+	Replace []ConfigReplace `json:"replace"`
+}
+
+// ConfigReplace sets one value in a config file.
+type ConfigReplace struct {
+	// Match names what to set: a key (properties), a dotted path
+	// ("listeners[0].host"; "*" matches every key or element at its level)
+	// for yaml and json, "section.key" for ini (a key outside any section:
+	// "key"), and for file the start of each line to replace.
+	Match string `json:"match"`
+	// Value is the new value; for file, the whole new line. For yaml and
+	// json, "true"/"false" become booleans and integers numbers.
+	Value string `json:"value"`
 }
 
 // Restart policy modes.

@@ -256,6 +256,12 @@ func (p *templateSource) Fetch(ctx context.Context, id string) (plugin.Template,
 	return call(ctx, p.in, func(l *launch) (plugin.Template, error) { return l.kind.(plugin.TemplateSource).Fetch(ctx, id) })
 }
 
+func (p *templateSource) Parse(ctx context.Context, name string, data []byte) (plugin.Template, error) {
+	return call(ctx, p.in, func(l *launch) (plugin.Template, error) {
+		return l.kind.(plugin.TemplateSource).Parse(ctx, name, data)
+	})
+}
+
 type policy struct{ baseProxy }
 
 func (p *policy) Check(ctx context.Context, req plugin.CheckRequest) (plugin.Decision, error) {

@@ -105,19 +105,26 @@ type Template struct {
 	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	Version     string                 `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
 	Author      string                 `protobuf:"bytes,5,opt,name=author,proto3" json:"author,omitempty"`
-	// images maps a label shown to users ("Java 21") to an OCI image reference.
-	Images map[string]string `protobuf:"bytes,6,rep,name=images,proto3" json:"images,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// images are the images users choose from, in order; the first is the
+	// default.
+	Images []*Image `protobuf:"bytes,6,rep,name=images,proto3" json:"images,omitempty"`
 	// startup is the command line, with {{VARIABLE}} placeholders.
 	Startup string `protobuf:"bytes,7,opt,name=startup,proto3" json:"startup,omitempty"`
 	// stop is the console command that stops the server gracefully
 	// (e.g. "stop"); empty means send SIGTERM.
 	Stop string `protobuf:"bytes,8,opt,name=stop,proto3" json:"stop,omitempty"`
-	// done_pattern is a console line (regular expression) that marks the
-	// server as running.
-	DonePattern   string        `protobuf:"bytes,9,opt,name=done_pattern,json=donePattern,proto3" json:"done_pattern,omitempty"`
-	Install       *Install      `protobuf:"bytes,10,opt,name=install,proto3" json:"install,omitempty"`
-	Variables     []*Variable   `protobuf:"bytes,11,rep,name=variables,proto3" json:"variables,omitempty"`
-	ConfigFiles   []*ConfigFile `protobuf:"bytes,12,rep,name=config_files,json=configFiles,proto3" json:"config_files,omitempty"`
+	// done_patterns are console substrings ("regex:" prefixed: regular
+	// expressions), any of which marks the server as running.
+	DonePatterns []string      `protobuf:"bytes,9,rep,name=done_patterns,json=donePatterns,proto3" json:"done_patterns,omitempty"`
+	Install      *Install      `protobuf:"bytes,10,opt,name=install,proto3" json:"install,omitempty"`
+	Variables    []*Variable   `protobuf:"bytes,11,rep,name=variables,proto3" json:"variables,omitempty"`
+	ConfigFiles  []*ConfigFile `protobuf:"bytes,12,rep,name=config_files,json=configFiles,proto3" json:"config_files,omitempty"`
+	// denylist holds file patterns users may neither see nor touch.
+	Denylist []string `protobuf:"bytes,13,rep,name=denylist,proto3" json:"denylist,omitempty"`
+	// features name capabilities the panel may offer (e.g. "eula").
+	Features []string `protobuf:"bytes,14,rep,name=features,proto3" json:"features,omitempty"`
+	// warnings say what the source could not convert.
+	Warnings      []string `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,7 +194,7 @@ func (x *Template) GetAuthor() string {
 	return ""
 }
 
-func (x *Template) GetImages() map[string]string {
+func (x *Template) GetImages() []*Image {
 	if x != nil {
 		return x.Images
 	}
@@ -208,11 +215,11 @@ func (x *Template) GetStop() string {
 	return ""
 }
 
-func (x *Template) GetDonePattern() string {
+func (x *Template) GetDonePatterns() []string {
 	if x != nil {
-		return x.DonePattern
+		return x.DonePatterns
 	}
-	return ""
+	return nil
 }
 
 func (x *Template) GetInstall() *Install {
@@ -236,6 +243,81 @@ func (x *Template) GetConfigFiles() []*ConfigFile {
 	return nil
 }
 
+func (x *Template) GetDenylist() []string {
+	if x != nil {
+		return x.Denylist
+	}
+	return nil
+}
+
+func (x *Template) GetFeatures() []string {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *Template) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+type Image struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// label is shown to users ("Java 21").
+	Label string `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	// ref is an OCI image reference.
+	Ref           string `protobuf:"bytes,2,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Image) Reset() {
+	*x = Image{}
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Image) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Image) ProtoMessage() {}
+
+func (x *Image) ProtoReflect() protoreflect.Message {
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Image.ProtoReflect.Descriptor instead.
+func (*Image) Descriptor() ([]byte, []int) {
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Image) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *Image) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
 type Install struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Image         string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
@@ -247,7 +329,7 @@ type Install struct {
 
 func (x *Install) Reset() {
 	*x = Install{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[2]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -259,7 +341,7 @@ func (x *Install) String() string {
 func (*Install) ProtoMessage() {}
 
 func (x *Install) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[2]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -272,7 +354,7 @@ func (x *Install) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Install.ProtoReflect.Descriptor instead.
 func (*Install) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{2}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Install) GetImage() string {
@@ -313,7 +395,7 @@ type Variable struct {
 
 func (x *Variable) Reset() {
 	*x = Variable{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[3]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +407,7 @@ func (x *Variable) String() string {
 func (*Variable) ProtoMessage() {}
 
 func (x *Variable) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[3]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +420,7 @@ func (x *Variable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Variable.ProtoReflect.Descriptor instead.
 func (*Variable) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{3}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Variable) GetName() string {
@@ -395,15 +477,15 @@ type ConfigFile struct {
 	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// parser is one of properties, yaml, json, ini, file.
 	Parser string `protobuf:"bytes,2,opt,name=parser,proto3" json:"parser,omitempty"`
-	// replace maps a key in the file to its new value, with placeholders.
-	Replace       map[string]string `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// replace is applied in order.
+	Replace       []*Replacement `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfigFile) Reset() {
 	*x = ConfigFile{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[4]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -415,7 +497,7 @@ func (x *ConfigFile) String() string {
 func (*ConfigFile) ProtoMessage() {}
 
 func (x *ConfigFile) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[4]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -428,7 +510,7 @@ func (x *ConfigFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigFile.ProtoReflect.Descriptor instead.
 func (*ConfigFile) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{4}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfigFile) GetPath() string {
@@ -445,11 +527,66 @@ func (x *ConfigFile) GetParser() string {
 	return ""
 }
 
-func (x *ConfigFile) GetReplace() map[string]string {
+func (x *ConfigFile) GetReplace() []*Replacement {
 	if x != nil {
 		return x.Replace
 	}
 	return nil
+}
+
+type Replacement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// match is a key, a dotted path, "section.key", or a line prefix,
+	// depending on the parser.
+	Match string `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	// value is the new value, with {{VARIABLE}} placeholders.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Replacement) Reset() {
+	*x = Replacement{}
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Replacement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Replacement) ProtoMessage() {}
+
+func (x *Replacement) ProtoReflect() protoreflect.Message {
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Replacement.ProtoReflect.Descriptor instead.
+func (*Replacement) Descriptor() ([]byte, []int) {
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Replacement) GetMatch() string {
+	if x != nil {
+		return x.Match
+	}
+	return ""
+}
+
+func (x *Replacement) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
 }
 
 type ListRequest struct {
@@ -460,7 +597,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[5]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +609,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[5]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +622,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{5}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{7}
 }
 
 type ListResponse struct {
@@ -497,7 +634,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[6]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +646,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[6]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +659,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{6}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListResponse) GetTemplates() []*TemplateSummary {
@@ -541,7 +678,7 @@ type FetchRequest struct {
 
 func (x *FetchRequest) Reset() {
 	*x = FetchRequest{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[7]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +690,7 @@ func (x *FetchRequest) String() string {
 func (*FetchRequest) ProtoMessage() {}
 
 func (x *FetchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[7]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +703,7 @@ func (x *FetchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRequest.ProtoReflect.Descriptor instead.
 func (*FetchRequest) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{7}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FetchRequest) GetId() string {
@@ -585,7 +722,7 @@ type FetchResponse struct {
 
 func (x *FetchResponse) Reset() {
 	*x = FetchResponse{}
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[8]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +734,7 @@ func (x *FetchResponse) String() string {
 func (*FetchResponse) ProtoMessage() {}
 
 func (x *FetchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_templatesource_v1_template_source_proto_msgTypes[8]
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,10 +747,107 @@ func (x *FetchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchResponse.ProtoReflect.Descriptor instead.
 func (*FetchResponse) Descriptor() ([]byte, []int) {
-	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{8}
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FetchResponse) GetTemplate() *Template {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+type ParseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the uploaded file's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParseRequest) Reset() {
+	*x = ParseRequest{}
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParseRequest) ProtoMessage() {}
+
+func (x *ParseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParseRequest.ProtoReflect.Descriptor instead.
+func (*ParseRequest) Descriptor() ([]byte, []int) {
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ParseRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ParseRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type ParseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Template      *Template              `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParseResponse) Reset() {
+	*x = ParseResponse{}
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParseResponse) ProtoMessage() {}
+
+func (x *ParseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_templatesource_v1_template_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParseResponse.ProtoReflect.Descriptor instead.
+func (*ParseResponse) Descriptor() ([]byte, []int) {
+	return file_templatesource_v1_template_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ParseResponse) GetTemplate() *Template {
 	if x != nil {
 		return x.Template
 	}
@@ -629,24 +863,27 @@ const file_templatesource_v1_template_source_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\tR\aversion\"\xc2\x04\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\"\xce\x04\n" +
 	"\bTemplate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x16\n" +
-	"\x06author\x18\x05 \x01(\tR\x06author\x12O\n" +
-	"\x06images\x18\x06 \x03(\v27.catalyst.plugin.templatesource.v1.Template.ImagesEntryR\x06images\x12\x18\n" +
+	"\x06author\x18\x05 \x01(\tR\x06author\x12@\n" +
+	"\x06images\x18\x06 \x03(\v2(.catalyst.plugin.templatesource.v1.ImageR\x06images\x12\x18\n" +
 	"\astartup\x18\a \x01(\tR\astartup\x12\x12\n" +
-	"\x04stop\x18\b \x01(\tR\x04stop\x12!\n" +
-	"\fdone_pattern\x18\t \x01(\tR\vdonePattern\x12D\n" +
+	"\x04stop\x18\b \x01(\tR\x04stop\x12#\n" +
+	"\rdone_patterns\x18\t \x03(\tR\fdonePatterns\x12D\n" +
 	"\ainstall\x18\n" +
 	" \x01(\v2*.catalyst.plugin.templatesource.v1.InstallR\ainstall\x12I\n" +
 	"\tvariables\x18\v \x03(\v2+.catalyst.plugin.templatesource.v1.VariableR\tvariables\x12P\n" +
-	"\fconfig_files\x18\f \x03(\v2-.catalyst.plugin.templatesource.v1.ConfigFileR\vconfigFiles\x1a9\n" +
-	"\vImagesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"W\n" +
+	"\fconfig_files\x18\f \x03(\v2-.catalyst.plugin.templatesource.v1.ConfigFileR\vconfigFiles\x12\x1a\n" +
+	"\bdenylist\x18\r \x03(\tR\bdenylist\x12\x1a\n" +
+	"\bfeatures\x18\x0e \x03(\tR\bfeatures\x12\x1a\n" +
+	"\bwarnings\x18\x0f \x03(\tR\bwarnings\"/\n" +
+	"\x05Image\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\tR\x05label\x12\x10\n" +
+	"\x03ref\x18\x02 \x01(\tR\x03ref\"W\n" +
 	"\aInstall\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x1e\n" +
 	"\n" +
@@ -660,25 +897,31 @@ const file_templatesource_v1_template_source_proto_rawDesc = "" +
 	"\rdefault_value\x18\x04 \x01(\tR\fdefaultValue\x12#\n" +
 	"\ruser_viewable\x18\x05 \x01(\bR\fuserViewable\x12#\n" +
 	"\ruser_editable\x18\x06 \x01(\bR\fuserEditable\x12\x14\n" +
-	"\x05rules\x18\a \x01(\tR\x05rules\"\xca\x01\n" +
+	"\x05rules\x18\a \x01(\tR\x05rules\"\x82\x01\n" +
 	"\n" +
 	"ConfigFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
-	"\x06parser\x18\x02 \x01(\tR\x06parser\x12T\n" +
-	"\areplace\x18\x03 \x03(\v2:.catalyst.plugin.templatesource.v1.ConfigFile.ReplaceEntryR\areplace\x1a:\n" +
-	"\fReplaceEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\r\n" +
+	"\x06parser\x18\x02 \x01(\tR\x06parser\x12H\n" +
+	"\areplace\x18\x03 \x03(\v2..catalyst.plugin.templatesource.v1.ReplacementR\areplace\"9\n" +
+	"\vReplacement\x12\x14\n" +
+	"\x05match\x18\x01 \x01(\tR\x05match\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\r\n" +
 	"\vListRequest\"`\n" +
 	"\fListResponse\x12P\n" +
 	"\ttemplates\x18\x01 \x03(\v22.catalyst.plugin.templatesource.v1.TemplateSummaryR\ttemplates\"\x1e\n" +
 	"\fFetchRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"X\n" +
 	"\rFetchResponse\x12G\n" +
-	"\btemplate\x18\x01 \x01(\v2+.catalyst.plugin.templatesource.v1.TemplateR\btemplate2\xe5\x01\n" +
+	"\btemplate\x18\x01 \x01(\v2+.catalyst.plugin.templatesource.v1.TemplateR\btemplate\"6\n" +
+	"\fParseRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"X\n" +
+	"\rParseResponse\x12G\n" +
+	"\btemplate\x18\x01 \x01(\v2+.catalyst.plugin.templatesource.v1.TemplateR\btemplate2\xd1\x02\n" +
 	"\x0eTemplateSource\x12g\n" +
 	"\x04List\x12..catalyst.plugin.templatesource.v1.ListRequest\x1a/.catalyst.plugin.templatesource.v1.ListResponse\x12j\n" +
-	"\x05Fetch\x12/.catalyst.plugin.templatesource.v1.FetchRequest\x1a0.catalyst.plugin.templatesource.v1.FetchResponseB;Z9catalyst.dev/sdk/proto/templatesource/v1;templatesourcev1b\x06proto3"
+	"\x05Fetch\x12/.catalyst.plugin.templatesource.v1.FetchRequest\x1a0.catalyst.plugin.templatesource.v1.FetchResponse\x12j\n" +
+	"\x05Parse\x12/.catalyst.plugin.templatesource.v1.ParseRequest\x1a0.catalyst.plugin.templatesource.v1.ParseResponseB;Z9catalyst.dev/sdk/proto/templatesource/v1;templatesourcev1b\x06proto3"
 
 var (
 	file_templatesource_v1_template_source_proto_rawDescOnce sync.Once
@@ -692,37 +935,42 @@ func file_templatesource_v1_template_source_proto_rawDescGZIP() []byte {
 	return file_templatesource_v1_template_source_proto_rawDescData
 }
 
-var file_templatesource_v1_template_source_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_templatesource_v1_template_source_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_templatesource_v1_template_source_proto_goTypes = []any{
 	(*TemplateSummary)(nil), // 0: catalyst.plugin.templatesource.v1.TemplateSummary
 	(*Template)(nil),        // 1: catalyst.plugin.templatesource.v1.Template
-	(*Install)(nil),         // 2: catalyst.plugin.templatesource.v1.Install
-	(*Variable)(nil),        // 3: catalyst.plugin.templatesource.v1.Variable
-	(*ConfigFile)(nil),      // 4: catalyst.plugin.templatesource.v1.ConfigFile
-	(*ListRequest)(nil),     // 5: catalyst.plugin.templatesource.v1.ListRequest
-	(*ListResponse)(nil),    // 6: catalyst.plugin.templatesource.v1.ListResponse
-	(*FetchRequest)(nil),    // 7: catalyst.plugin.templatesource.v1.FetchRequest
-	(*FetchResponse)(nil),   // 8: catalyst.plugin.templatesource.v1.FetchResponse
-	nil,                     // 9: catalyst.plugin.templatesource.v1.Template.ImagesEntry
-	nil,                     // 10: catalyst.plugin.templatesource.v1.ConfigFile.ReplaceEntry
+	(*Image)(nil),           // 2: catalyst.plugin.templatesource.v1.Image
+	(*Install)(nil),         // 3: catalyst.plugin.templatesource.v1.Install
+	(*Variable)(nil),        // 4: catalyst.plugin.templatesource.v1.Variable
+	(*ConfigFile)(nil),      // 5: catalyst.plugin.templatesource.v1.ConfigFile
+	(*Replacement)(nil),     // 6: catalyst.plugin.templatesource.v1.Replacement
+	(*ListRequest)(nil),     // 7: catalyst.plugin.templatesource.v1.ListRequest
+	(*ListResponse)(nil),    // 8: catalyst.plugin.templatesource.v1.ListResponse
+	(*FetchRequest)(nil),    // 9: catalyst.plugin.templatesource.v1.FetchRequest
+	(*FetchResponse)(nil),   // 10: catalyst.plugin.templatesource.v1.FetchResponse
+	(*ParseRequest)(nil),    // 11: catalyst.plugin.templatesource.v1.ParseRequest
+	(*ParseResponse)(nil),   // 12: catalyst.plugin.templatesource.v1.ParseResponse
 }
 var file_templatesource_v1_template_source_proto_depIdxs = []int32{
-	9,  // 0: catalyst.plugin.templatesource.v1.Template.images:type_name -> catalyst.plugin.templatesource.v1.Template.ImagesEntry
-	2,  // 1: catalyst.plugin.templatesource.v1.Template.install:type_name -> catalyst.plugin.templatesource.v1.Install
-	3,  // 2: catalyst.plugin.templatesource.v1.Template.variables:type_name -> catalyst.plugin.templatesource.v1.Variable
-	4,  // 3: catalyst.plugin.templatesource.v1.Template.config_files:type_name -> catalyst.plugin.templatesource.v1.ConfigFile
-	10, // 4: catalyst.plugin.templatesource.v1.ConfigFile.replace:type_name -> catalyst.plugin.templatesource.v1.ConfigFile.ReplaceEntry
+	2,  // 0: catalyst.plugin.templatesource.v1.Template.images:type_name -> catalyst.plugin.templatesource.v1.Image
+	3,  // 1: catalyst.plugin.templatesource.v1.Template.install:type_name -> catalyst.plugin.templatesource.v1.Install
+	4,  // 2: catalyst.plugin.templatesource.v1.Template.variables:type_name -> catalyst.plugin.templatesource.v1.Variable
+	5,  // 3: catalyst.plugin.templatesource.v1.Template.config_files:type_name -> catalyst.plugin.templatesource.v1.ConfigFile
+	6,  // 4: catalyst.plugin.templatesource.v1.ConfigFile.replace:type_name -> catalyst.plugin.templatesource.v1.Replacement
 	0,  // 5: catalyst.plugin.templatesource.v1.ListResponse.templates:type_name -> catalyst.plugin.templatesource.v1.TemplateSummary
 	1,  // 6: catalyst.plugin.templatesource.v1.FetchResponse.template:type_name -> catalyst.plugin.templatesource.v1.Template
-	5,  // 7: catalyst.plugin.templatesource.v1.TemplateSource.List:input_type -> catalyst.plugin.templatesource.v1.ListRequest
-	7,  // 8: catalyst.plugin.templatesource.v1.TemplateSource.Fetch:input_type -> catalyst.plugin.templatesource.v1.FetchRequest
-	6,  // 9: catalyst.plugin.templatesource.v1.TemplateSource.List:output_type -> catalyst.plugin.templatesource.v1.ListResponse
-	8,  // 10: catalyst.plugin.templatesource.v1.TemplateSource.Fetch:output_type -> catalyst.plugin.templatesource.v1.FetchResponse
-	9,  // [9:11] is the sub-list for method output_type
-	7,  // [7:9] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	1,  // 7: catalyst.plugin.templatesource.v1.ParseResponse.template:type_name -> catalyst.plugin.templatesource.v1.Template
+	7,  // 8: catalyst.plugin.templatesource.v1.TemplateSource.List:input_type -> catalyst.plugin.templatesource.v1.ListRequest
+	9,  // 9: catalyst.plugin.templatesource.v1.TemplateSource.Fetch:input_type -> catalyst.plugin.templatesource.v1.FetchRequest
+	11, // 10: catalyst.plugin.templatesource.v1.TemplateSource.Parse:input_type -> catalyst.plugin.templatesource.v1.ParseRequest
+	8,  // 11: catalyst.plugin.templatesource.v1.TemplateSource.List:output_type -> catalyst.plugin.templatesource.v1.ListResponse
+	10, // 12: catalyst.plugin.templatesource.v1.TemplateSource.Fetch:output_type -> catalyst.plugin.templatesource.v1.FetchResponse
+	12, // 13: catalyst.plugin.templatesource.v1.TemplateSource.Parse:output_type -> catalyst.plugin.templatesource.v1.ParseResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_templatesource_v1_template_source_proto_init() }
@@ -736,7 +984,7 @@ func file_templatesource_v1_template_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_templatesource_v1_template_source_proto_rawDesc), len(file_templatesource_v1_template_source_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

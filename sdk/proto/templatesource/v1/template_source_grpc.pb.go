@@ -28,6 +28,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	TemplateSource_List_FullMethodName  = "/catalyst.plugin.templatesource.v1.TemplateSource/List"
 	TemplateSource_Fetch_FullMethodName = "/catalyst.plugin.templatesource.v1.TemplateSource/Fetch"
+	TemplateSource_Parse_FullMethodName = "/catalyst.plugin.templatesource.v1.TemplateSource/Parse"
 )
 
 // TemplateSourceClient is the client API for TemplateSource service.
@@ -38,6 +39,9 @@ type TemplateSourceClient interface {
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	// Fetch returns one template in full.
 	Fetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (*FetchResponse, error)
+	// Parse converts an uploaded file (an egg's JSON) into a template.
+	// Sources that read no files answer UNIMPLEMENTED.
+	Parse(ctx context.Context, in *ParseRequest, opts ...grpc.CallOption) (*ParseResponse, error)
 }
 
 type templateSourceClient struct {
@@ -68,6 +72,16 @@ func (c *templateSourceClient) Fetch(ctx context.Context, in *FetchRequest, opts
 	return out, nil
 }
 
+func (c *templateSourceClient) Parse(ctx context.Context, in *ParseRequest, opts ...grpc.CallOption) (*ParseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ParseResponse)
+	err := c.cc.Invoke(ctx, TemplateSource_Parse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TemplateSourceServer is the server API for TemplateSource service.
 // All implementations must embed UnimplementedTemplateSourceServer
 // for forward compatibility.
@@ -76,6 +90,9 @@ type TemplateSourceServer interface {
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	// Fetch returns one template in full.
 	Fetch(context.Context, *FetchRequest) (*FetchResponse, error)
+	// Parse converts an uploaded file (an egg's JSON) into a template.
+	// Sources that read no files answer UNIMPLEMENTED.
+	Parse(context.Context, *ParseRequest) (*ParseResponse, error)
 	mustEmbedUnimplementedTemplateSourceServer()
 }
 
@@ -91,6 +108,9 @@ func (UnimplementedTemplateSourceServer) List(context.Context, *ListRequest) (*L
 }
 func (UnimplementedTemplateSourceServer) Fetch(context.Context, *FetchRequest) (*FetchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Fetch not implemented")
+}
+func (UnimplementedTemplateSourceServer) Parse(context.Context, *ParseRequest) (*ParseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Parse not implemented")
 }
 func (UnimplementedTemplateSourceServer) mustEmbedUnimplementedTemplateSourceServer() {}
 func (UnimplementedTemplateSourceServer) testEmbeddedByValue()                        {}
@@ -149,6 +169,24 @@ func _TemplateSource_Fetch_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TemplateSource_Parse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ParseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TemplateSourceServer).Parse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TemplateSource_Parse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TemplateSourceServer).Parse(ctx, req.(*ParseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TemplateSource_ServiceDesc is the grpc.ServiceDesc for TemplateSource service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -163,6 +201,10 @@ var TemplateSource_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Fetch",
 			Handler:    _TemplateSource_Fetch_Handler,
+		},
+		{
+			MethodName: "Parse",
+			Handler:    _TemplateSource_Parse_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
