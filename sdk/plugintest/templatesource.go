@@ -13,11 +13,19 @@ type TemplateSourceOptions struct {
 	Config map[string]any
 	// WantIDs must all be listed; empty requires at least one template.
 	WantIDs []string
+	// ParseFile, when set, is a file the source must convert with Parse
+	// (under the name ParseName) into a template with a startup command
+	// and an image; garbage must then be ErrInvalidArgument. Unset, Parse
+	// may be unimplemented: garbage must be ErrUnimplemented or
+	// ErrInvalidArgument.
+	ParseFile []byte
+	ParseName string
 }
 
 // TemplateSource checks a template source plugin: every listed template
 // can be fetched and matches its summary, templates are complete enough to
-// run, unknown IDs are ErrNotFound, and the configuration schema holds.
+// run, unknown IDs are ErrNotFound, Parse converts what it should and
+// refuses garbage, and the configuration schema holds.
 func TemplateSource(t *testing.T, target Target, opts TemplateSourceOptions) {
 	src := target.open(t, plugin.KindTemplateSource, encodeConfig(t, opts.Config)).(plugin.TemplateSource)
 	ctx := context.Background()
@@ -70,5 +78,35 @@ func TemplateSource(t *testing.T, target Target, opts TemplateSourceOptions) {
 			t.Fatalf("want ErrNotFound, got %s", describe(err))
 		}
 	})
+	t.Run("parse", func(t *testing.T) { checkParse(t, src, opts) })
 	t.Run("config schema", func(t *testing.T) { checkSchema(t, src, opts.Config) })
+}
+
+// garbage is content no template source reads as a template.
+var garbage = []byte("\x00\xffnot a template {{{")
+
+func checkParse(t *testing.T, src plugin.TemplateSource, opts TemplateSourceOptions) {
+	ctx := context.Background()
+	_, err := src.Parse(ctx, "plugintest-garbage.bin", garbage)
+	if opts.ParseFile == nil {
+		if !errors.Is(err, plugin.ErrUnimplemented) && !errors.Is(err, plugin.ErrInvalidArgument) {
+			t.Errorf("Parse(garbage): want ErrUnimplemented or ErrInvalidArgument, got %s", describe(err))
+		}
+		return
+	}
+	if !errors.Is(err, plugin.ErrInvalidArgument) {
+		t.Errorf("Parse(garbage): want ErrInvalidArgument, got %s", describe(err))
+	}
+	tpl, err := src.Parse(ctx, opts.ParseName, opts.ParseFile)
+	if err != nil {
+		t.Fatalf("Parse %s: %v", opts.ParseName, err)
+	}
+	if tpl.Name == "" || tpl.Startup == "" || len(tpl.Images) == 0 {
+		t.Errorf("Parse %s gave a template without a name, a startup command or an image: %+v", opts.ParseName, tpl)
+	}
+	for _, v := range tpl.Variables {
+		if v.Env == "" {
+			t.Errorf("Parse %s: variable %q has no environment name", opts.ParseName, v.Name)
+		}
+	}
 }
