@@ -289,3 +289,33 @@ alerts {
   webhook_timeout       = "10s"
   webhook_allow_private = false
 }
+
+# Schedules (/api/servers/:id/schedules): a cron expression read in a time
+# zone, and tasks (a console command, a power action, a backup) run in
+# order, each some seconds after the previous. A scheduler plugin decides
+# when schedules fire; each firing's slot is claimed in the database, so a
+# slot runs once however many core replicas share the database. Every run
+# is logged (…/schedules/:sid/runs).
+schedules {
+  # The scheduler plugin. The default, "schedule-cron" (5-field cron and
+  # @hourly-style shortcuts; plugins/schedule-cron/README.md), needs no
+  # plugin block: it is launched from plugin_dir when present. Name another
+  # scheduler's plugin block here, or "" to fire nothing (schedules then
+  # run only when asked: POST …/schedules/:sid/run).
+  scheduler = "schedule-cron"
+
+  # Slots that passed while no core was running:
+  #   "skip"     – each missed schedule logs one skipped run and waits for
+  #                its next slot;
+  #   "run_once" – each missed schedule runs once when the core starts,
+  #                however many slots it missed.
+  # A slot at most 90 s old when the core starts counts as on time and runs.
+  missed_runs = "skip"
+
+  # The closest two slots of a schedule may be ("@every 30s" and the like
+  # are refused below it).
+  min_interval = "1m"
+
+  # How long finished runs stay in the run log.
+  run_retention = "720h"
+}

@@ -9,6 +9,7 @@ package api
 
 import (
 	"catalyst.dev/core/internal/alerts"
+	"catalyst.dev/core/internal/schedules"
 	"catalyst.dev/core/internal/webhooks"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,8 @@ type Deps struct {
 	// Alerts keeps alert rules and alerts; Webhooks, servers' webhooks.
 	Alerts   *alerts.Service
 	Webhooks *webhooks.Service
+	// Schedules keeps servers' schedules and runs them.
+	Schedules *schedules.Service
 }
 
 // PluginHost is what the API needs of the plugin host.

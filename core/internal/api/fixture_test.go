@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"catalyst.dev/core/internal/schedules"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -80,7 +81,12 @@ func newTestAPI(t testing.TB, s *store.Store, tune func(*config.Config)) *API {
 	bk.OnOutcome(wh.OnOutcome)
 	rec.Watch(al.OnSamples)
 	gw.SetHandler(gateway.Handlers{srvs, rec, hub, bk, al})
-	a, err := New(Deps{Alerts: al, Webhooks: wh, Store: s, Auth: authn, Accounts: accounts.NewService(s),
+	sched := schedules.New(s, srvs, bk, nil, schedules.Options{MinInterval: time.Second}, hclog.NewNullLogger())
+	if err := sched.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sched.Close) // before the backups and the gateway close
+	a, err := New(Deps{Alerts: al, Webhooks: wh, Schedules: sched, Store: s, Auth: authn, Accounts: accounts.NewService(s),
 		Audit: audit.NewRecorder(s, hclog.NewNullLogger()), Nodes: ns, Gateway: gw, Servers: srvs, Backups: bk, Live: hub,
 		Metrics: rec, Prometheus: metrics.NewExporter(s, metrics.Sources{NodesConnected: gw.OnlineCount, WebSocketClients: hub.Clients, ConsoleLines: hub.ConsoleLines}, hclog.NewNullLogger()),
 		Plugins: noPlugins{}, Config: cfg, Log: hclog.NewNullLogger(), Version: "test"})

@@ -14,6 +14,7 @@ import (
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/schedules"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/webhooks"
 )
@@ -103,6 +104,23 @@ func webhookPath(suffix string) func(*fixture, role) string {
 			f.t.Fatal(err)
 		}
 		return "/api/servers/" + f.server.ID + "/webhooks/" + w.ID + suffix
+	}
+}
+
+// scheduleBody is a schedule a server's owner might write.
+var scheduleBody = map[string]any{"name": "nightly restart", "cron": "30 4 * * *", "timezone": "Europe/Berlin",
+	"tasks": []map[string]any{{"action": "command", "payload": "say restarting"}, {"action": "power", "payload": "restart", "offset_seconds": 5}}}
+
+// schedulePath makes a schedule of the fixture server and returns its path
+// with suffix.
+func schedulePath(suffix string) func(*fixture, role) string {
+	return func(f *fixture, _ role) string {
+		sc, err := f.api.Schedules.Create(context.Background(), f.server.ID, schedules.Spec{Name: "s", Cron: "@hourly",
+			Tasks: []store.ScheduleTask{{Action: store.TaskCommand, Payload: "say hi"}}})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return "/api/servers/" + f.server.ID + "/schedules/" + sc.ID + suffix
 	}
 }
 
@@ -221,6 +239,17 @@ var matrix = []matrixCase{
 	{method: "PATCH", route: "/api/servers/:id/alert-rules/:rid", perm: rbac.AlertManage, path: serverRulePath,
 		body: jsonBody(map[string]any{"enabled": false}), want: onServer(200)},
 	{method: "DELETE", route: "/api/servers/:id/alert-rules/:rid", perm: rbac.AlertManage, path: serverRulePath, want: onServer(204)},
+	{method: "GET", route: "/api/servers/:id/schedules", perm: rbac.ScheduleManage, path: serverPath("/schedules"), want: onServer(200)},
+	{method: "POST", route: "/api/servers/:id/schedules", perm: rbac.ScheduleManage, path: serverPath("/schedules"),
+		body: jsonBody(scheduleBody), want: onServer(201)},
+	{method: "POST", route: "/api/servers/:id/schedules/preview", perm: rbac.ScheduleManage, path: serverPath("/schedules/preview"),
+		body: jsonBody(map[string]any{"cron": "@daily", "timezone": "Europe/Berlin"}), want: onServer(200)},
+	{method: "GET", route: "/api/servers/:id/schedules/:sid", perm: rbac.ScheduleManage, path: schedulePath(""), want: onServer(200)},
+	{method: "PUT", route: "/api/servers/:id/schedules/:sid", perm: rbac.ScheduleManage, path: schedulePath(""),
+		body: jsonBody(scheduleBody), want: onServer(200)},
+	{method: "DELETE", route: "/api/servers/:id/schedules/:sid", perm: rbac.ScheduleManage, path: schedulePath(""), want: onServer(204)},
+	{method: "POST", route: "/api/servers/:id/schedules/:sid/run", perm: rbac.ScheduleManage, path: schedulePath("/run"), want: onServer(202)},
+	{method: "GET", route: "/api/servers/:id/schedules/:sid/runs", perm: rbac.ScheduleManage, path: schedulePath("/runs"), want: onServer(200)},
 	{method: "GET", route: "/api/servers/:id/webhooks", perm: rbac.AlertManage, path: serverPath("/webhooks"), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/webhooks", perm: rbac.AlertManage, path: serverPath("/webhooks"),
 		body: jsonBody(map[string]any{"url": "https://hooks.example.com/catalyst", "events": []string{"server.crashed"}}), want: onServer(201)},

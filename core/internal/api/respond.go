@@ -1,6 +1,7 @@
 package api
 
 import (
+	"catalyst.dev/core/internal/schedules"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,6 +122,8 @@ func errorStatus(err error) (d errorDetail, status int, ok bool) {
 		return errorDetail{Code: "no_free_allocation", Message: err.Error()}, http.StatusConflict, true
 	case errors.Is(err, servers.ErrNodeMaintenance):
 		return errorDetail{Code: "node_maintenance", Message: err.Error()}, http.StatusConflict, true
+	case errors.Is(err, schedules.ErrRunning):
+		return errorDetail{Code: "busy", Message: err.Error()}, http.StatusConflict, true
 	// Backups.
 	case errors.Is(err, backups.ErrBusy), errors.Is(err, backups.ErrHeldStopped):
 		return errorDetail{Code: "busy", Message: err.Error()}, http.StatusConflict, true

@@ -63,6 +63,7 @@ type Config struct {
 	SFTP       *SFTP        `hcl:"sftp,block"`
 	Backups    *Backups     `hcl:"backups,block"`
 	Alerts     *Alerts      `hcl:"alerts,block"`
+	Schedules  *Schedules   `hcl:"schedules,block"`
 
 	// files are the parsed sources, for rendering later diagnostics (a
 	// plugin's config checked against its schema at launch) with excerpts.
@@ -333,6 +334,10 @@ func (c *Config) applyDefaults() {
 		c.Alerts = &Alerts{}
 	}
 	c.Alerts.applyDefaults()
+	if c.Schedules == nil {
+		c.Schedules = &Schedules{}
+	}
+	c.Schedules.applyDefaults()
 	if c.Log == nil {
 		c.Log = &Log{}
 	}
@@ -474,6 +479,13 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 			names = append(names, p.Name)
 		}
 		diags = append(diags, c.Alerts.validate(names)...)
+	}
+	if c.Schedules != nil {
+		var names []string
+		for _, p := range c.Plugins {
+			names = append(names, p.Name)
+		}
+		diags = append(diags, c.Schedules.validate(names)...)
 	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)

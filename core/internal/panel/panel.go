@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"catalyst.dev/core/internal/accounts"
@@ -135,6 +136,12 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	backupSvc.OnOutcome(notifier.webhooks.OnOutcome)
 	recorder.Watch(notifier.alerts.OnSamples)
 	gw.SetHandler(gateway.Handlers{srvs, recorder, hub, backupSvc, notifier.alerts})
+	schedSvc, err := startSchedules(ctx, s, cfg, plugins, srvs, backupSvc, log.Named("schedules"))
+	if err != nil {
+		return err
+	}
+	// Closed before the servers and backups: runs cut off record why.
+	defer schedSvc.Close()
 	auditRec := audit.NewRecorder(s, log.Named("audit"))
 	sftpAuth, err := sftpauth.New(s, auditRec, log.Named("sftp"), sftpauth.OptionsFrom(cfg.SFTP))
 	if err != nil {
@@ -170,7 +177,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: auditRec, Nodes: nodeSvc,
 		Gateway: gw, Servers: srvs, Backups: backupSvc, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
-		Alerts: notifier.alerts, Webhooks: notifier.webhooks,
+		Alerts: notifier.alerts, Webhooks: notifier.webhooks, Schedules: schedSvc,
 		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker,
 	})
 	if err != nil {
@@ -200,6 +207,7 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 	defer cancel()
 	hub.Close()
 	err = srv.Shutdown(shutdownCtx)
+	schedSvc.Close()
 	srvs.Close()
 	backupSvc.Close()
 	gw.Close()
@@ -227,12 +235,20 @@ func printCredentials(out io.Writer, c *accounts.Credentials, url string) {
 // StartPlugins launches every configured plugin and checks its config
 // block against the schema it publishes. A block that does not fit is an
 // error naming file:line:col, and nothing is left running.
+//
+// The default scheduler, schedule-cron, needs no block: it is launched
+// from plugin_dir when schedules.scheduler names it and no block declares
+// it.
 func StartPlugins(ctx context.Context, cfg *config.Config, log hclog.Logger) (*host.Host, error) {
-	h, err := host.Start(ctx, cfg.PluginSpecs, cfg.SourceFiles(), host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
+	specs := slices.Clone(cfg.PluginSpecs)
+	if spec, ok := implicitScheduler(cfg, log); ok {
+		specs = append(specs, spec)
+	}
+	h, err := host.Start(ctx, specs, cfg.SourceFiles(), host.WithLogger(log.Named("plugins")), host.WithPluginDir(cfg.PluginDir))
 	if err != nil {
 		return nil, err
 	}
-	if n := len(cfg.PluginSpecs); n > 0 {
+	if n := len(specs); n > 0 {
 		log.Info("plugins started", "count", n)
 	}
 	return h, nil

@@ -1,0 +1,4 @@
+DROP TABLE schedule_runs;
+--bun:split
+
+DROP TABLE schedules;
