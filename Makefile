@@ -98,7 +98,8 @@ bench:
 # regression seed once fixed. A short minimize time keeps the fuzzer
 # fuzzing rather than shrinking each new interesting input for a minute.
 FUZZTIME    ?= 60s
-FUZZ_TARGETS := ./agent/internal/files:FuzzResolve ./agent/internal/files:FuzzDecompress ./agent/internal/archive:FuzzRestore
+FUZZ_TARGETS := ./agent/internal/files:FuzzResolve ./agent/internal/files:FuzzDecompress ./agent/internal/archive:FuzzRestore \
+	./sdk/cron:FuzzParse ./sdk/varrules:FuzzParse ./agent/internal/configfiles:FuzzRewrite
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

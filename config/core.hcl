@@ -290,6 +290,20 @@ alerts {
   webhook_allow_private = false
 }
 
+# Templates come from POST /api/admin/templates, or from template_source
+# plugins: GET /api/admin/template-sources lists them and their templates,
+# POST …/import copies one in; POST /api/admin/templates/import?source=<name>
+# converts an uploaded file. Pterodactyl eggs, for example:
+#
+#   plugin "eggs" {
+#     path = "catalyst-templates-eggs"   # in plugin_dir
+#     config {
+#       directory = "/srv/catalyst/eggs"   # optional: eggs to offer
+#     }
+#   }
+#
+# (plugins/templates-eggs/README.md says what converts and what is reported.)
+
 # Schedules (/api/servers/:id/schedules): a cron expression read in a time
 # zone, and tasks (a console command, a power action, a backup) run in
 # order, each some seconds after the previous. A scheduler plugin decides
