@@ -267,7 +267,9 @@ func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSou
 // (whose config writer asks the quota) is made before the collector
 // (which stops servers through the manager). Until then, which is only
 // while the manager restores its servers, writes are approved.
-type lateQuota struct{ c atomic.Pointer[metrics.Collector] }
+type lateQuota struct {
+	c atomic.Pointer[metrics.Collector]
+}
 
 func (q *lateQuota) CheckWrite(id string, n uint64) error {
 	if c := q.c.Load(); c != nil {
