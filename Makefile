@@ -1,7 +1,8 @@
 # Catalyst — build, run and test.
 #
 #   make run     install what is missing, build, start containerd, the core
-#                (embedded SQLite default) and a local node's agent
+#                (embedded SQLite default) and a local node's agent, with the
+#                demo image imported
 #   make test    lint + every module's tests (PostgreSQL tests need a server:
 #                CATALYST_TEST_POSTGRES_DSN, default 127.0.0.1:5432/test)
 #   make bench   benchmarks, each printed beside its baseline as a ratio
@@ -24,7 +25,7 @@ BENCH_FLAGS ?= -benchtime 2s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build core agent plugins run install-runtime test unit lint fmt vet staticcheck bench fuzz tools proto clean
+.PHONY: all build core agent plugins demo-image run install-runtime test unit lint fmt vet staticcheck bench fuzz tools proto clean
 
 all: build
 
@@ -57,7 +58,20 @@ proto:
 	@command -v protoc >/dev/null && test -f /usr/include/google/protobuf/timestamp.proto || { echo "proto: installing protobuf-compiler (apt-get)"; apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null; }
 	sdk/proto/generate.sh
 
-run: install-runtime build
+# The demo game (the tests' gamesrv, static) as an OCI archive named
+# catalyst.local/demo:1, which `make run` imports into the local node's
+# containerd: examples/templates/demo.json runs without a registry.
+DEMO_IMAGE := $(BIN)/images/catalyst-demo.tar
+
+demo-image: $(DEMO_IMAGE)
+
+$(DEMO_IMAGE): $(wildcard agent/testkit/testimage/*.go agent/testkit/testimage/gamesrv/*.go agent/cmd/demo-image/*.go)
+	@mkdir -p $(BIN)/images
+	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/images/gamesrv ./agent/testkit/testimage/gamesrv
+	$(GO) build -trimpath -o $(TOOLS)/demo-image ./agent/cmd/demo-image
+	$(TOOLS)/demo-image -bin $(BIN)/images/gamesrv -o $@
+
+run: install-runtime build demo-image
 	./scripts/run.sh
 
 install-runtime:

@@ -8,6 +8,9 @@
 #     start it prints the administrator's credentials once;
 #   - on first start, a node named "local" with allocations
 #     127.0.0.1:25565-25574, enrolled as data/agent.hcl;
+#   - the demo image (bin/images/catalyst-demo.tar, `make demo-image`)
+#     imported into the node's containerd as catalyst.local/demo:1, the
+#     first time and whenever it was rebuilt since;
 #   - the agent, its servers' volumes under data/agent.
 #
 # Ctrl-C stops the core and the agent; game servers keep running in
@@ -76,6 +79,19 @@ if [ ! -f "$agent_cfg" ]; then
 	token=$(grep -o 'catd_[A-Za-z0-9_]*' <<<"$out" | head -1)
 	./bin/catalyst-agent configure --core "$core_url" --token "$token" \
 		--config "$agent_cfg" --data-dir "$data/agent"
+fi
+
+# --- the demo image ------------------------------------------------------
+# A game that runs without any download (examples/templates/demo.json).
+demo_image=bin/images/catalyst-demo.tar
+demo_stamp=$data/demo-image.imported
+if [ -f "$demo_image" ] && [ ! "$demo_stamp" -nt "$demo_image" ]; then
+	echo "run: importing the demo image into containerd"
+	if ./bin/catalyst-agent image import --config "$agent_cfg" "$demo_image"; then
+		touch "$demo_stamp"
+	else
+		echo "run: the demo image could not be imported; servers of the demo template will not start" >&2
+	fi
 fi
 
 # --- agent ---------------------------------------------------------------

@@ -17,6 +17,7 @@ import (
 	"catalyst.dev/agent/internal/archive"
 	"catalyst.dev/agent/internal/backups"
 	"catalyst.dev/agent/internal/config"
+	"catalyst.dev/agent/internal/configfiles"
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/agent/internal/hostinfo"
 	"catalyst.dev/agent/internal/metrics"
@@ -55,7 +56,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if throttle == 0 {
 		throttle = -1 // off; servers.Options reads 0 as the default
 	}
+	quota := &lateQuota{}
 	mgr, err := servers.New(rt, cfg.DataDir, queue, log.Named("servers"), servers.Options{
+		ConfigFiles:    configfiles.NewWriter(quota, *cfg.Runtime.UID, *cfg.Runtime.GID),
 		ThrottleLines:  throttle,
 		ThrottlePeriod: cfg.Console.ThrottlePeriodDuration(),
 		HistoryLines:   cfg.Console.HistoryLines,
@@ -76,6 +79,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// Deferred after mgr.Close, so it runs before it: a quota stop must
 	// not reach a closed manager.
 	defer stopCollector()
+	quota.c.Store(collector)
 	fsvc := newFileService(cfg, mgr, collector)
 	plugins, err := startPlugins(ctx, cfg, log)
 	if err != nil {
@@ -257,6 +261,21 @@ func startCollector(ctx context.Context, cfg *config.Config, rt metrics.StatsSou
 		cancel()
 		wg.Wait()
 	}, nil
+}
+
+// lateQuota is the collector's disk quota once it runs: the manager
+// (whose config writer asks the quota) is made before the collector
+// (which stops servers through the manager). Until then, which is only
+// while the manager restores its servers, writes are approved.
+type lateQuota struct {
+	c atomic.Pointer[metrics.Collector]
+}
+
+func (q *lateQuota) CheckWrite(id string, n uint64) error {
+	if c := q.c.Load(); c != nil {
+		return c.CheckWrite(id, n)
+	}
+	return nil
 }
 
 // quotaServers gives the collector the manager, whose normal stop is

@@ -83,8 +83,18 @@ const (
 	DefaultLogFiles       = 3
 )
 
-// Options tunes a Manager's consoles; zero fields take the defaults.
+// ConfigWriter rewrites the config files a server's template names in
+// its volume (dir), before each start (*configfiles.Writer). Its error
+// may join several, one per file or skipped value.
+type ConfigWriter interface {
+	WriteConfigFiles(ctx context.Context, id, dir string, list []wire.ConfigFile) error
+}
+
+// Options tunes a Manager; zero fields take the defaults.
 type Options struct {
+	// ConfigFiles rewrites servers' config files before they start; nil
+	// leaves them alone.
+	ConfigFiles ConfigWriter
 	// ThrottleLines is how many console lines per ThrottlePeriod a server
 	// may publish live; the rest go only to its history and log, and a
 	// wire.ConsoleThrottled event says how many. Negative turns the

@@ -179,6 +179,7 @@ func (m *Manager) start(ctx context.Context, s *server) error {
 	s.mu.Lock()
 	cfg, dirty, gen := s.rec.Config, s.dirty, s.gen
 	s.mu.Unlock()
+	m.writeConfigFiles(ctx, cfg)
 	if dirty || rs == runtime.StateAbsent {
 		if err := m.rt.Delete(ctx, s.id); err != nil {
 			return fmt.Errorf("start server %s: %w", s.id, err)
@@ -207,6 +208,24 @@ func (m *Manager) start(ctx context.Context, s *server) error {
 	s.mu.Unlock()
 	m.attach(s, r)
 	return nil
+}
+
+// writeConfigFiles rewrites the config files cfg names, before a start.
+// What fails is told to the server's viewers and the log, and the server
+// starts all the same, with those files as they were: a game that reads
+// its old port is better than one that does not run.
+func (m *Manager) writeConfigFiles(ctx context.Context, cfg wire.ServerConfig) {
+	if m.opts.ConfigFiles == nil || len(cfg.ConfigFiles) == 0 {
+		return
+	}
+	err := m.opts.ConfigFiles.WriteConfigFiles(ctx, cfg.ID, m.volume(cfg.ID), cfg.ConfigFiles)
+	if err == nil {
+		return
+	}
+	m.log.Warn("config files not fully rewritten; starting the server anyway", "server", cfg.ID, "error", err)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		m.Message(cfg.ID, wire.LevelWarning, "Before the start, "+line+".")
+	}
 }
 
 // watchLocked starts watching the server's process for its exit. s.mu is

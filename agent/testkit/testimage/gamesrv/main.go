@@ -18,8 +18,11 @@
 //
 // Commands on stdin (every line is echoed first as "> echo: <line>"):
 //
-//	help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready,
-//	flood N RATE
+//	help, stop, crash N, burn DURATION, oom, write PATH, cat PATH, whoami,
+//	ready, flood N RATE
+//
+// cat prints each line of the file PATH as "cat: <line>" (a config file
+// the agent rewrote, as the game sees it).
 //
 // flood prints N lines "flood <seq> <unixnano>" (seq from 1, unixnano the
 // wall clock when the line was written) at RATE lines per second, then
@@ -202,7 +205,7 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- s
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
 		case "help":
-			out.println("commands: help, stop, crash N, burn DURATION, oom, write PATH, whoami, ready, flood N RATE")
+			out.println("commands: help, stop, crash N, burn DURATION, oom, write PATH, cat PATH, whoami, ready, flood N RATE")
 		case "ready":
 			if ready != nil {
 				close(ready)
@@ -251,6 +254,15 @@ func readCommands(out *console, ignoreStop bool, exit chan<- int, ready chan<- s
 				continue
 			}
 			flood(out, n, rate)
+		case "cat":
+			b, err := os.ReadFile(arg)
+			if err != nil {
+				out.println("cat failed %s: %v", arg, err)
+				continue
+			}
+			for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+				out.println("cat: %s", l)
+			}
 		case "whoami":
 			out.println("uid=%d gid=%d", os.Getuid(), os.Getgid())
 		}
