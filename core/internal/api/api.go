@@ -28,6 +28,7 @@ import (
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
@@ -65,9 +66,11 @@ type Deps struct {
 	Webhooks *webhooks.Service
 }
 
-// PluginHost is what the API needs of the plugin host.
+// PluginHost is what the API needs of the plugin host; *host.Host is one.
 type PluginHost interface {
 	Status() []host.Status
+	// TemplateSource returns the template_source plugin called name.
+	TemplateSource(name string) (plugin.TemplateSource, error)
 }
 
 // API holds the handlers and their dependencies.
