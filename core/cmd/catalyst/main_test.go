@@ -375,3 +375,32 @@ func TestTemplateCreateFromFile(t *testing.T) {
 		t.Fatalf("bad template: %v %s", err, stderr)
 	}
 }
+
+func TestTemplateImportCreatesThenReplacesByName(t *testing.T) {
+	dir := t.TempDir()
+	examples, err := filepath.Glob("../../../examples/templates/*.json")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example templates: %v", err)
+	}
+	for _, file := range examples {
+		abs, _ := filepath.Abs(file)
+		out, stderr, err := run(t, dir, "template", "import", "--file", abs)
+		if err != nil || !strings.Contains(out, "created template ") {
+			t.Fatalf("import %s: %v: %s %s", file, err, out, stderr)
+		}
+	}
+	abs, _ := filepath.Abs(examples[0])
+	first, _, _ := run(t, dir, "template", "import", "--file", abs)
+	if !strings.HasPrefix(first, "updated template ") {
+		t.Fatalf("second import of %s: %s", examples[0], first)
+	}
+	again, _, _ := run(t, dir, "template", "import", "--file", abs)
+	if again != first {
+		t.Fatalf("the template's ID changed between imports: %q then %q", first, again)
+	}
+	bad := `{"name":"Broken","images":["img"],"startup":"run","config_files":[{"path":"/etc/passwd","parser":"file","replace":[{"match":"root","value":"x"}]}]}`
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(bad), 0o600)
+	if _, stderr, err := run(t, dir, "template", "import", "--file", "bad.json"); err == nil || !strings.Contains(stderr, "config_files[0].path") {
+		t.Fatalf("bad template: %v %s", err, stderr)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"catalyst.dev/core/internal/nodes"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/plugin"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/go-hclog"
@@ -68,9 +69,11 @@ type Deps struct {
 	Schedules *schedules.Service
 }
 
-// PluginHost is what the API needs of the plugin host.
+// PluginHost is what the API needs of the plugin host; *host.Host is one.
 type PluginHost interface {
 	Status() []host.Status
+	// TemplateSource returns the template_source plugin called name.
+	TemplateSource(name string) (plugin.TemplateSource, error)
 }
 
 // API holds the handlers and their dependencies.

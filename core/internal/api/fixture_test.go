@@ -33,6 +33,7 @@ import (
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/store/storetest"
 	"catalyst.dev/core/internal/webhooks"
+	"catalyst.dev/sdk/plugin"
 	"catalyst.dev/sdk/plugin/host"
 	"catalyst.dev/sdk/webhook"
 	"catalyst.dev/sdk/wire"
@@ -184,7 +185,7 @@ func newFixtureOn(t testing.TB, s *store.Store, withheld rbac.Permission, tune f
 	f.candidate, f.newcomer = mk("candidate", false), mk("newcomer", false)
 
 	node := &store.Node{Name: "n1", FQDN: "n1.example.com", MemoryMB: 4096, DiskMB: 10000}
-	tmpl := &store.Template{Name: "t", Images: []string{"img"}, Startup: "run"}
+	tmpl := &store.Template{Name: "t", Images: []store.TemplateImage{{Label: "img", Image: "img"}}, Startup: "run"}
 	if err := s.CreateNode(ctx, node); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +381,10 @@ func (f *fixture) connectAgentWith(o agentOptions) (*gatewaytest.Fake, *gatewayt
 type noPlugins struct{}
 
 func (noPlugins) Status() []host.Status { return nil }
+
+func (noPlugins) TemplateSource(name string) (plugin.TemplateSource, error) {
+	return nil, fmt.Errorf("plugin %q: %w", name, host.ErrUnknownPlugin)
+}
 
 // openAlert opens an alert of the default "Server crashed" rule about the
 // fixture server and returns its ID.

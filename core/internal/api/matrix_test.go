@@ -227,6 +227,9 @@ var matrix = []matrixCase{
 	// transfer itself runs in e2e between two real agents.
 	{method: "POST", route: "/api/servers/:id/transfer", path: serverPath("/transfer"),
 		body: func(f *fixture, _ role) any { return map[string]any{"node_id": f.node.ID} }, want: adminOnly(422)},
+	{method: "GET", route: "/api/servers/:id/startup", perm: rbac.StartupRead, path: serverPath("/startup"), want: onServer(200)},
+	{method: "PATCH", route: "/api/servers/:id/startup", perm: rbac.StartupImage, path: serverPath("/startup"),
+		body: jsonBody(map[string]any{"image": "img"}), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/reinstall", perm: rbac.ServerUpdate, agent: true, path: serverPath("/reinstall"), want: onServer(202)},
 	{method: "GET", route: "/api/servers/:id/alerts", perm: rbac.ServerRead, path: serverPath("/alerts"), want: onServer(200)},
 	{method: "POST", route: "/api/servers/:id/alerts/:aid/resolve", perm: rbac.AlertManage,
@@ -346,12 +349,15 @@ var matrix = []matrixCase{
 		body: jsonBody(map[string]any{"name": "Valheim", "images": []string{"ghcr.io/x/valheim:1"}, "startup": "./valheim -port {{SERVER_PORT}}",
 			"variables": []map[string]any{{"name": "World", "env_name": "WORLD", "default": "Dedicated", "user_viewable": true}}}),
 		want: adminOnly(201)},
+	{method: "POST", route: "/api/admin/templates/import", path: fixed("/api/admin/templates/import"),
+		body: jsonBody(map[string]any{"name": "Imported", "images": []map[string]string{{"label": "Java 21", "image": "ghcr.io/x/java:21"}}, "startup": "java -jar server.jar"}),
+		want: adminOnly(201)},
 	{method: "GET", route: "/api/admin/templates/:tid", path: func(f *fixture, _ role) string { return "/api/admin/templates/" + f.tmpl.ID }, want: adminOnly(200)},
 	{method: "PATCH", route: "/api/admin/templates/:tid", path: func(f *fixture, _ role) string { return "/api/admin/templates/" + f.tmpl.ID },
 		body: jsonBody(map[string]any{"stop_command": "quit"}), want: adminOnly(200)},
 	{method: "DELETE", route: "/api/admin/templates/:tid",
 		path: func(f *fixture, _ role) string {
-			t := &store.Template{Name: "unused", Images: []string{"img"}, Startup: "run"}
+			t := &store.Template{Name: "unused", Images: []store.TemplateImage{{Label: "img", Image: "img"}}, Startup: "run"}
 			if err := f.store.CreateTemplate(context.Background(), t); err != nil {
 				f.t.Fatal(err)
 			}
@@ -369,6 +375,12 @@ var matrix = []matrixCase{
 			return map[string]string{"token": token}
 		}, want: public(200)},
 	{method: "GET", route: "/api/admin/plugins", path: fixed("/api/admin/plugins"), want: adminOnly(200)},
+	// No template source plugin runs here (TestImportFromTemplateSource
+	// serves some): an administrator is told the source does not exist.
+	{method: "GET", route: "/api/admin/template-sources", path: fixed("/api/admin/template-sources"), want: adminOnly(200)},
+	{method: "GET", route: "/api/admin/template-sources/:source/templates", path: fixed("/api/admin/template-sources/eggs/templates"), want: adminOnly(404)},
+	{method: "POST", route: "/api/admin/template-sources/:source/import", path: fixed("/api/admin/template-sources/eggs/import"),
+		body: jsonBody(map[string]string{"ref": "minecraft/paper"}), want: adminOnly(404)},
 
 	{method: "GET", route: "/api/admin/alert-rules", path: fixed("/api/admin/alert-rules"), want: adminOnly(200)},
 	{method: "POST", route: "/api/admin/alert-rules", path: fixed("/api/admin/alert-rules"),

@@ -215,7 +215,12 @@ func bind(c *gin.Context, v any) error {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send application/json, not " + ct}
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	return decodeJSON(c.Request.Body, v)
+}
+
+// decodeJSON decodes one JSON value from r into v as bind does.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)

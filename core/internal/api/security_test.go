@@ -360,7 +360,7 @@ func TestBadServerInputGetsClear4xx(t *testing.T) {
 		{"too much memory for the node", roleAdmin, "POST", "/api/servers", create(func(b map[string]any) { b["memory_mb"] = 5000 }), 409, "insufficient_resources", ""},
 		{"negative memory on update", roleOwner, "PATCH", srv, map[string]any{"memory_mb": -5}, 422, "invalid_field", "memory_mb"},
 		{"template with a bad env name", roleAdmin, "POST", "/api/admin/templates", map[string]any{"name": "t2", "images": []string{"i"}, "startup": "run",
-			"variables": []map[string]any{{"name": "v", "env_name": "lower-case"}}}, 422, "invalid_field", "variables"},
+			"variables": []map[string]any{{"name": "v", "env_name": "lower-case"}}}, 422, "invalid_field", "variables[0].env_name"},
 		{"template without images", roleAdmin, "POST", "/api/admin/templates", map[string]any{"name": "t2", "images": []string{}, "startup": "run"}, 422, "invalid_field", "images"},
 		{"template in use", roleAdmin, "DELETE", "/api/admin/templates/" + f.tmpl.ID, nil, 409, "in_use", ""},
 	}

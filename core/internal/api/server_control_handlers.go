@@ -92,7 +92,9 @@ func (a *API) updateServer(c *gin.Context) {
 		return
 	}
 	id := serverOf(c).ID
-	srv, err := a.Servers.Update(c.Request.Context(), serverOf(c), servers.Update(req), actorOf(c))
+	srv, err := a.Servers.Update(c.Request.Context(), serverOf(c), servers.Update{Name: req.Name, Description: req.Description,
+		MemoryMB: req.MemoryMB, CPUPercent: req.CPUPercent, DiskMB: req.DiskMB, Environment: req.Environment,
+		Restart: req.Restart, BackupLimit: req.BackupLimit}, actorOf(c))
 	meta := map[string]any{}
 	if req.Name != nil {
 		meta["name"] = *req.Name

@@ -8,38 +8,22 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// templateBody is a whole template, as created.
-type templateBody struct {
-	Name              string                   `json:"name"`
-	Description       string                   `json:"description"`
-	Author            string                   `json:"author"`
-	Images            []string                 `json:"images"`
-	Startup           string                   `json:"startup"`
-	StopCommand       string                   `json:"stop_command"`
-	StartupDone       []string                 `json:"startup_done"`
-	InstallImage      string                   `json:"install_image"`
-	InstallEntrypoint string                   `json:"install_entrypoint"`
-	InstallScript     string                   `json:"install_script"`
-	Variables         []store.TemplateVariable `json:"variables"`
-	Features          []string                 `json:"features"`
-	Denylist          []string                 `json:"denylist"`
-}
-
 // templatePatch changes the fields it names.
 type templatePatch struct {
-	Name              *string                  `json:"name"`
-	Description       *string                  `json:"description"`
-	Author            *string                  `json:"author"`
-	Images            []string                 `json:"images"`
-	Startup           *string                  `json:"startup"`
-	StopCommand       *string                  `json:"stop_command"`
-	StartupDone       []string                 `json:"startup_done"`
-	InstallImage      *string                  `json:"install_image"`
-	InstallEntrypoint *string                  `json:"install_entrypoint"`
-	InstallScript     *string                  `json:"install_script"`
-	Variables         []store.TemplateVariable `json:"variables"`
-	Features          []string                 `json:"features"`
-	Denylist          []string                 `json:"denylist"`
+	Name              *string                    `json:"name"`
+	Description       *string                    `json:"description"`
+	Author            *string                    `json:"author"`
+	Images            []store.TemplateImage      `json:"images"`
+	Startup           *string                    `json:"startup"`
+	StopCommand       *string                    `json:"stop_command"`
+	StartupDone       []string                   `json:"startup_done"`
+	InstallImage      *string                    `json:"install_image"`
+	InstallEntrypoint *string                    `json:"install_entrypoint"`
+	InstallScript     *string                    `json:"install_script"`
+	Variables         []store.TemplateVariable   `json:"variables"`
+	ConfigFiles       []store.TemplateConfigFile `json:"config_files"`
+	Features          []string                   `json:"features"`
+	Denylist          []string                   `json:"denylist"`
 }
 
 func (a *API) listTemplates(c *gin.Context) {
@@ -61,15 +45,12 @@ func (a *API) getTemplate(c *gin.Context) {
 }
 
 func (a *API) createTemplate(c *gin.Context) {
-	var req templateBody
+	var req templates.Spec
 	if err := bind(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
-	t := &store.Template{Name: req.Name, Description: req.Description, Author: req.Author, Images: req.Images,
-		Startup: req.Startup, StopCommand: req.StopCommand, StartupDone: req.StartupDone, InstallImage: req.InstallImage,
-		InstallEntrypoint: req.InstallEntrypoint, InstallScript: req.InstallScript, Variables: req.Variables, Features: req.Features,
-		Denylist: req.Denylist}
+	t := req.Template()
 	templates.Normalize(t)
 	if err := templates.Validate(t); err != nil {
 		a.fail(c, err)
@@ -107,33 +88,30 @@ func (a *API) updateTemplate(c *gin.Context) {
 	setStr(&t.InstallImage, req.InstallImage)
 	setStr(&t.InstallEntrypoint, req.InstallEntrypoint)
 	setStr(&t.InstallScript, req.InstallScript)
-	if req.Images != nil {
-		t.Images = req.Images
-	}
-	if req.StartupDone != nil {
-		t.StartupDone = req.StartupDone
-	}
-	if req.Variables != nil {
-		t.Variables = req.Variables
-	}
-	if req.Features != nil {
-		t.Features = req.Features
-	}
-	if req.Denylist != nil {
-		t.Denylist = req.Denylist
-	}
+	setList(&t.Images, req.Images)
+	setList(&t.StartupDone, req.StartupDone)
+	setList(&t.Variables, req.Variables)
+	setList(&t.ConfigFiles, req.ConfigFiles)
+	setList(&t.Features, req.Features)
+	setList(&t.Denylist, req.Denylist)
 	templates.Normalize(t)
 	if err := templates.Validate(t); err != nil {
 		a.fail(c, err)
 		return
 	}
-	if err := a.Store.UpdateTemplate(c.Request.Context(), t, "name", "description", "author", "images", "startup", "stop_command",
-		"startup_done", "install_image", "install_entrypoint", "install_script", "variables", "features", "denylist"); err != nil {
+	if err := a.Store.UpdateTemplate(c.Request.Context(), t, templates.Columns...); err != nil {
 		a.fail(c, err)
 		return
 	}
 	a.record(c, "admin.template.update", "template", t.ID, "", store.OutcomeSuccess, map[string]any{"name": t.Name})
 	respond(c, http.StatusOK, t)
+}
+
+// setList replaces *dst with v when the request named it.
+func setList[T any](dst *[]T, v []T) {
+	if v != nil {
+		*dst = v
+	}
 }
 
 func (a *API) deleteTemplate(c *gin.Context) {

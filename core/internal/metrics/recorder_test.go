@@ -29,7 +29,7 @@ func newWorld(t *testing.T, s *store.Store, opts metrics.Options) *world {
 	ctx := context.Background()
 	w := &world{s: s, rec: metrics.NewRecorder(s, hclog.NewNullLogger(), opts)}
 	w.owner = &store.User{Email: "o@example.com", Username: "o", PasswordHash: "x"}
-	w.tmpl = &store.Template{Name: "t", Images: []string{"img"}, Startup: "run"}
+	w.tmpl = &store.Template{Name: "t", Images: []store.TemplateImage{{Label: "img", Image: "img"}}, Startup: "run"}
 	w.nodeA = &store.Node{Name: "a", FQDN: "a.example.com"}
 	w.nodeB = &store.Node{Name: "b", FQDN: "b.example.com"}
 	for _, err := range []error{s.CreateUser(ctx, w.owner), s.CreateTemplate(ctx, w.tmpl), s.CreateNode(ctx, w.nodeA), s.CreateNode(ctx, w.nodeB)} {

@@ -34,6 +34,13 @@ const (
 	ScheduleManage  Permission = "schedule.manage"
 	SubuserManage   Permission = "subuser.manage"
 	AlertManage     Permission = "alert.manage"
+	// StartupRead shows the server's startup line, images and variables;
+	// StartupUpdate changes the editable variables, StartupImage picks
+	// another of the template's images. The command line itself is
+	// administrators' only.
+	StartupRead   Permission = "startup.read"
+	StartupUpdate Permission = "startup.update"
+	StartupImage  Permission = "startup.image"
 )
 
 // Global permissions: not tied to one server.
@@ -59,6 +66,7 @@ var ServerPermissions = []Permission{
 	FileRead, FileReadContent, FileWrite, FileDelete, FileArchive, FileSFTP,
 	BackupCreate, BackupRestore, BackupDelete, BackupDownload,
 	ScheduleManage, SubuserManage, AlertManage,
+	StartupRead, StartupUpdate, StartupImage,
 }
 
 // GlobalPermissions are held by administrators only.

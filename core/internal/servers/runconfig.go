@@ -124,6 +124,13 @@ func RunConfig(srv *store.Server, tmpl *store.Template, stopTimeout time.Duratio
 	if cfg.StartupDone == nil {
 		cfg.StartupDone = []string{}
 	}
+	for _, cf := range tmpl.ConfigFiles {
+		f := wire.ConfigFile{Path: cf.Path, Parser: cf.Parser, Replace: make([]wire.ConfigReplace, 0, len(cf.Replace))}
+		for _, r := range cf.Replace {
+			f.Replace = append(f.Replace, wire.ConfigReplace{Match: r.Match, Value: Substitute(r.Value, env)})
+		}
+		cfg.ConfigFiles = append(cfg.ConfigFiles, f)
+	}
 	for _, a := range primaryFirst(srv.Allocations) {
 		cfg.Ports = append(cfg.Ports, wire.Port{IP: a.IP, Port: a.Port})
 	}

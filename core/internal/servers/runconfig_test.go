@@ -1,11 +1,13 @@
 package servers
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
 )
 
 func TestSplitArgs(t *testing.T) {
@@ -89,5 +91,31 @@ func TestRunConfigFromTemplate(t *testing.T) {
 	srv.Startup = `broken "quote`
 	if _, err := RunConfig(srv, tmpl, time.Second); err == nil {
 		t.Error("unterminated quote accepted")
+	}
+}
+
+func TestRunConfigSubstitutesConfigFileValues(t *testing.T) {
+	tmpl := &store.Template{Startup: "run", StartupDone: []string{")! For help", "regex:Done"},
+		Variables: []store.TemplateVariable{{EnvName: "MOTD", Default: "hello"}},
+		ConfigFiles: []store.TemplateConfigFile{
+			{Path: "server.properties", Parser: "properties", Replace: []store.TemplateReplace{
+				{Match: "server-port", Value: "{{SERVER_PORT}}"}, {Match: "motd", Value: "{{MOTD}} on {{SERVER_IP}}"}}},
+			{Path: "eula.txt", Parser: "file", Replace: []store.TemplateReplace{{Match: "eula=", Value: "eula=true"}}},
+		}}
+	srv := &store.Server{ID: "s1", Image: "img", Startup: "run", MemoryMB: 512, Environment: map[string]string{"MOTD": "welcome"},
+		Allocations: []*store.Allocation{{IP: "10.0.0.1", Port: 25565, Primary: true}}}
+	cfg, err := RunConfig(srv, tmpl, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []wire.ConfigFile{
+		{Path: "server.properties", Parser: "properties", Replace: []wire.ConfigReplace{{Match: "server-port", Value: "25565"}, {Match: "motd", Value: "welcome on 10.0.0.1"}}},
+		{Path: "eula.txt", Parser: "file", Replace: []wire.ConfigReplace{{Match: "eula=", Value: "eula=true"}}},
+	}
+	if !reflect.DeepEqual(cfg.ConfigFiles, want) {
+		t.Errorf("config files = %+v\nwant %+v", cfg.ConfigFiles, want)
+	}
+	if !slices.Equal(cfg.StartupDone, tmpl.StartupDone) {
+		t.Errorf("startup done = %q, want the template's %q", cfg.StartupDone, tmpl.StartupDone)
 	}
 }

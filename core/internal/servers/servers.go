@@ -19,6 +19,7 @@ import (
 	"catalyst.dev/core/internal/accounts"
 	"catalyst.dev/core/internal/gateway"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/varrules"
 	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
 )
@@ -212,18 +213,79 @@ func validateResources(mem, cpu, disk, pids int64) error {
 }
 
 // validateEnvironment allows only the template's variables, those marked
-// user_editable unless an administrator asks; SERVER_* belong to the core.
+// user_editable unless an administrator asks, each value passing its
+// variable's rules. A problem is a field error on "environment.<NAME>".
 func validateEnvironment(env map[string]string, tmpl *store.Template, admin bool) error {
-	for k, v := range env {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		v, field := env[k], "environment."+k
 		i := slices.IndexFunc(tmpl.Variables, func(tv store.TemplateVariable) bool { return tv.EnvName == k })
 		switch {
 		case i < 0:
-			return invalid("environment", "%q is not a variable of template %s", k, tmpl.Name)
+			return invalid(field, "is not a variable of template %s", tmpl.Name)
 		case !admin && !tmpl.Variables[i].UserEditable:
-			return invalid("environment", "%q is not editable", k)
+			return invalid(field, "is not editable")
 		case len(v) > maxEnvValue || !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-			return invalid("environment", "%q must be text of at most %d bytes", k, maxEnvValue)
+			return invalid(field, "must be text of at most %d bytes", maxEnvValue)
 		}
+		if err := checkRules(field, tmpl.Variables[i], v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateRequired checks the variables a new server is given no value for:
+// their defaults must pass their rules, so a variable whose rules require a
+// value and that has no default must be given one.
+func validateRequired(env map[string]string, tmpl *store.Template) error {
+	for _, tv := range tmpl.Variables {
+		if _, given := env[tv.EnvName]; given {
+			continue
+		}
+		if err := checkRules("environment."+tv.EnvName, tv, tv.Default); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRules(field string, tv store.TemplateVariable, value string) error {
+	rules, err := varrules.Parse(tv.Rules)
+	if err != nil {
+		return invalid(field, "the template's rules for this variable cannot be read (%v); an administrator must fix the template", err)
+	}
+	if err := rules.Check(value); err != nil {
+		return invalid(field, "%v", err)
+	}
+	return nil
+}
+
+// validateImage allows one of the template's images, or any reference when
+// an administrator asks.
+func validateImage(image string, tmpl *store.Template, admin bool) error {
+	refs := tmpl.ImageRefs()
+	switch {
+	case image == "" || len(image) > 512 || strings.ContainsAny(image, " \t\r\n\x00"):
+		return invalid("image", "%q is not an image reference", image)
+	case !admin && !slices.Contains(refs, image):
+		return invalid("image", "must be one of the template's images %q", refs)
+	}
+	return nil
+}
+
+// validateStartup checks a server's own command line: administrators
+// only, since it runs whatever it names inside the server's container.
+func validateStartup(line string, admin bool) error {
+	switch {
+	case !admin:
+		return invalid("startup", "only administrators change a server's command line")
+	case line == "":
+		return invalid("startup", "is required: the command line that runs the game")
+	case len(line) > MaxCommand || !utf8.ValidString(line) || strings.ContainsRune(line, 0):
+		return invalid("startup", "must be text of at most %d bytes", MaxCommand)
+	}
+	if _, err := SplitArgs(line); err != nil {
+		return invalid("startup", "%v", err)
 	}
 	return nil
 }
@@ -277,12 +339,15 @@ func (s *Service) Create(ctx context.Context, in NewServer, by Actor) (*store.Se
 		return nil, notFoundAs(err, "template_id", "no such template")
 	}
 	if in.Image == "" && len(tmpl.Images) > 0 {
-		in.Image = tmpl.Images[0]
+		in.Image = tmpl.Images[0].Image
 	}
-	if in.Image == "" || (!by.Admin && !slices.Contains(tmpl.Images, in.Image)) {
-		return nil, invalid("image", "must be one of the template's images %q", tmpl.Images)
+	if err := validateImage(in.Image, tmpl, by.Admin); err != nil {
+		return nil, err
 	}
 	if err := validateEnvironment(in.Environment, tmpl, by.Admin); err != nil {
+		return nil, err
+	}
+	if err := validateRequired(in.Environment, tmpl); err != nil {
 		return nil, err
 	}
 	if in.Restart != nil {
@@ -417,6 +482,10 @@ type Update struct {
 	DiskMB      *int64
 	// Environment sets the given variables; the others keep their values.
 	Environment map[string]string
+	// Image is one of the template's images (administrators: any).
+	Image *string
+	// Startup replaces the command line; administrators only.
+	Startup *string
 	// Restart replaces the restart policy.
 	Restart *RestartPolicy
 	// BackupLimit sets how many backups the server keeps (0: none, -1:
@@ -437,7 +506,7 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 	*srv = *cur
 	resized := u.MemoryMB != nil || u.CPUPercent != nil || u.DiskMB != nil
 	var tmpl *store.Template // loaded when what the agent runs changes
-	if u.Environment != nil || resized || u.Restart != nil {
+	if u.Environment != nil || resized || u.Restart != nil || u.Image != nil || u.Startup != nil {
 		var err error
 		if tmpl, err = s.store.TemplateByID(ctx, srv.TemplateID); err != nil {
 			return nil, err
@@ -469,6 +538,21 @@ func (s *Service) Update(ctx context.Context, cur *store.Server, u Update, by Ac
 		maps.Copy(env, u.Environment)
 		srv.Environment = env
 		cols = append(cols, "environment")
+	}
+	if u.Image != nil {
+		if err := validateImage(*u.Image, tmpl, by.Admin); err != nil {
+			return nil, err
+		}
+		srv.Image = *u.Image
+		cols = append(cols, "image")
+	}
+	if u.Startup != nil {
+		startup := strings.TrimSpace(*u.Startup)
+		if err := validateStartup(startup, by.Admin); err != nil {
+			return nil, err
+		}
+		srv.Startup = startup
+		cols = append(cols, "startup")
 	}
 	if resized {
 		mem, cpu, disk := deref(u.MemoryMB, srv.MemoryMB), deref(u.CPUPercent, srv.CPUPercent), deref(u.DiskMB, srv.DiskMB)

@@ -55,7 +55,7 @@ func newWorld(t *testing.T, s *store.Store) *world {
 	if err := s.CreateUser(ctx, owner); err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &store.Template{Name: "game", Images: []string{"img:1", "img:2"}, Startup: "run --port {{SERVER_PORT}} --mode {{MODE}}",
+	tmpl := &store.Template{Name: "game", Images: []store.TemplateImage{{Label: "img:1", Image: "img:1"}, {Label: "img:2", Image: "img:2"}}, Startup: "run --port {{SERVER_PORT}} --mode {{MODE}}",
 		StopCommand: "stop", Variables: []store.TemplateVariable{
 			{Name: "Mode", EnvName: "MODE", Default: "survival", UserEditable: true},
 			{Name: "Secret", EnvName: "SECRET", Default: "s"},
@@ -491,8 +491,8 @@ func TestCreateValidatesInput(t *testing.T) {
 		{"unknown template", func(n *servers.NewServer) { n.TemplateID = "nope" }, w.admin, "template_id"},
 		{"unknown node", func(n *servers.NewServer) { n.NodeID = "nope" }, w.admin, "node_id"},
 		{"unknown owner", func(n *servers.NewServer) { n.OwnerID = "nope" }, w.admin, "owner_id"},
-		{"unknown variable", func(n *servers.NewServer) { n.Environment = map[string]string{"PATH": "/"} }, w.admin, "environment"},
-		{"not editable for users", func(n *servers.NewServer) { n.Environment = map[string]string{"SECRET": "x"} }, user, "environment"},
+		{"unknown variable", func(n *servers.NewServer) { n.Environment = map[string]string{"PATH": "/"} }, w.admin, "environment.PATH"},
+		{"not editable for users", func(n *servers.NewServer) { n.Environment = map[string]string{"SECRET": "x"} }, user, "environment.SECRET"},
 		{"foreign image for users", func(n *servers.NewServer) { n.Image = "evil:latest" }, user, "image"},
 		{"unknown allocation", func(n *servers.NewServer) { n.AllocationID = "nope" }, w.admin, "allocation_id"},
 	}

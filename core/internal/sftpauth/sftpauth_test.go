@@ -119,7 +119,7 @@ func newWorld(t *testing.T, s *store.Store, opts sftpauth.Options) *world {
 		}
 		w.users[name] = u
 	}
-	tmpl := &store.Template{Name: "t", Images: []string{"img"}, Startup: "run"}
+	tmpl := &store.Template{Name: "t", Images: []store.TemplateImage{{Label: "img", Image: "img"}}, Startup: "run"}
 	if err := s.CreateTemplate(ctx, tmpl); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -77,15 +80,61 @@ type TemplateVariable struct {
 	Rules        string `json:"rules,omitempty"`
 }
 
+// TemplateImage is one image a template's servers may run on.
+type TemplateImage struct {
+	// Label is what users choose by ("Java 21").
+	Label string `json:"label"`
+	// Image is an OCI image reference.
+	Image string `json:"image"`
+}
+
+// UnmarshalJSON also reads a bare string, the image reference alone, as
+// templates stored before images had labels (and older API clients) wrote
+// them; its label is the reference.
+func (i *TemplateImage) UnmarshalJSON(b []byte) error {
+	var ref string
+	if err := json.Unmarshal(b, &ref); err == nil {
+		*i = TemplateImage{Label: ref, Image: ref}
+		return nil
+	}
+	type plain TemplateImage // without this method
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("an image is a reference or {\"label\", \"image\"}: %w", err)
+	}
+	*i = TemplateImage(p)
+	return nil
+}
+
+// TemplateConfigFile is a file in a server's volume the agent rewrites
+// before each start (see wire.ConfigFile).
+type TemplateConfigFile struct {
+	// Path is relative to the volume.
+	Path string `json:"path"`
+	// Parser is properties, yaml, json, ini or file.
+	Parser string `json:"parser"`
+	// Replace is applied in order.
+	Replace []TemplateReplace `json:"replace"`
+}
+
+// TemplateReplace sets one value in a config file; Value may hold
+// {{VARIABLE}} placeholders.
+type TemplateReplace struct {
+	Match string `json:"match"`
+	Value string `json:"value"`
+}
+
 // Template describes how to install and run one kind of game server.
 type Template struct {
 	bun.BaseModel `bun:"table:templates"`
 
-	ID          string   `bun:"id,pk" json:"id"`
-	Name        string   `bun:"name,notnull" json:"name"`
-	Description string   `bun:"description,notnull" json:"description"`
-	Author      string   `bun:"author,notnull" json:"author"`
-	Images      []string `bun:"images,notnull" json:"images"`
+	ID          string          `bun:"id,pk" json:"id"`
+	Name        string          `bun:"name,notnull" json:"name"`
+	Description string          `bun:"description,notnull" json:"description"`
+	Author      string          `bun:"author,notnull" json:"author"`
+	Images      []TemplateImage `bun:"images,notnull" json:"images"`
 	// Startup is the command line, with {{VAR}} placeholders.
 	Startup     string   `bun:"startup,notnull" json:"startup"`
 	StopCommand string   `bun:"stop_command,notnull" json:"stop_command"`
@@ -95,12 +144,31 @@ type Template struct {
 	InstallEntrypoint string `bun:"install_entrypoint,notnull" json:"install_entrypoint"`
 	InstallScript     string `bun:"install_script,notnull" json:"install_script"`
 
-	Variables []TemplateVariable `bun:"variables,notnull" json:"variables"`
-	Denylist  []string           `bun:"denylist,notnull" json:"denylist"`
-	Features  []string           `bun:"features,notnull" json:"features"`
+	Variables   []TemplateVariable   `bun:"variables,notnull" json:"variables"`
+	ConfigFiles []TemplateConfigFile `bun:"config_files,notnull" json:"config_files"`
+	Denylist    []string             `bun:"denylist,notnull" json:"denylist"`
+	Features    []string             `bun:"features,notnull" json:"features"`
+
+	// Source is the template_source plugin the template was imported
+	// from, SourceRef its ID there and SourceVersion the version imported;
+	// all empty for a template made by hand. A file uploaded through a
+	// source has a Source but no SourceRef. (Source, SourceRef) is unique
+	// when SourceRef is set.
+	Source        string `bun:"source,notnull" json:"source"`
+	SourceRef     string `bun:"source_ref,notnull" json:"source_ref"`
+	SourceVersion string `bun:"source_version,notnull" json:"source_version"`
 
 	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
 	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// ImageRefs lists the references of t's images, in order.
+func (t *Template) ImageRefs() []string {
+	refs := make([]string, 0, len(t.Images))
+	for _, im := range t.Images {
+		refs = append(refs, im.Image)
+	}
+	return refs
 }
 
 // Server is one game server on one node.

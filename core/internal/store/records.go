@@ -148,6 +148,7 @@ func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
 	t.Images = nonNil(t.Images)
 	t.StartupDone = nonNil(t.StartupDone)
 	t.Variables = nonNil(t.Variables)
+	t.ConfigFiles = nonNil(t.ConfigFiles)
 	t.Denylist = nonNil(t.Denylist)
 	t.Features = nonNil(t.Features)
 	_, err := s.db.NewInsert().Model(t).Exec(ctx)
@@ -158,6 +159,21 @@ func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
 func (s *Store) TemplateByID(ctx context.Context, id string) (*Template, error) {
 	t := new(Template)
 	err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
+	return t, mapError(err)
+}
+
+// TemplateBySource returns the template imported from source's template
+// ref, or ErrNotFound.
+func (s *Store) TemplateBySource(ctx context.Context, source, ref string) (*Template, error) {
+	t := new(Template)
+	err := s.db.NewSelect().Model(t).Where("source = ?", source).Where("source_ref = ?", ref).Scan(ctx)
+	return t, mapError(err)
+}
+
+// TemplateByName returns the template called name, or ErrNotFound.
+func (s *Store) TemplateByName(ctx context.Context, name string) (*Template, error) {
+	t := new(Template)
+	err := s.db.NewSelect().Model(t).Where("name = ?", name).Scan(ctx)
 	return t, mapError(err)
 }
 
@@ -174,6 +190,7 @@ func (s *Store) UpdateTemplate(ctx context.Context, t *Template, columns ...stri
 	t.Images = nonNil(t.Images)
 	t.StartupDone = nonNil(t.StartupDone)
 	t.Variables = nonNil(t.Variables)
+	t.ConfigFiles = nonNil(t.ConfigFiles)
 	t.Denylist = nonNil(t.Denylist)
 	t.Features = nonNil(t.Features)
 	res, err := s.db.NewUpdate().Model(t).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)

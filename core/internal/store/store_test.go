@@ -142,7 +142,7 @@ func newFixture(t *testing.T, s *store.Store) fixture {
 		user: &store.User{Email: "owner@example.com", Username: "owner", PasswordHash: "h"},
 		node: &store.Node{Name: "node-1", FQDN: "node1.example.com", MemoryMB: 8192, DiskMB: 100000},
 		tmpl: &store.Template{
-			Name: "Vanilla", Images: []string{"ghcr.io/example/java:21"},
+			Name: "Vanilla", Images: []store.TemplateImage{{Label: "ghcr.io/example/java:21", Image: "ghcr.io/example/java:21"}},
 			Startup: "java -Xmx{{SERVER_MEMORY}}M -jar server.jar", StopCommand: "stop",
 			StartupDone: []string{"Done ("},
 			Variables: []store.TemplateVariable{{
@@ -196,7 +196,7 @@ func TestServersAndAllocations(t *testing.T) {
 		srv := &store.Server{
 			Name: "survival", OwnerID: f.user.ID, NodeID: f.node.ID, TemplateID: f.tmpl.ID,
 			State: store.StateInstalling, MemoryMB: 2048, CPUPercent: 200, DiskMB: 10000, PidsLimit: 512,
-			Image: f.tmpl.Images[0], Startup: f.tmpl.Startup, Environment: map[string]string{"MC_VERSION": "1.21"},
+			Image: f.tmpl.Images[0].Image, Startup: f.tmpl.Startup, Environment: map[string]string{"MC_VERSION": "1.21"},
 		}
 		if err := s.CreateServer(ctx, srv, []string{allocs[1].ID, allocs[0].ID}); err != nil {
 			t.Fatal(err)
