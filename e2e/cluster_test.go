@@ -74,7 +74,7 @@ func setup(m *testing.M) (int, error) {
 	plugins := filepath.Join(dir, "plugins")
 
 	var wg sync.WaitGroup
-	errs := make([]error, 9)
+	errs := make([]error, 10)
 	wg.Go(func() { errs[0] = goBuild(ctx, env.coreBin, "catalyst.dev/core/cmd/catalyst") })
 	wg.Go(func() { errs[1] = goBuild(ctx, env.agentBin, "catalyst.dev/agent/cmd/catalyst-agent") })
 	wg.Go(func() { env.img, errs[2] = testimage.Build(ctx, dir) })
@@ -93,6 +93,9 @@ func setup(m *testing.M) (int, error) {
 	})
 	wg.Go(func() {
 		errs[8] = goBuild(ctx, filepath.Join(plugins, "catalyst-schedule-cron"), "catalyst.dev/plugins/schedule-cron")
+	})
+	wg.Go(func() {
+		errs[9] = goBuild(ctx, filepath.Join(plugins, "catalyst-templates-eggs"), "catalyst.dev/plugins/templates-eggs")
 	})
 	wg.Wait()
 	for _, err := range errs {

@@ -11,7 +11,9 @@
 #   - the demo image (bin/images/catalyst-demo.tar, `make demo-image`)
 #     imported into the node's containerd as catalyst.local/demo:1, the
 #     first time and whenever it was rebuilt since;
-#   - the agent, its servers' volumes under data/agent.
+#   - the agent, its servers' volumes under data/agent;
+#   - the example templates (examples/templates) and the demo image they
+#     run on (catalyst.local/demo:1), so a first server needs no download.
 #
 # Ctrl-C stops the core and the agent; game servers keep running in
 # containerd and the agent reattaches to them on the next `make run`.
@@ -57,6 +59,15 @@ if ! ctr --address "$sock" version >/dev/null 2>&1; then
 		exit 1
 	}
 fi
+
+# --- example templates ---------------------------------------------------
+# examples/templates, imported on every start (an import replaces the
+# template of the same name): "Demo game" runs on the demo image imported
+# below, without any download.
+for f in examples/templates/*.json; do
+	./bin/catalyst template import --file "$f" >/dev/null ||
+		echo "run: could not import the example template $f (see above)" >&2
+done
 
 # --- core ----------------------------------------------------------------
 ./bin/catalyst serve &

@@ -179,6 +179,7 @@ func (a *API) importTemplate(c *gin.Context) {
 	if err == nil {
 		err = a.Store.CreateTemplate(c.Request.Context(), t)
 	}
+	err = nameTaken(err, t.Name)
 	a.recordResult(c, "admin.template.import", "template", t.ID, "", err,
 		map[string]any{"name": t.Name, "file": name, "source": source, "warnings": len(warnings)})
 	if err != nil {
@@ -300,4 +301,14 @@ func (a *API) saveImported(ctx context.Context, t *store.Template) (created bool
 	}
 	t.ID, t.CreatedAt = old.ID, old.CreatedAt
 	return false, a.Store.UpdateTemplate(ctx, t, templates.Columns...)
+}
+
+// nameTaken says which name a template's conflict is about: template
+// names are unique.
+func nameTaken(err error, name string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return &Error{Status: http.StatusConflict, Code: "conflict", Field: "name",
+			Message: fmt.Sprintf("a template named %q already exists: rename or delete it first (a source's templates update in place through POST /api/admin/template-sources/:source/import)", name)}
+	}
+	return err
 }

@@ -57,7 +57,7 @@ func (a *API) createTemplate(c *gin.Context) {
 		return
 	}
 	if err := a.Store.CreateTemplate(c.Request.Context(), t); err != nil {
-		a.fail(c, err)
+		a.fail(c, nameTaken(err, t.Name))
 		return
 	}
 	a.record(c, "admin.template.create", "template", t.ID, "", store.OutcomeSuccess, map[string]any{"name": t.Name})
