@@ -119,10 +119,13 @@ func TestYamuxOverWebSocket(t *testing.T) {
 			srvErr <- err
 			return
 		}
-		// Echo everything back.
+		// Echo everything back, and keep the session open until the
+		// client hangs up: closing it here could drop echoed bytes still
+		// queued for sending.
 		_, err = io.Copy(st, st)
 		st.Close()
 		srvErr <- err
+		<-sess.CloseChan()
 	}))
 	defer srv.Close()
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,71 +15,59 @@ import (
 
 func newTemplateCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "template", Short: "Manage server templates"}
-	var file string
-	create := &cobra.Command{
-		Use:   "create --file template.json",
-		Short: "Add a template from a JSON file (the body of POST /api/admin/templates)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := readTemplateFile(file)
-			if err != nil {
-				return err
-			}
-			_, s, err := g.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.CreateTemplate(cmd.Context(), t); err != nil {
-				return fmt.Errorf("create template %q: %w", t.Name, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created template %s (id %s)\n", t.Name, t.ID)
-			return nil
-		},
-	}
-	create.Flags().StringVar(&file, "file", "", "template JSON file")
-	_ = create.MarkFlagRequired("file")
-
-	importCmd := &cobra.Command{
-		Use:   "import --file template.json",
-		Short: "Add a template from a JSON file, or replace the template of the same name (keeping its ID, so its servers follow)",
-		Long: "Reads a template in the shape of POST /api/admin/templates (see examples/templates) and writes it to the\n" +
-			"database directly: a new template, or the one with the same name replaced. Running it again with the\n" +
+	create := templateFileCommand(g, "create --file template.json",
+		"Add a template from a JSON file (the body of POST /api/admin/templates)", "",
+		func(ctx context.Context, s *store.Store, t *store.Template) (string, error) {
+			return "created", s.CreateTemplate(ctx, t)
+		})
+	replace := templateFileCommand(g, "import --file template.json",
+		"Add a template from a JSON file, or replace the template of the same name (keeping its ID, so its servers follow)",
+		"Reads a template in the shape of POST /api/admin/templates (see examples/templates) and writes it to the\n"+
+			"database directly: a new template, or the one with the same name replaced. Running it again with the\n"+
 			"same file changes nothing, so scripts may run it on every start.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := readTemplateFile(file)
-			if err != nil {
-				return err
+		func(ctx context.Context, s *store.Store, t *store.Template) (string, error) {
+			old, err := s.TemplateByName(ctx, t.Name)
+			if errors.Is(err, store.ErrNotFound) {
+				return "created", s.CreateTemplate(ctx, t)
 			}
-			_, s, err := g.openStore(cmd.Context())
 			if err != nil {
-				return err
-			}
-			defer s.Close()
-			old, err := s.TemplateByName(cmd.Context(), t.Name)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				if err := s.CreateTemplate(cmd.Context(), t); err != nil {
-					return fmt.Errorf("create template %q: %w", t.Name, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "created template %s (id %s)\n", t.Name, t.ID)
-				return nil
-			case err != nil:
-				return err
+				return "", err
 			}
 			t.ID = old.ID
-			if err := s.UpdateTemplate(cmd.Context(), t, templates.Columns...); err != nil {
-				return fmt.Errorf("update template %q: %w", t.Name, err)
+			return "updated", s.UpdateTemplate(ctx, t, templates.Columns...)
+		})
+	cmd.AddCommand(create, replace)
+	return cmd
+}
+
+// templateFileCommand is a command that reads a template file (--file),
+// checks it and has write store it; write says what it did ("created").
+func templateFileCommand(g *globals, use, short, long string,
+	write func(context.Context, *store.Store, *store.Template) (string, error)) *cobra.Command {
+	var file string
+	c := &cobra.Command{
+		Use: use, Short: short, Long: long, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := readTemplateFile(file)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "updated template %s (id %s)\n", t.Name, t.ID)
+			_, s, err := g.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			did, err := write(cmd.Context(), s, t)
+			if err != nil {
+				return fmt.Errorf("write template %q: %w", t.Name, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s template %s (id %s)\n", did, t.Name, t.ID)
 			return nil
 		},
 	}
-	importCmd.Flags().StringVar(&file, "file", "", "template JSON file")
-	_ = importCmd.MarkFlagRequired("file")
-	cmd.AddCommand(create, importCmd)
-	return cmd
+	c.Flags().StringVar(&file, "file", "", "template JSON file")
+	_ = c.MarkFlagRequired("file")
+	return c
 }
 
 // readTemplateFile reads and checks a template file.
