@@ -117,20 +117,18 @@ func (s *Service) do(serverID string, t store.ScheduleTask) error {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
+	if t.Action == store.TaskPower {
+		_, err := s.servers.Power(ctx, serverID, t.Payload)
+		return err
+	}
 	srv, err := s.store.ServerByID(ctx, serverID)
 	if err != nil {
 		return fmt.Errorf("load the server: %w", err)
 	}
-	switch t.Action {
-	case store.TaskCommand:
-		return s.servers.Command(ctx, srv, t.Payload)
-	case store.TaskPower:
-		_, err := s.servers.Power(ctx, srv.ID, t.Payload)
-		return err
-	case store.TaskBackup:
+	if t.Action == store.TaskBackup {
 		return s.backup(ctx, srv, t.Payload)
 	}
-	return fmt.Errorf("unknown task action %q", t.Action)
+	return s.servers.Command(ctx, srv, t.Payload)
 }
 
 // backup makes a backup and waits until it is completed or failed,

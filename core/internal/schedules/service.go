@@ -281,16 +281,7 @@ func (s *Service) fire(ctx context.Context, sc *store.Schedule, tm timing, slot 
 		return
 	}
 	r := newRun(sc, &slot, trigger, store.RunRunning)
-	ok, err := s.store.ClaimRun(ctx, r)
-	if err != nil {
-		s.log.Error("claim a schedule's slot", "schedule", sc.ID, "slot", slot.Format(time.RFC3339), "error", err)
-		return
-	}
-	next := tm.next(later(slot, time.Now()))
-	s.setRuns(ctx, sc.ID, &slot, &next)
-	if !ok {
-		// Another replica, or an earlier firing, has it.
-		s.log.Debug("schedule slot already claimed", "schedule", sc.ID, "slot", slot.Format(time.RFC3339))
+	if !s.claim(ctx, sc, tm, slot, r) {
 		return
 	}
 	s.log.Info("schedule fired", "schedule", sc.ID, "server", sc.ServerID, "slot", slot.Format(time.RFC3339), "trigger", trigger, "run", r.ID)
@@ -323,15 +314,27 @@ func (s *Service) skip(ctx context.Context, sc *store.Schedule, tm timing, slot 
 	for i := range r.Tasks {
 		r.Tasks[i].Status = store.RunSkipped
 	}
+	if s.claim(ctx, sc, tm, slot, r) {
+		s.log.Info("schedule slot skipped", "schedule", sc.ID, "server", sc.ServerID, "slot", slot.Format(time.RFC3339), "reason", why)
+	}
+}
+
+// claim inserts r, the run of slot of sc, and moves the schedule's last
+// and next run on. It reports false when the slot has a run already
+// (another replica's, or an earlier firing's), which moved them already.
+func (s *Service) claim(ctx context.Context, sc *store.Schedule, tm timing, slot time.Time, r *store.ScheduleRun) bool {
 	ok, err := s.store.ClaimRun(ctx, r)
 	if err != nil {
-		s.log.Error("record a skipped schedule slot", "schedule", sc.ID, "slot", slot.Format(time.RFC3339), "error", err)
+		s.log.Error("claim a schedule's slot", "schedule", sc.ID, "slot", slot.Format(time.RFC3339), "error", err)
+		return false
+	}
+	if !ok {
+		s.log.Debug("schedule slot already claimed", "schedule", sc.ID, "slot", slot.Format(time.RFC3339))
+		return false
 	}
 	next := tm.next(later(slot, time.Now()))
 	s.setRuns(ctx, sc.ID, &slot, &next)
-	if ok {
-		s.log.Info("schedule slot skipped", "schedule", sc.ID, "server", sc.ServerID, "slot", slot.Format(time.RFC3339), "reason", why)
-	}
+	return true
 }
 
 func (s *Service) setRuns(ctx context.Context, id string, last, next *time.Time) {
