@@ -473,19 +473,15 @@ func (c *Config) validate(root hcl.Body) hcl.Diagnostics {
 	if c.Backups != nil {
 		diags = append(diags, c.Backups.validate()...)
 	}
+	var plugins []string
+	for _, p := range c.Plugins {
+		plugins = append(plugins, p.Name)
+	}
 	if c.Alerts != nil {
-		var names []string
-		for _, p := range c.Plugins {
-			names = append(names, p.Name)
-		}
-		diags = append(diags, c.Alerts.validate(names)...)
+		diags = append(diags, c.Alerts.validate(plugins)...)
 	}
 	if c.Schedules != nil {
-		var names []string
-		for _, p := range c.Plugins {
-			names = append(names, p.Name)
-		}
-		diags = append(diags, c.Schedules.validate(names)...)
+		diags = append(diags, c.Schedules.validate(plugins)...)
 	}
 	if c.Servers != nil {
 		checkDuration(&diags, c.Servers.Body, "stop_timeout", c.Servers.StopTimeout, `"30s"`)

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -216,21 +214,12 @@ func (s *Store) RunByID(ctx context.Context, scheduleID, id string) (*ScheduleRu
 }
 
 // ListRuns returns the schedule's runs, newest first, at most limit of
-// them, started before the cursor run's start when cursor is not "".
-func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, cursor string) ([]*ScheduleRun, error) {
+// them; before, when not "", is a run ID (a cursor): only older runs.
+func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, before string) ([]*ScheduleRun, error) {
 	list := []*ScheduleRun{}
-	q := s.db.NewSelect().Model(&list).Where("schedule_id = ?", scheduleID).Order("started_at DESC", "id DESC").Limit(int64(limit))
-	if cursor != "" {
-		var at time.Time
-		err := s.db.NewSelect().Model((*ScheduleRun)(nil)).Column("started_at").Where("id = ?", cursor).
-			Where("schedule_id = ?", scheduleID).Scan(ctx, &at)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrNotFound
-		}
-		if err != nil {
-			return nil, mapError(err)
-		}
-		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", at, at, cursor)
+	q := s.db.NewSelect().Model(&list).Where("schedule_id = ?", scheduleID).Order("id DESC").Limit(int64(limit))
+	if before != "" {
+		q = q.Where("id < ?", before)
 	}
 	return list, mapError(q.Scan(ctx))
 }

@@ -49,7 +49,7 @@ CREATE TABLE schedule_runs (
 CREATE UNIQUE INDEX schedule_runs_slot_idx ON schedule_runs (schedule_id, slot);
 --bun:split
 
-CREATE INDEX schedule_runs_schedule_idx ON schedule_runs (schedule_id, started_at);
+CREATE INDEX schedule_runs_schedule_idx ON schedule_runs (schedule_id, id);
 --bun:split
 
 CREATE INDEX schedule_runs_running_idx ON schedule_runs (status, updated_at);
