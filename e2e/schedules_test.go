@@ -244,6 +244,15 @@ log {
 }
 `, dsn)
 	c := newCluster(t, clusterOptions{coreHCL: cronPlugin() + db})
+	// Made before the second replica starts, which hands the schedule to
+	// its plugin at once (a later one would reach it at the minute resync).
+	s := c.createServer("two-cores", nil)
+	c.power(s.ID, "start")
+	c.waitState(s.ID, "running", time.Minute)
+	id := c.createSchedule(s.ID, map[string]any{
+		"name": "often", "cron": "@every 2s",
+		"tasks": []map[string]any{{"action": "command", "payload": "say tick"}},
+	})
 	// The second replica: same database, its own address and data.
 	dir2 := filepath.Join(c.dir, "core2")
 	if err := os.MkdirAll(dir2, 0o700); err != nil {
@@ -264,15 +273,6 @@ log {
 		}
 	})
 
-	s := c.createServer("two-cores", nil)
-	c.power(s.ID, "start")
-	c.waitState(s.ID, "running", time.Minute)
-	id := c.createSchedule(s.ID, map[string]any{
-		"name": "often", "cron": "@every 2s",
-		"tasks": []map[string]any{{"action": "command", "payload": "say tick"}},
-	})
-	// The second core learns of the schedule at its next resync (each
-	// minute); until then the first fires alone.
 	heard := func(log string) map[string]bool {
 		b, _ := os.ReadFile(log)
 		out := map[string]bool{}
@@ -295,7 +295,7 @@ log {
 		}
 		return n
 	}
-	c.eventually(100*time.Second, "both cores hear 5 of the schedule's slots", func() bool { return both() >= 5 })
+	c.eventually(60*time.Second, "both cores hear 5 of the schedule's slots", func() bool { return both() >= 5 })
 	runs := c.scheduleRuns(s.ID, id)
 	if len(runs) < 5 {
 		t.Fatalf("%d runs, want at least 5", len(runs))
