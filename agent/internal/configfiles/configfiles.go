@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/sdk/wire"
@@ -100,14 +101,7 @@ func applyFile(ctx context.Context, v *files.Volume, cf wire.ConfigFile) ([]skip
 	if !ok {
 		return nil, fmt.Errorf("unknown parser %q (want properties, yaml, json, ini or file)", cf.Parser)
 	}
-	rel, err := files.Clean(cf.Path)
-	if err != nil {
-		return nil, err
-	}
-	if rel == "." {
-		return nil, errors.New("the path names the volume's top directory, not a file")
-	}
-	content, err := read(v, rel)
+	content, err := read(v, cf.Path)
 	missing := errors.Is(err, fs.ErrNotExist)
 	switch {
 	case missing && cf.Parser == wire.ParserFile:
@@ -120,18 +114,18 @@ func applyFile(ctx context.Context, v *files.Volume, cf wire.ConfigFile) ([]skip
 		return nil, err
 	}
 	if changed || missing {
-		if _, err := v.Write(ctx, rel, bytes.NewReader(out)); err != nil {
+		if _, err := v.Write(ctx, cf.Path, bytes.NewReader(out)); err != nil {
 			return nil, err
 		}
 	}
 	return skipped, nil
 }
 
-// read returns the content of the regular file rel, refusing files past
+// read returns the content of the regular file p, refusing files past
 // MaxFileBytes. A missing file fails with an error matching
 // fs.ErrNotExist.
-func read(v *files.Volume, rel string) ([]byte, error) {
-	f, fi, err := v.OpenRead(rel)
+func read(v *files.Volume, p string) ([]byte, error) {
+	f, fi, err := v.OpenFile(p, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -193,17 +193,17 @@ func TestWhatIsNotAConfigFileIsLeftAlone(t *testing.T) {
 	tests := []struct {
 		path, parser, want string
 	}{
-		{"big.properties", wire.ParserProperties, "larger than 8 MiB"},
-		{"dir", wire.ParserYAML, "it is a directory"},
-		{"fifo", wire.ParserJSON, "not a regular file (a FIFO)"},
-		{"a.toml", "toml", `unknown parser "toml"`},
-		{"/", wire.ParserINI, "the volume's top directory"},
+		{"big.properties", wire.ParserProperties, "it is larger than 8 MiB, too large for a config file"},
+		{"dir", wire.ParserYAML, "open /dir: invalid request: it is a directory"},
+		{"fifo", wire.ParserJSON, "open /fifo: invalid request: it is not a regular file (a FIFO)"},
+		{"a.toml", "toml", `unknown parser "toml" (want properties, yaml, json, ini or file)`},
+		{"/", wire.ParserINI, "open /: invalid request: it is the volume's top directory"},
 	}
 	for _, tt := range tests {
 		err := f.apply(tt.path, tt.parser, set("a", "1"))
 		var ce *configfiles.Error
-		if !errors.As(err, &ce) || ce.Skipped || ce.Path != tt.path || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want a file error containing %q", tt.path, err, tt.want)
+		if !errors.As(err, &ce) || ce.Skipped || ce.Path != tt.path || !strings.HasSuffix(err.Error(), "left as it was: "+tt.want) {
+			t.Errorf("%s: %v, want a file error ending in %q", tt.path, err, tt.want)
 		}
 	}
 	if len(f.get(t, "big.properties")) != len(big) {
