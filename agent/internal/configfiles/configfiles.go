@@ -81,10 +81,10 @@ type skip struct {
 	err   error
 }
 
-// rewrite applies a file's replacements to its content (nil for a file
-// that does not exist). It returns the new content and whether it differs
-// from the old; an error leaves the file as it was.
-type rewrite func(content []byte, repl []wire.ConfigReplace) (out []byte, changed bool, skipped []skip, err error)
+// rewrite applies a file's replacements, none with an empty Match, to its
+// content (nil for a file that does not exist) and returns the new
+// content; an error leaves the file as it was.
+type rewrite func(content []byte, repl []wire.ConfigReplace) (out []byte, skipped []skip, err error)
 
 var parsers = map[string]rewrite{
 	wire.ParserProperties: rewriteProperties,
@@ -109,16 +109,35 @@ func applyFile(ctx context.Context, v *files.Volume, cf wire.ConfigFile) ([]skip
 	case err != nil && !missing:
 		return nil, err
 	}
-	out, changed, skipped, err := fn(content, cf.Replace)
+	repl, skipped := withMatch(cf.Replace)
+	out, more, err := fn(content, repl)
 	if err != nil {
 		return nil, err
 	}
-	if changed || missing {
+	skipped = append(skipped, more...)
+	if missing || !bytes.Equal(out, content) {
 		if _, err := v.Write(ctx, cf.Path, bytes.NewReader(out)); err != nil {
 			return nil, err
 		}
 	}
 	return skipped, nil
+}
+
+var errEmptyMatch = errors.New("the match is empty")
+
+// withMatch splits repl into the replacements with a Match, for the
+// parsers, and skips for those without.
+func withMatch(repl []wire.ConfigReplace) ([]wire.ConfigReplace, []skip) {
+	var skipped []skip
+	ok := make([]wire.ConfigReplace, 0, len(repl))
+	for _, r := range repl {
+		if r.Match == "" {
+			skipped = append(skipped, skip{r.Match, errEmptyMatch})
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return ok, skipped
 }
 
 // read returns the content of the regular file p, refusing files past

@@ -256,3 +256,24 @@ func TestWriterWritesIntoTheVolume(t *testing.T) {
 		t.Errorf("server.properties = %q, %v", b, err)
 	}
 }
+
+// An empty Match is skipped whatever the parser, and the replacements
+// after it still apply.
+func TestEmptyMatchIsSkipped(t *testing.T) {
+	tests := []struct{ parser, in, match, want string }{
+		{wire.ParserProperties, "a=1\n=x\n", "a", "a=2\n=x\n"},
+		{wire.ParserFile, "a=1\n", "a=", "2\n"},
+		{wire.ParserINI, "a=1\n", "a", "a=2\n"},
+		{wire.ParserYAML, "a: 1\n", "a", "a: 2\n"},
+		{wire.ParserJSON, "{\"a\": 1}\n", "a", "{\n  \"a\": 2\n}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.parser, func(t *testing.T) {
+			got, err := rewrite(t, tt.parser, tt.in, set("", "2"), set(tt.match, "2"))
+			wantSkipped(t, err, map[string]string{"": "the match is empty"})
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
