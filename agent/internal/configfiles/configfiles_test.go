@@ -24,6 +24,8 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 		plant  func(f *fixture) error
 		path   string
 		parser string
+		// inside: the path stays in the volume, where the file is made.
+		inside string
 	}{
 		{
 			name: "the file links to one outside",
@@ -62,6 +64,7 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 			plant:  func(f *fixture) error { return nil },
 			path:   "../outside/secret",
 			parser: wire.ParserProperties,
+			inside: "outside/secret",
 		},
 	}
 	for _, tt := range tests {
@@ -78,11 +81,12 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = f.apply(tt.path, tt.parser, set("root:x", "pwned"), set("a.b", "pwned"))
-			if tt.path == "../outside/secret" {
-				// Cleaned to "outside/secret" in the volume: a new file
-				// there, nothing outside.
+			if tt.inside != "" {
 				if err != nil {
 					t.Fatalf("Apply: %v", err)
+				}
+				if got := f.get(t, tt.inside); got != "root\\:x=pwned\na.b=pwned\n" {
+					t.Errorf("%s in the volume = %q", tt.inside, got)
 				}
 			} else if !errors.Is(err, files.ErrInvalid) || !strings.Contains(err.Error(), "outside the server's volume") {
 				t.Errorf("Apply: %v, want an error saying the path leads outside the volume", err)
@@ -275,5 +279,23 @@ func TestEmptyMatchIsSkipped(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A cancelled context (the start was called off) stops Apply before the
+// next file.
+func TestCancelStopsApply(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put(t, "server.properties", "a=1\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := configfiles.Apply(ctx, f.v, []wire.ConfigFile{
+		{Path: "server.properties", Parser: wire.ParserProperties, Replace: []wire.ConfigReplace{set("a", "2")}},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Apply: %v, want context.Canceled", err)
+	}
+	if got := f.get(t, "server.properties"); got != "a=1\n" {
+		t.Errorf("server.properties = %q, want it as it was", got)
 	}
 }
