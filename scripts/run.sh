@@ -6,14 +6,14 @@
 #     background logging to data/containerd.log);
 #   - the core, listening on 127.0.0.1:8080, data under ./data; on first
 #     start it prints the administrator's credentials once;
+#   - the example templates (examples/templates), imported on every start;
 #   - on first start, a node named "local" with allocations
 #     127.0.0.1:25565-25574, enrolled as data/agent.hcl;
-#   - the demo image (bin/images/catalyst-demo.tar, `make demo-image`)
-#     imported into the node's containerd as catalyst.local/demo:1, the
-#     first time and whenever it was rebuilt since;
-#   - the agent, its servers' volumes under data/agent;
-#   - the example templates (examples/templates) and the demo image they
-#     run on (catalyst.local/demo:1), so a first server needs no download.
+#   - the demo image the "Catalyst demo server" template runs on
+#     (bin/images/catalyst-demo.tar, `make demo-image`), imported into the
+#     node's containerd as catalyst.local/demo:1 the first time and
+#     whenever it was rebuilt since, so a first server needs no download;
+#   - the agent, its servers' volumes under data/agent.
 #
 # Ctrl-C stops the core and the agent; game servers keep running in
 # containerd and the agent reattaches to them on the next `make run`.
@@ -62,8 +62,8 @@ fi
 
 # --- example templates ---------------------------------------------------
 # examples/templates, imported on every start (an import replaces the
-# template of the same name): "Demo game" runs on the demo image imported
-# below, without any download.
+# template of the same name): "Catalyst demo server" runs on the demo
+# image imported below, without any download.
 for f in examples/templates/*.json; do
 	./bin/catalyst template import --file "$f" >/dev/null ||
 		echo "run: could not import the example template $f (see above)" >&2

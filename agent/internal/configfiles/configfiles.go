@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 
 	"catalyst.dev/agent/internal/files"
 	"catalyst.dev/sdk/wire"
@@ -80,10 +81,10 @@ type skip struct {
 	err   error
 }
 
-// rewrite applies a file's replacements to its content (nil for a file
-// that does not exist). It returns the new content and whether it differs
-// from the old; an error leaves the file as it was.
-type rewrite func(content []byte, repl []wire.ConfigReplace) (out []byte, changed bool, skipped []skip, err error)
+// rewrite applies a file's replacements, none with an empty Match, to its
+// content (nil for a file that does not exist) and returns the new
+// content; an error leaves the file as it was.
+type rewrite func(content []byte, repl []wire.ConfigReplace) (out []byte, skipped []skip, err error)
 
 var parsers = map[string]rewrite{
 	wire.ParserProperties: rewriteProperties,
@@ -100,14 +101,7 @@ func applyFile(ctx context.Context, v *files.Volume, cf wire.ConfigFile) ([]skip
 	if !ok {
 		return nil, fmt.Errorf("unknown parser %q (want properties, yaml, json, ini or file)", cf.Parser)
 	}
-	rel, err := files.Clean(cf.Path)
-	if err != nil {
-		return nil, err
-	}
-	if rel == "." {
-		return nil, errors.New("the path names the volume's top directory, not a file")
-	}
-	content, err := read(v, rel)
+	content, err := read(v, cf.Path)
 	missing := errors.Is(err, fs.ErrNotExist)
 	switch {
 	case missing && cf.Parser == wire.ParserFile:
@@ -115,23 +109,42 @@ func applyFile(ctx context.Context, v *files.Volume, cf wire.ConfigFile) ([]skip
 	case err != nil && !missing:
 		return nil, err
 	}
-	out, changed, skipped, err := fn(content, cf.Replace)
+	repl, skipped := withMatch(cf.Replace)
+	out, more, err := fn(content, repl)
 	if err != nil {
 		return nil, err
 	}
-	if changed || missing {
-		if _, err := v.Write(ctx, rel, bytes.NewReader(out)); err != nil {
+	skipped = append(skipped, more...)
+	if missing || !bytes.Equal(out, content) {
+		if _, err := v.Write(ctx, cf.Path, bytes.NewReader(out)); err != nil {
 			return nil, err
 		}
 	}
 	return skipped, nil
 }
 
-// read returns the content of the regular file rel, refusing files past
+var errEmptyMatch = errors.New("the match is empty")
+
+// withMatch splits repl into the replacements with a Match, for the
+// parsers, and skips for those without.
+func withMatch(repl []wire.ConfigReplace) ([]wire.ConfigReplace, []skip) {
+	var skipped []skip
+	ok := make([]wire.ConfigReplace, 0, len(repl))
+	for _, r := range repl {
+		if r.Match == "" {
+			skipped = append(skipped, skip{r.Match, errEmptyMatch})
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return ok, skipped
+}
+
+// read returns the content of the regular file p, refusing files past
 // MaxFileBytes. A missing file fails with an error matching
 // fs.ErrNotExist.
-func read(v *files.Volume, rel string) ([]byte, error) {
-	f, fi, err := v.OpenRead(rel)
+func read(v *files.Volume, p string) ([]byte, error) {
+	f, fi, err := v.OpenFile(p, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}

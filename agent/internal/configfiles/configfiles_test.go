@@ -24,6 +24,8 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 		plant  func(f *fixture) error
 		path   string
 		parser string
+		// inside: the path stays in the volume, where the file is made.
+		inside string
 	}{
 		{
 			name: "the file links to one outside",
@@ -62,6 +64,7 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 			plant:  func(f *fixture) error { return nil },
 			path:   "../outside/secret",
 			parser: wire.ParserProperties,
+			inside: "outside/secret",
 		},
 	}
 	for _, tt := range tests {
@@ -78,11 +81,12 @@ func TestSymlinksOutOfTheVolume(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = f.apply(tt.path, tt.parser, set("root:x", "pwned"), set("a.b", "pwned"))
-			if tt.path == "../outside/secret" {
-				// Cleaned to "outside/secret" in the volume: a new file
-				// there, nothing outside.
+			if tt.inside != "" {
 				if err != nil {
 					t.Fatalf("Apply: %v", err)
+				}
+				if got := f.get(t, tt.inside); got != "root\\:x=pwned\na.b=pwned\n" {
+					t.Errorf("%s in the volume = %q", tt.inside, got)
 				}
 			} else if !errors.Is(err, files.ErrInvalid) || !strings.Contains(err.Error(), "outside the server's volume") {
 				t.Errorf("Apply: %v, want an error saying the path leads outside the volume", err)
@@ -193,17 +197,17 @@ func TestWhatIsNotAConfigFileIsLeftAlone(t *testing.T) {
 	tests := []struct {
 		path, parser, want string
 	}{
-		{"big.properties", wire.ParserProperties, "larger than 8 MiB"},
-		{"dir", wire.ParserYAML, "it is a directory"},
-		{"fifo", wire.ParserJSON, "not a regular file (a FIFO)"},
-		{"a.toml", "toml", `unknown parser "toml"`},
-		{"/", wire.ParserINI, "the volume's top directory"},
+		{"big.properties", wire.ParserProperties, "it is larger than 8 MiB, too large for a config file"},
+		{"dir", wire.ParserYAML, "open /dir: invalid request: it is a directory"},
+		{"fifo", wire.ParserJSON, "open /fifo: invalid request: it is not a regular file (a FIFO)"},
+		{"a.toml", "toml", `unknown parser "toml" (want properties, yaml, json, ini or file)`},
+		{"/", wire.ParserINI, "open /: invalid request: it is the volume's top directory"},
 	}
 	for _, tt := range tests {
 		err := f.apply(tt.path, tt.parser, set("a", "1"))
 		var ce *configfiles.Error
-		if !errors.As(err, &ce) || ce.Skipped || ce.Path != tt.path || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want a file error containing %q", tt.path, err, tt.want)
+		if !errors.As(err, &ce) || ce.Skipped || ce.Path != tt.path || !strings.HasSuffix(err.Error(), "left as it was: "+tt.want) {
+			t.Errorf("%s: %v, want a file error ending in %q", tt.path, err, tt.want)
 		}
 	}
 	if len(f.get(t, "big.properties")) != len(big) {
@@ -254,5 +258,44 @@ func TestWriterWritesIntoTheVolume(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "server.properties"))
 	if err != nil || string(b) != "server-port=25566\n" {
 		t.Errorf("server.properties = %q, %v", b, err)
+	}
+}
+
+// An empty Match is skipped whatever the parser, and the replacements
+// after it still apply.
+func TestEmptyMatchIsSkipped(t *testing.T) {
+	tests := []struct{ parser, in, match, want string }{
+		{wire.ParserProperties, "a=1\n=x\n", "a", "a=2\n=x\n"},
+		{wire.ParserFile, "a=1\n", "a=", "2\n"},
+		{wire.ParserINI, "a=1\n", "a", "a=2\n"},
+		{wire.ParserYAML, "a: 1\n", "a", "a: 2\n"},
+		{wire.ParserJSON, "{\"a\": 1}\n", "a", "{\n  \"a\": 2\n}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.parser, func(t *testing.T) {
+			got, err := rewrite(t, tt.parser, tt.in, set("", "2"), set(tt.match, "2"))
+			wantSkipped(t, err, map[string]string{"": "the match is empty"})
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A cancelled context (the start was called off) stops Apply before the
+// next file.
+func TestCancelStopsApply(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put(t, "server.properties", "a=1\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := configfiles.Apply(ctx, f.v, []wire.ConfigFile{
+		{Path: "server.properties", Parser: wire.ParserProperties, Replace: []wire.ConfigReplace{set("a", "2")}},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Apply: %v, want context.Canceled", err)
+	}
+	if got := f.get(t, "server.properties"); got != "a=1\n" {
+		t.Errorf("server.properties = %q, want it as it was", got)
 	}
 }

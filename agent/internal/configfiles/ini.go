@@ -1,6 +1,7 @@
 package configfiles
 
 import (
+	"errors"
 	"strings"
 
 	"catalyst.dev/sdk/wire"
@@ -15,9 +16,8 @@ import (
 // entry of its section, a missing section at the end of the file. Names
 // are compared as written; comments (";" and "#"), blank lines and order
 // stay.
-func rewriteINI(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip, error) {
+func rewriteINI(content []byte, repl []wire.ConfigReplace) ([]byte, []skip, error) {
 	t := splitText(content)
-	added := false
 	var skipped []skip
 	for _, r := range repl {
 		section, key := "", r.Match
@@ -25,16 +25,15 @@ func rewriteINI(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip
 			section, key = r.Match[:i], r.Match[i+1:]
 		}
 		if key == "" {
-			skipped = append(skipped, skip{r.Match, errEmptyMatch})
+			skipped = append(skipped, skip{r.Match, errNoKey})
 			continue
 		}
-		if setINI(t, section, key, r.Value) {
-			added = true
-		}
+		setINI(t, section, key, r.Value)
 	}
-	out := t.bytes(added)
-	return out, string(out) != string(content), skipped, nil
+	return t.bytes(), skipped, nil
 }
+
+var errNoKey = errors.New("it names no key after the section's dot")
 
 // iniLine is what a line of an ini file is.
 type iniLine struct {
@@ -84,9 +83,8 @@ func parseINILine(line string) iniLine {
 	return iniLine{key: key, prefix: prefix}
 }
 
-// setINI sets key in section on every line that has it, or adds it; it
-// reports whether it added lines.
-func setINI(t *text, section, key, value string) bool {
+// setINI sets key in section on every line that has it, or adds it.
+func setINI(t *text, section, key, value string) {
 	cur := ""
 	found := false
 	// Where a missing key goes: after the section's last entry (or its
@@ -113,7 +111,7 @@ func setINI(t *text, section, key, value string) bool {
 		}
 	}
 	if found {
-		return false
+		return
 	}
 	line := key + iniSeparator(t) + value
 	switch {
@@ -123,7 +121,7 @@ func setINI(t *text, section, key, value string) bool {
 			t.insert(n, "")
 		}
 		t.insert(len(t.lines), "["+section+"]", line)
-		return true
+		return
 	case firstHeader >= 0:
 		// No entry before the first section yet: the new one goes just
 		// before it.
@@ -132,7 +130,6 @@ func setINI(t *text, section, key, value string) bool {
 		insertAt = len(t.lines)
 	}
 	t.insert(insertAt, line)
-	return true
 }
 
 // iniSeparator is how the file's first entry separates key and value

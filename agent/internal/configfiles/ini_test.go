@@ -130,3 +130,11 @@ func TestINILines(t *testing.T) {
 		})
 	}
 }
+
+func TestINISectionWithoutKeyIsSkipped(t *testing.T) {
+	got, err := rewrite(t, wire.ParserINI, "[a]\nx=1\n", set("a.", "2"), set("a.x", "2"))
+	wantSkipped(t, err, map[string]string{"a.": "it names no key after the section's dot"})
+	if got != "[a]\nx=2\n" {
+		t.Errorf("got %q; the other replacement must still apply", got)
+	}
+}

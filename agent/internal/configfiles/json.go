@@ -17,23 +17,23 @@ import (
 // into the same node tree as YAML, in key order, numbers as written; it is
 // written back indented as the file was (its first indented line's
 // indentation; two spaces for a file on one line).
-func rewriteJSON(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip, error) {
+func rewriteJSON(content []byte, repl []wire.ConfigReplace) ([]byte, []skip, error) {
 	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	if len(bytes.TrimSpace(content)) > 0 {
 		var err error
 		if root, err = decodeJSON(content); err != nil {
-			return nil, false, nil, fmt.Errorf("it is not valid JSON: %w", err)
+			return nil, nil, fmt.Errorf("it is not valid JSON: %w", err)
 		}
 	}
 	s := &setter{}
 	skipped := s.setAll(root, repl)
 	if !s.changed {
-		return content, false, skipped, nil
+		return content, skipped, nil
 	}
 	w := &jsonWriter{indent: jsonIndent(content)}
 	w.node(root, 0)
 	w.buf.WriteByte('\n')
-	return w.buf.Bytes(), true, skipped, nil
+	return w.buf.Bytes(), skipped, nil
 }
 
 // decodeJSON reads one JSON value into a node tree.

@@ -1,7 +1,6 @@
 package configfiles
 
 import (
-	"errors"
 	"strings"
 
 	"catalyst.dev/sdk/wire"
@@ -15,6 +14,8 @@ type text struct {
 	eol   string
 	// open: the last line has no line ending.
 	open bool
+	// added: insert added lines.
+	added bool
 }
 
 func splitText(content []byte) *text {
@@ -34,14 +35,14 @@ func splitText(content []byte) *text {
 	return t
 }
 
-// bytes joins the lines again; lines added after the last one end with
-// a line ending even where the old last line had none.
-func (t *text) bytes(added bool) []byte {
+// bytes joins the lines again; once lines were added, the last one ends
+// with a line ending even where the old last line had none.
+func (t *text) bytes() []byte {
 	if len(t.lines) == 0 {
 		return nil
 	}
 	s := strings.Join(t.lines, t.eol)
-	if !t.open || added {
+	if !t.open || t.added {
 		s += t.eol
 	}
 	return []byte(s)
@@ -50,29 +51,22 @@ func (t *text) bytes(added bool) []byte {
 // insert puts lines at index i.
 func (t *text) insert(i int, lines ...string) {
 	t.lines = append(t.lines[:i], append(lines, t.lines[i:]...)...)
+	t.added = true
 }
-
-var errEmptyMatch = errors.New("the match is empty")
 
 // rewriteLines is the file parser: every line that starts with Match,
 // after its indentation, is replaced by Value as a whole (indentation
 // included: Value is the new line). Nothing is appended when no line
 // matches. Replacements apply in order, each to the result of the one
 // before.
-func rewriteLines(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip, error) {
+func rewriteLines(content []byte, repl []wire.ConfigReplace) ([]byte, []skip, error) {
 	t := splitText(content)
-	var skipped []skip
 	for _, r := range repl {
-		if r.Match == "" {
-			skipped = append(skipped, skip{r.Match, errEmptyMatch})
-			continue
-		}
 		for i, l := range t.lines {
 			if strings.HasPrefix(strings.TrimLeft(l, " \t"), r.Match) {
 				t.lines[i] = r.Value
 			}
 		}
 	}
-	out := t.bytes(false)
-	return out, string(out) != string(content), skipped, nil
+	return t.bytes(), nil, nil
 }

@@ -15,15 +15,9 @@ import (
 // order stay. Values are escaped as Properties.store does (backslashes,
 // leading blanks, line breaks); other characters are written as UTF-8,
 // which Minecraft and other modern readers expect.
-func rewriteProperties(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip, error) {
+func rewriteProperties(content []byte, repl []wire.ConfigReplace) ([]byte, []skip, error) {
 	t := splitText(content)
-	added := false
-	var skipped []skip
 	for _, r := range repl {
-		if r.Match == "" {
-			skipped = append(skipped, skip{r.Match, errEmptyMatch})
-			continue
-		}
 		found := false
 		for i := 0; i < len(t.lines); {
 			n := logicalLen(t.lines, i)
@@ -38,11 +32,9 @@ func rewriteProperties(content []byte, repl []wire.ConfigReplace) ([]byte, bool,
 		}
 		if !found {
 			t.insert(len(t.lines), escapeProperty(r.Match, true)+"="+escapeProperty(r.Value, false))
-			added = true
 		}
 	}
-	out := t.bytes(added)
-	return out, string(out) != string(content), skipped, nil
+	return t.bytes(), nil, nil
 }
 
 // propBlank is the whitespace Properties skips around keys and separators.

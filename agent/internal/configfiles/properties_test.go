@@ -126,11 +126,3 @@ func TestPropertiesLines(t *testing.T) {
 		})
 	}
 }
-
-func TestPropertiesEmptyMatchIsSkipped(t *testing.T) {
-	got, err := rewrite(t, wire.ParserProperties, "a=1\n", set("", "x"), set("a", "2"))
-	wantSkipped(t, err, map[string]string{"": "the match is empty"})
-	if got != "a=2\n" {
-		t.Errorf("got %q; the other replacement must still apply", got)
-	}
-}

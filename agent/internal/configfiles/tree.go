@@ -53,9 +53,6 @@ func (s step) String() string {
 
 // parsePath splits a Match into steps.
 func parsePath(p string) ([]step, error) {
-	if p == "" {
-		return nil, errEmptyMatch
-	}
 	var steps []step
 	for i, seg := range strings.Split(p, ".") {
 		name, rest, _ := strings.Cut(seg, "[")

@@ -16,10 +16,10 @@ import (
 // into yaml.v3's node tree, so comments and key order survive; it is
 // written back in yaml.v3's layout, with the file's indentation width. Of
 // a file of several documents, the first is changed and all are kept.
-func rewriteYAML(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []skip, error) {
+func rewriteYAML(content []byte, repl []wire.ConfigReplace) ([]byte, []skip, error) {
 	docs, err := decodeYAML(content)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, err
 	}
 	if len(docs) == 0 || docs[0].Kind == 0 || len(docs[0].Content) == 0 {
 		// An empty file (or one of comments alone, which yaml.v3 drops):
@@ -29,20 +29,20 @@ func rewriteYAML(content []byte, repl []wire.ConfigReplace) ([]byte, bool, []ski
 	s := &setter{yaml11: true}
 	skipped := s.setAll(docs[0].Content[0], repl)
 	if !s.changed {
-		return content, false, skipped, nil
+		return content, skipped, nil
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(yamlIndent(content))
 	for _, d := range docs {
 		if err := enc.Encode(d); err != nil {
-			return nil, false, nil, fmt.Errorf("write yaml: %w", err)
+			return nil, nil, fmt.Errorf("write yaml: %w", err)
 		}
 	}
 	if err := enc.Close(); err != nil {
-		return nil, false, nil, fmt.Errorf("write yaml: %w", err)
+		return nil, nil, fmt.Errorf("write yaml: %w", err)
 	}
-	return buf.Bytes(), true, skipped, nil
+	return buf.Bytes(), skipped, nil
 }
 
 // decodeYAML reads every document of content.
