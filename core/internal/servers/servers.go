@@ -448,6 +448,12 @@ func (s *Service) install(ctx context.Context, agent *gateway.Client, srv *store
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &ae) && ae.Code == wire.CodeConflict:
+		// The node is installing it already: the install was sent twice,
+		// by Create and by a reconnect's reconcile that raced it. The
+		// running install's reports settle the state.
+		s.log.Info("the node is installing the server already", "server", srv.ID, "node", srv.NodeID)
+		return nil
 	case errors.As(err, &ae):
 		reason = "install could not start: " + ae.Message
 	case errors.Is(err, gateway.ErrUnreachable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -517,3 +517,22 @@ func TestCreateValidatesInput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An install sent twice (by Create, and by a reconnect's reconcile whose
+// hello predates the server) meets the install under way: the server stays
+// installing rather than failing.
+func TestInstallSentTwiceIsNotAFailure(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	fake := gatewaytest.NewFake()
+	srv := w.insert(store.StateInstalling)
+	fake.Put(srv.ID, wire.StateInstalling)
+	w.connect(fake)
+	w.svc.OnHello(context.Background(), w.node.ID, wire.Hello{})
+	got, err := w.store.ServerByID(context.Background(), srv.ID)
+	if err != nil || got.State != store.StateInstalling {
+		t.Fatalf("server %+v, %v: want still installing", got, err)
+	}
+	if !slices.Contains(fake.Calls(), "POST /v1/servers/"+srv.ID+"/install") {
+		t.Fatalf("the reconcile sent no install: calls %v", fake.Calls())
+	}
+}
