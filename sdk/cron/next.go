@@ -1,6 +1,7 @@
 package cron
 
 import (
+	"fmt"
 	"math/bits"
 	"time"
 )
@@ -13,6 +14,18 @@ const searchYears = 401
 // lookback covers the zone transitions that matter around an instant:
 // UTC offsets stay within a day of each other.
 const lookback = 48 * time.Hour
+
+// LoadLocation reads the IANA time zone name a schedule is written
+// against, for Next; empty is UTC. "Local" is refused: it is the zone of
+// whichever machine reads it, and machines in different zones would
+// compute different slots for the same schedule.
+func LoadLocation(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Berlin or UTC", name)
+	}
+	return loc, nil
+}
 
 // Next returns the first slot strictly after after, read against loc's
 // wall clock (nil means UTC), in loc. Skipped and repeated wall times

@@ -3,6 +3,8 @@ package cron
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -203,6 +205,20 @@ func TestNext(t *testing.T) {
 	}
 }
 
+func TestLoadLocation(t *testing.T) {
+	for name, want := range map[string]string{"": "UTC", "UTC": "UTC", "Europe/Berlin": "Europe/Berlin"} {
+		loc, err := LoadLocation(name)
+		if err != nil || loc.String() != want {
+			t.Errorf("LoadLocation(%q) = %v, %v; want %s", name, loc, err, want)
+		}
+	}
+	for _, name := range []string{"Local", "Europe/Berln", "../etc/passwd"} {
+		if _, err := LoadLocation(name); err == nil || !strings.Contains(err.Error(), strconv.Quote(name)+" is not an IANA time zone name") {
+			t.Errorf("LoadLocation(%q) = %v, want an error naming it", name, err)
+		}
+	}
+}
+
 func TestNextNilLocationIsUTC(t *testing.T) {
 	s, err := Parse("0 3 * * *")
 	if err != nil {
@@ -339,6 +355,9 @@ func TestNextMonotonicOverDecades(t *testing.T) {
 			next := s.Next(at, loc)
 			if !next.After(at) {
 				t.Fatalf("%s: slot %d: Next(%s) = %s, not after", zn, i, at, next)
+			}
+			if next.Unix()%60 != 0 || next.Nanosecond() != 0 {
+				t.Fatalf("%s: slot %d: Next(%s) = %s, not on a whole minute", zn, i, at.In(loc), next)
 			}
 			if next.Sub(at) > 25*time.Hour {
 				t.Fatalf("%s: slot %d: Next(%s) = %s, a daily spec skipped a day", zn, i, at.In(loc), next)

@@ -63,14 +63,7 @@ func TemplateSource(t *testing.T, target Target, opts TemplateSourceOptions) {
 			if tpl.ID != s.ID || tpl.Name != s.Name || tpl.Version != s.Version {
 				t.Errorf("Fetch %s = %s/%s/%s, listed as %s/%s/%s", s.ID, tpl.ID, tpl.Name, tpl.Version, s.ID, s.Name, s.Version)
 			}
-			if tpl.Startup == "" || len(tpl.Images) == 0 {
-				t.Errorf("template %s has no startup command or no image", s.ID)
-			}
-			for _, v := range tpl.Variables {
-				if v.Env == "" {
-					t.Errorf("template %s: variable %q has no environment name", s.ID, v.Name)
-				}
-			}
+			checkRunnable(t, "Fetch "+s.ID, tpl)
 		}
 	})
 	t.Run("unknown template is ErrNotFound", func(t *testing.T) {
@@ -101,12 +94,19 @@ func checkParse(t *testing.T, src plugin.TemplateSource, opts TemplateSourceOpti
 	if err != nil {
 		t.Fatalf("Parse %s: %v", opts.ParseName, err)
 	}
+	checkRunnable(t, "Parse "+opts.ParseName, tpl)
+}
+
+// checkRunnable checks a template is complete enough to run: a name, a
+// startup command, an image, and an environment name for every variable.
+func checkRunnable(t *testing.T, call string, tpl plugin.Template) {
+	t.Helper()
 	if tpl.Name == "" || tpl.Startup == "" || len(tpl.Images) == 0 {
-		t.Errorf("Parse %s gave a template without a name, a startup command or an image: %+v", opts.ParseName, tpl)
+		t.Errorf("%s gave a template without a name, a startup command or an image: %+v", call, tpl)
 	}
 	for _, v := range tpl.Variables {
 		if v.Env == "" {
-			t.Errorf("Parse %s: variable %q has no environment name", opts.ParseName, v.Name)
+			t.Errorf("%s: variable %q has no environment name", call, v.Name)
 		}
 	}
 }

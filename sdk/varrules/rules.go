@@ -45,10 +45,10 @@ var specs = map[string]spec{
 	"integer":   {parse: noArg, check: matches(integerRE, "must be an integer")},
 	"numeric":   {parse: noArg, check: matches(numericRE, "must be a number")},
 	"boolean":   {parse: noArg, check: checkBoolean},
-	"min":       {parse: numbers(1), check: checkMin},
-	"max":       {parse: numbers(1), check: checkMax},
-	"between":   {parse: numbers(2), check: checkBetween},
-	"size":      {parse: numbers(1), check: checkSize},
+	"min":       {parse: numbers(1, numericRE), check: checkMin},
+	"max":       {parse: numbers(1, numericRE), check: checkMax},
+	"between":   {parse: numbers(2, numericRE), check: checkBetween},
+	"size":      {parse: numbers(1, numericRE), check: checkSize},
 	"in":        {parse: list, check: checkIn},
 	"not_in":    {parse: list, check: checkNotIn},
 	"regex":     {parse: parseRegex, check: checkRegex},
@@ -57,8 +57,8 @@ var specs = map[string]spec{
 	"alpha_num": {parse: noArg, check: matches(alphaNumRE, "must contain only letters and digits")},
 	"alpha_dash": {parse: noArg, check: matches(alphaDashRE,
 		"must contain only letters, digits, dashes and underscores")},
-	"digits":         {parse: integers(1), check: checkDigits},
-	"digits_between": {parse: integers(2), check: checkDigitsBetween},
+	"digits":         {parse: numbers(1, digitsRE), check: checkDigits},
+	"digits_between": {parse: numbers(2, digitsRE), check: checkDigitsBetween},
 	"url":            {parse: noArg, check: checkURL},
 	"ip":             {parse: noArg, check: checkIP},
 	"starts_with":    {parse: list, check: checkStartsWith},
@@ -85,53 +85,32 @@ func noArg(x *rule) error {
 	return nil
 }
 
-// numbers reads n comma-separated numbers; two must be in order.
-func numbers(n int) func(*rule) error {
+// numbers reads n comma-separated numbers, each matching form; two must
+// be in order.
+func numbers(n int, form *regexp.Regexp) func(*rule) error {
 	return func(x *rule) error {
-		return x.readNumbers(n, func(s string) (float64, error) {
-			if !numericRE.MatchString(s) {
-				return 0, errors.New("not a number")
-			}
-			return strconv.ParseFloat(s, 64)
-		})
-	}
-}
-
-// integers reads n comma-separated non-negative integers; two must be in
-// order.
-func integers(n int) func(*rule) error {
-	return func(x *rule) error {
-		return x.readNumbers(n, func(s string) (float64, error) {
-			if !digitsRE.MatchString(s) {
-				return 0, errors.New("not a whole number")
-			}
-			return strconv.ParseFloat(s, 64)
-		})
-	}
-}
-
-func (x *rule) readNumbers(n int, parse func(string) (float64, error)) error {
-	want := "a number"
-	if n == 2 {
-		want = "two numbers, e.g. " + x.name + ":1,10"
-	}
-	parts := strings.Split(x.arg, ",")
-	if !x.hasArg || len(parts) != n {
-		return fmt.Errorf("%s needs %s", x.name, want)
-	}
-	for _, p := range parts {
-		p = strings.TrimSpace(p)
-		f, err := parse(p)
-		if err != nil {
-			return fmt.Errorf("%s needs %s, got %q", x.name, want, p)
+		want := "a number"
+		if n == 2 {
+			want = "two numbers, e.g. " + x.name + ":1,10"
 		}
-		x.nums = append(x.nums, f)
-		x.texts = append(x.texts, p)
+		parts := strings.Split(x.arg, ",")
+		if !x.hasArg || len(parts) != n {
+			return fmt.Errorf("%s needs %s", x.name, want)
+		}
+		for _, p := range parts {
+			p = strings.TrimSpace(p)
+			f, err := strconv.ParseFloat(p, 64)
+			if !form.MatchString(p) || err != nil {
+				return fmt.Errorf("%s needs %s, got %q", x.name, want, p)
+			}
+			x.nums = append(x.nums, f)
+			x.texts = append(x.texts, p)
+		}
+		if n == 2 && x.nums[0] > x.nums[1] {
+			return fmt.Errorf("%s: %s is above %s", x.name, x.texts[0], x.texts[1])
+		}
+		return nil
 	}
-	if n == 2 && x.nums[0] > x.nums[1] {
-		return fmt.Errorf("%s: %s is above %s", x.name, x.texts[0], x.texts[1])
-	}
-	return nil
 }
 
 // list reads comma-separated values; as in Laravel, a value may be

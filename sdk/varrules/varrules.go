@@ -121,9 +121,6 @@ func tokenize(s string) []string {
 			break
 		}
 		s = s[end+1:]
-		if s == "" {
-			break
-		}
 	}
 	return toks
 }

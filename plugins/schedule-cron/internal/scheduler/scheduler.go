@@ -172,26 +172,12 @@ func (s *Scheduler) parse(sc plugin.Schedule) (*entry, error) {
 		return nil, fmt.Errorf("schedule %s: spec %q can fire %s apart, more often than min_interval %s allows: %w",
 			sc.ID, sc.Spec, spec.MinInterval(), minEvery, plugin.ErrInvalidArgument)
 	}
-	loc, err := loadZone(sc.Timezone)
+	loc, err := cron.LoadLocation(sc.Timezone)
 	if err != nil {
-		return nil, fmt.Errorf("schedule %s: %w", sc.ID, err)
+		return nil, fmt.Errorf("schedule %s: timezone %v: %w", sc.ID, err, plugin.ErrInvalidArgument)
 	}
 	sc.Labels = maps.Clone(sc.Labels)
 	return &entry{schedule: sc, spec: spec, loc: loc}, nil
-}
-
-// loadZone reads an IANA zone name; empty is UTC. "Local" is refused: it
-// is whatever machine the plugin runs on, and replicas on machines in
-// different zones would fire different slots.
-func loadZone(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, fmt.Errorf(`timezone "Local" is not an IANA zone name such as "Europe/Berlin": %w`, plugin.ErrInvalidArgument)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("timezone %q is not an IANA zone name such as \"Europe/Berlin\": %w", name, plugin.ErrInvalidArgument)
-	}
-	return loc, nil
 }
 
 // sameAs says whether two entries describe the same schedule.

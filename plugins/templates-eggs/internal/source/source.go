@@ -74,23 +74,28 @@ func (s *Source) Configure(_ context.Context, cfg plugin.Config) error {
 	return nil
 }
 
-func (s *Source) directory() string {
+// root opens the configured directory; nil without one.
+func (s *Source) root() (*os.Root, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.dir
-}
-
-// List converts every egg file under the directory, each time, so a
-// changed file shows at once. Files that do not convert are logged and
-// left out.
-func (s *Source) List(ctx context.Context) ([]plugin.TemplateSummary, error) {
-	dir := s.directory()
+	dir := s.dir
+	s.mu.RUnlock()
 	if dir == "" {
 		return nil, nil
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("egg directory %s: %w: %w", dir, err, plugin.ErrUnavailable)
+	}
+	return root, nil
+}
+
+// List converts every egg file under the directory, each time, so a
+// changed file shows at once. Files that do not convert are logged and
+// left out.
+func (s *Source) List(ctx context.Context) ([]plugin.TemplateSummary, error) {
+	root, err := s.root()
+	if root == nil {
+		return nil, err
 	}
 	defer root.Close()
 	var list []plugin.TemplateSummary
@@ -102,19 +107,13 @@ func (s *Source) List(ctx context.Context) ([]plugin.TemplateSummary, error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// Links are followed by read, as far as they stay inside.
+		// Links are followed by load, as far as they stay inside.
 		if d.IsDir() || !strings.HasSuffix(p, ".json") {
 			return nil
 		}
-		id := strings.TrimSuffix(p, ".json")
-		data, err := read(root, id)
+		t, err := load(root, strings.TrimSuffix(p, ".json"))
 		if err != nil {
-			s.log.Warn("egg skipped", "file", filepath.Join(dir, p), "error", err)
-			return nil
-		}
-		t, err := convert(id, data)
-		if err != nil {
-			s.log.Warn("egg skipped", "file", filepath.Join(dir, p), "error", err)
+			s.log.Warn("egg skipped", "file", filepath.Join(root.Name(), p), "error", err)
 			return nil
 		}
 		list = append(list, plugin.TemplateSummary{ID: t.ID, Name: t.Name, Description: t.Description, Version: t.Version})
@@ -126,28 +125,39 @@ func (s *Source) List(ctx context.Context) ([]plugin.TemplateSummary, error) {
 // Fetch converts the egg file <id>.json of the directory. IDs that leave
 // the directory are unknown, like missing files.
 func (s *Source) Fetch(_ context.Context, id string) (plugin.Template, error) {
-	dir := s.directory()
-	if dir == "" || !validID(id) {
+	if !validID(id) {
 		return plugin.Template{}, fmt.Errorf("template %q: %w", id, plugin.ErrNotFound)
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := s.root()
 	if err != nil {
-		return plugin.Template{}, fmt.Errorf("egg directory %s: %w: %w", dir, err, plugin.ErrUnavailable)
+		return plugin.Template{}, err
+	}
+	if root == nil {
+		return plugin.Template{}, fmt.Errorf("template %q: %w", id, plugin.ErrNotFound)
 	}
 	defer root.Close()
-	data, err := read(root, id)
-	if err != nil {
-		// Missing, not a file, or a link out of the directory: no such
-		// template here.
-		return plugin.Template{}, fmt.Errorf("template %q: %w: %w", id, err, plugin.ErrNotFound)
-	}
-	return convert(id, data)
+	return load(root, id)
 }
 
 // validID accepts IDs as List makes them: slash-separated paths inside
 // the directory, without the .json.
 func validID(id string) bool {
 	return id != "" && !strings.Contains(id, `\`) && fs.ValidPath(id+".json") && path.Clean(id) == id
+}
+
+// load converts <id>.json under root. A file that cannot be read
+// (missing, not a regular file, a link out of the directory) is no such
+// template here: ErrNotFound.
+func load(root *os.Root, id string) (plugin.Template, error) {
+	data, err := read(root, id)
+	if err != nil {
+		return plugin.Template{}, fmt.Errorf("template %q: %w: %w", id, err, plugin.ErrNotFound)
+	}
+	t, err := egg.Convert(id, data)
+	if err != nil {
+		return plugin.Template{}, fmt.Errorf("egg %s.json: %w", id, err)
+	}
+	return t, nil
 }
 
 // read reads <id>.json under root; os.Root keeps the read inside the
@@ -166,14 +176,6 @@ func read(root *os.Root, id string) ([]byte, error) {
 	// One byte more than egg.Convert accepts, so it sees the file is too
 	// large.
 	return io.ReadAll(io.LimitReader(f, egg.MaxSize+1))
-}
-
-func convert(id string, data []byte) (plugin.Template, error) {
-	t, err := egg.Convert(id, data)
-	if err != nil {
-		return plugin.Template{}, fmt.Errorf("egg %s.json: %w", id, err)
-	}
-	return t, nil
 }
 
 // Parse converts an uploaded egg; its ID is the file name without

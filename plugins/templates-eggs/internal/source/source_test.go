@@ -83,20 +83,39 @@ func TestListConvertsEveryEgg(t *testing.T) {
 	}
 }
 
-// A changed file shows in the next List with a new version.
+// A changed file shows in the next List and Fetch with a new version.
 func TestListSeesChanges(t *testing.T) {
 	dir := eggDir(t)
 	s, _ := configured(t, `{"directory": "`+dir+`"}`)
-	before, _ := s.Fetch(context.Background(), "minecraft/vanilla")
+	vanilla := func() (plugin.TemplateSummary, plugin.Template) {
+		t.Helper()
+		list, err := s.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(list, func(sum plugin.TemplateSummary) bool { return sum.ID == "minecraft/vanilla" })
+		if i < 0 {
+			t.Fatalf("minecraft/vanilla is not listed: %+v", list)
+		}
+		tpl, err := s.Fetch(context.Background(), "minecraft/vanilla")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list[i], tpl
+	}
+	before, _ := vanilla()
 	path := filepath.Join(dir, "minecraft/vanilla.json")
-	data, _ := os.ReadFile(path)
-	write(t, path, bytes.Replace(data, []byte(`"Vanilla Minecraft"`), []byte(`"Vanilla"`), 1))
-	after, err := s.Fetch(context.Background(), "minecraft/vanilla")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.Name != "Vanilla" || after.Version == before.Version {
-		t.Errorf("after the change: %s %s, before: %s %s", after.Name, after.Version, before.Name, before.Version)
+	write(t, path, bytes.Replace(data, []byte(`"Vanilla Minecraft"`), []byte(`"Vanilla"`), 1))
+	listed, fetched := vanilla()
+	if listed.Name != "Vanilla" || listed.Version == before.Version {
+		t.Errorf("listed after the change: %s %s, before: %s %s", listed.Name, listed.Version, before.Name, before.Version)
+	}
+	if fetched.Name != listed.Name || fetched.Version != listed.Version {
+		t.Errorf("fetched after the change: %s %s, listed: %s %s", fetched.Name, fetched.Version, listed.Name, listed.Version)
 	}
 }
 
