@@ -58,12 +58,9 @@ func (tm timing) next(t time.Time) time.Time { return tm.expr.Next(t, tm.loc).UT
 // parseTiming reads a cron expression and zone, refusing expressions that
 // fire more often than minInterval.
 func parseTiming(expr, zone string, minInterval time.Duration) (timing, error) {
-	if zone == "" {
-		zone = "UTC"
-	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil || strings.HasPrefix(zone, "Local") {
-		return timing{}, invalid("timezone", "%q is not an IANA time zone name such as Europe/Berlin or UTC", zone)
+	loc, err := cron.LoadLocation(zone)
+	if err != nil {
+		return timing{}, invalid("timezone", "%v", err)
 	}
 	e, err := cron.Parse(expr)
 	if err != nil {
