@@ -166,7 +166,7 @@ func TestSpecTemplateKeepsEveryField(t *testing.T) {
 }
 
 func TestFromSourceKeepsEveryField(t *testing.T) {
-	pt := plugin.Template{ID: "minecraft/paper", Name: "Paper", Description: "d", Version: "v2", Author: "a@example.com",
+	pt := plugin.Template{ID: "paper", Name: "Paper", Description: "d", Version: "v2", Author: "a@example.com",
 		Images: []plugin.Image{{Label: "Java 21", Ref: "img:21"}}, Startup: "java -jar {{SERVER_JARFILE}}", Stop: "stop",
 		DonePatterns: []string{")! For help"}, Install: plugin.Install{Image: "alpine", Entrypoint: "ash", Script: "echo hi"},
 		Variables: []plugin.Variable{{Name: "Jar", Description: "the jar", Env: "SERVER_JARFILE", DefaultValue: "server.jar",
@@ -174,7 +174,7 @@ func TestFromSourceKeepsEveryField(t *testing.T) {
 		ConfigFiles: []plugin.ConfigFile{{Path: "server.properties", Parser: "properties",
 			Replace: []plugin.Replacement{{Match: "server-port", Value: "{{SERVER_PORT}}"}}}},
 		Denylist: []string{"*.key"}, Features: []string{"eula"}, Warnings: []string{"dropped something"}}
-	got := FromSource("eggs", pt)
+	got := FromSource("eggs", "minecraft/paper", pt)
 	want := &store.Template{Name: "Paper", Description: "d", Author: "a@example.com",
 		Images: []store.TemplateImage{{Label: "Java 21", Image: "img:21"}}, Startup: "java -jar {{SERVER_JARFILE}}", StopCommand: "stop",
 		StartupDone: []string{")! For help"}, InstallImage: "alpine", InstallEntrypoint: "ash", InstallScript: "echo hi",
