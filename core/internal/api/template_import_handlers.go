@@ -168,10 +168,9 @@ func (a *API) importTemplate(c *gin.Context) {
 			a.fail(c, sourceError(source, err))
 			return
 		}
-		t = templates.FromSource(source, pt)
 		// An uploaded file is not one of the source's own templates: it
 		// keeps the converter's name but no reference to update it by.
-		t.SourceRef = ""
+		t = templates.FromSource(source, "", pt)
 		warnings = append(warnings, pt.Warnings...)
 	}
 	templates.Normalize(t)
@@ -270,12 +269,10 @@ func (a *API) importSourceTemplate(c *gin.Context) {
 		a.fail(c, sourceError(name, err))
 		return
 	}
-	t := templates.FromSource(name, pt)
-	// The reference asked for keys the template, whatever ID the source
-	// puts inside it, so the next import of it finds this one.
-	t.SourceRef = req.Ref
+	t := templates.FromSource(name, req.Ref, pt)
 	templates.Normalize(t)
 	created, err := a.saveImported(c.Request.Context(), t)
+	err = nameTaken(err, t.Name)
 	a.recordResult(c, "admin.template.import", "template", t.ID, "", err,
 		map[string]any{"name": t.Name, "source": name, "ref": req.Ref, "version": t.SourceVersion, "created": created, "warnings": len(pt.Warnings)})
 	if err != nil {

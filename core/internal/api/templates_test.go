@@ -243,12 +243,27 @@ func TestImportFromTemplateSource(t *testing.T) {
 		t.Fatalf("an unknown ref: %d %s", got.Status, got.Body)
 	}
 
+	// A new version whose name another template has: refused, naming it,
+	// and the imported template stays as it was.
+	taken := &store.Template{Name: "Pipe game 3", Images: []store.TemplateImage{{Label: "img", Image: "img"}}, Startup: "run"}
+	if err := f.store.CreateTemplate(context.Background(), taken); err != nil {
+		t.Fatal(err)
+	}
+	src.setVersion("3")
+	got = f.do(roleAdmin, "POST", "/api/admin/template-sources/pipes/import", map[string]string{"ref": "games/pipe"})
+	if got.Status != http.StatusConflict || got.Error.Field != "name" || !strings.Contains(got.Error.Message, `"Pipe game 3"`) {
+		t.Fatalf("an import onto a taken name: %d %s", got.Status, got.Body)
+	}
+	if kept, err := f.store.TemplateByID(context.Background(), first.Template.ID); err != nil || kept.Name != "Pipe game 2" || kept.SourceVersion != "2" {
+		t.Fatalf("the refused import changed the template: %+v, %v", kept, err)
+	}
+
 	got = f.do(roleAdmin, "GET", "/api/admin/template-sources", nil)
-	var sources []struct {
+	type sourceEntry struct {
 		Name      string `json:"name"`
 		Templates *int   `json:"templates"`
 	}
-	if json.Unmarshal(got.Data, &sources); len(sources) != 1 || sources[0].Name != "pipes" || sources[0].Templates == nil || *sources[0].Templates != 2 {
+	if sources := decodeData[[]sourceEntry](t, got); len(sources) != 1 || sources[0].Name != "pipes" || sources[0].Templates == nil || *sources[0].Templates != 2 {
 		t.Fatalf("sources: %s", got.Body)
 	}
 }

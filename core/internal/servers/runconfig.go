@@ -84,8 +84,13 @@ func SplitArgs(line string) ([]string, error) {
 	return words, nil
 }
 
+// ReservedEnv are the variables Environment sets for every server from
+// what the core decides; a template may use them in its startup line and
+// config files but not declare them.
+var ReservedEnv = []string{"SERVER_MEMORY", "SERVER_IP", "SERVER_PORT"}
+
 // Environment is a server's environment: its template's defaults, the
-// server's own values over them, then what the core decides (SERVER_*),
+// server's own values over them, then what the core decides (ReservedEnv),
 // which nobody can override.
 func Environment(srv *store.Server, tmpl *store.Template) map[string]string {
 	env := map[string]string{}

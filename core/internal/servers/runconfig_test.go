@@ -1,6 +1,7 @@
 package servers
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -83,10 +84,15 @@ func TestRunConfigFromTemplate(t *testing.T) {
 		cfg.Startup != `java -Xmx1024M -jar server.jar --motd "a "quoted" motd" --level my world ` {
 		t.Errorf("config = %+v", cfg)
 	}
-	// The core's SERVER_* values win over the server's own.
-	srv.Environment["SERVER_MEMORY"] = "999999"
-	if env := Environment(srv, tmpl); env["SERVER_MEMORY"] != "1024" {
-		t.Errorf("SERVER_MEMORY overridden: %v", env["SERVER_MEMORY"])
+	// The core's values win over the server's own.
+	for _, name := range ReservedEnv {
+		srv.Environment[name] = "mine"
+	}
+	env := Environment(srv, tmpl)
+	for _, name := range ReservedEnv {
+		if env[name] == "mine" {
+			t.Errorf("%s overridden by the server's environment", name)
+		}
 	}
 	srv.Startup = `broken "quote`
 	if _, err := RunConfig(srv, tmpl, time.Second); err == nil {
@@ -117,5 +123,14 @@ func TestRunConfigSubstitutesConfigFileValues(t *testing.T) {
 	}
 	if !slices.Equal(cfg.StartupDone, tmpl.StartupDone) {
 		t.Errorf("startup done = %q, want the template's %q", cfg.StartupDone, tmpl.StartupDone)
+	}
+}
+
+// ReservedEnv, which templates may not declare, is what the core sets.
+func TestReservedEnvIsWhatTheCoreSets(t *testing.T) {
+	srv := &store.Server{MemoryMB: 512, Allocations: []*store.Allocation{{IP: "10.0.0.1", Port: 25565, Primary: true}}}
+	got := slices.Sorted(maps.Keys(Environment(srv, &store.Template{})))
+	if want := slices.Sorted(slices.Values(ReservedEnv)); !slices.Equal(got, want) {
+		t.Fatalf("the core sets %q, ReservedEnv is %q", got, want)
 	}
 }

@@ -260,12 +260,22 @@ func checkRules(field string, tv store.TemplateVariable, value string) error {
 	return nil
 }
 
+// maxImageRef bounds an image reference.
+const maxImageRef = 512
+
+// ValidImageRef reports whether ref may be an image reference: 1 to 512
+// bytes without blanks or NUL. Whether it names an image is the
+// registry's to say when a node pulls it.
+func ValidImageRef(ref string) bool {
+	return ref != "" && len(ref) <= maxImageRef && !strings.ContainsAny(ref, " \t\r\n\x00")
+}
+
 // validateImage allows one of the template's images, or any reference when
 // an administrator asks.
 func validateImage(image string, tmpl *store.Template, admin bool) error {
 	refs := tmpl.ImageRefs()
 	switch {
-	case image == "" || len(image) > 512 || strings.ContainsAny(image, " \t\r\n\x00"):
+	case !ValidImageRef(image):
 		return invalid("image", "%q is not an image reference", image)
 	case !admin && !slices.Contains(refs, image):
 		return invalid("image", "must be one of the template's images %q", refs)
@@ -273,12 +283,11 @@ func validateImage(image string, tmpl *store.Template, admin bool) error {
 	return nil
 }
 
-// validateStartup checks a server's own command line: administrators
-// only, since it runs whatever it names inside the server's container.
-func validateStartup(line string, admin bool) error {
+// CheckStartup checks a command line, a template's or a server's own: at
+// most MaxCommand bytes of text that SplitArgs can split into words. A
+// problem is a field error on "startup".
+func CheckStartup(line string) error {
 	switch {
-	case !admin:
-		return invalid("startup", "only administrators change a server's command line")
 	case line == "":
 		return invalid("startup", "is required: the command line that runs the game")
 	case len(line) > MaxCommand || !utf8.ValidString(line) || strings.ContainsRune(line, 0):
@@ -288,6 +297,15 @@ func validateStartup(line string, admin bool) error {
 		return invalid("startup", "%v", err)
 	}
 	return nil
+}
+
+// validateStartup checks a server's own command line: administrators
+// only, since it runs whatever it names inside the server's container.
+func validateStartup(line string, admin bool) error {
+	if !admin {
+		return invalid("startup", "only administrators change a server's command line")
+	}
+	return CheckStartup(line)
 }
 
 // checkFits refuses memory or disk beyond what the node offers servers,

@@ -7,15 +7,16 @@ import (
 
 // FromSource is the template that source, a template_source plugin's name,
 // offers as pt, ready for Normalize and Validate. Its Source, SourceRef
-// and SourceVersion say where it came from, so a later import of the same
-// template updates it. pt.Warnings are the caller's to show: they are not
-// part of the template.
-func FromSource(source string, pt plugin.Template) *store.Template {
+// (ref) and SourceVersion say where it came from: ref is the reference a
+// later import of the same template finds it by (the one asked for, not
+// the ID the source puts inside it), empty for a file the source converted.
+// pt.Warnings are the caller's to show: they are not part of the template.
+func FromSource(source, ref string, pt plugin.Template) *store.Template {
 	t := &store.Template{
 		Name: pt.Name, Description: pt.Description, Author: pt.Author, Startup: pt.Startup, StopCommand: pt.Stop,
 		StartupDone: pt.DonePatterns, InstallImage: pt.Install.Image, InstallEntrypoint: pt.Install.Entrypoint,
 		InstallScript: pt.Install.Script, Denylist: pt.Denylist, Features: pt.Features,
-		Source: source, SourceRef: pt.ID, SourceVersion: pt.Version,
+		Source: source, SourceRef: ref, SourceVersion: pt.Version,
 	}
 	for _, im := range pt.Images {
 		t.Images = append(t.Images, store.TemplateImage{Label: im.Label, Image: im.Ref})

@@ -36,16 +36,11 @@ const (
 	maxConfigFiles  = 32
 	maxReplace      = 64
 	maxFeatures     = 32
-	maxImageRef     = 512
 	maxLabel        = 64
 )
 
-// ReservedEnv are the variables the core sets for every server; a template
-// may use them in its startup line and config files but not declare them.
-var ReservedEnv = []string{"SERVER_MEMORY", "SERVER_IP", "SERVER_PORT"}
-
-// Parsers are the config file parsers the agent knows.
-var Parsers = []string{wire.ParserProperties, wire.ParserYAML, wire.ParserJSON, wire.ParserINI, wire.ParserFile}
+// parsers are the config file parsers the agent knows.
+var parsers = []string{wire.ParserProperties, wire.ParserYAML, wire.ParserJSON, wire.ParserINI, wire.ParserFile}
 
 // donePrefixRegex marks a startup-done pattern that is a regular expression.
 const donePrefixRegex = "regex:"
@@ -121,21 +116,21 @@ func Validate(t *store.Template) error {
 	switch {
 	case !nameRE.MatchString(t.Name):
 		return invalid("name", "must be 1-64 characters, without control characters")
-	case len(t.Description) > 4096 || !utf8.ValidString(t.Description):
+	case !isText(t.Description, 4096):
 		return invalid("description", "must be at most 4096 bytes of text")
 	case len(t.Author) > 256 || !oneLine(t.Author):
 		return invalid("author", "must be one line of at most 256 bytes")
-	case t.Startup == "":
-		return invalid("startup", "is required: the command line that runs the game")
-	case len(t.Startup) > maxLine:
-		return invalid("startup", "must be at most %d bytes", maxLine)
-	case len(t.InstallScript) > maxScript:
-		return invalid("install_script", "must be at most %d bytes", maxScript)
 	case !oneLine(t.StopCommand) || len(t.StopCommand) > maxLine:
 		return invalid("stop_command", "must be one line")
+	case t.InstallImage != "" && !servers.ValidImageRef(t.InstallImage):
+		return invalid("install_image", "%q is not an image reference", t.InstallImage)
+	case !oneLine(t.InstallEntrypoint) || len(t.InstallEntrypoint) > maxLine:
+		return invalid("install_entrypoint", "must be one line, such as /bin/sh")
+	case !isText(t.InstallScript, maxScript):
+		return invalid("install_script", "must be at most %d bytes of text", maxScript)
 	}
-	if _, err := servers.SplitArgs(t.Startup); err != nil {
-		return invalid("startup", "%v", err)
+	if err := servers.CheckStartup(t.Startup); err != nil {
+		return err
 	}
 	for _, check := range []func(*store.Template) error{
 		validateImages, validateDone, validateVariables, validateConfigFiles, validateDenylist, validateFeatures,
@@ -151,6 +146,12 @@ func oneLine(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsAny(s, "\r\n\x00")
 }
 
+// isText reports whether s is at most max bytes of text: UTF-8 without NUL,
+// which the database's text columns refuse.
+func isText(s string, max int) bool {
+	return len(s) <= max && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 func validateImages(t *store.Template) error {
 	switch {
 	case len(t.Images) == 0:
@@ -162,7 +163,7 @@ func validateImages(t *store.Template) error {
 	for i, im := range t.Images {
 		field := fmt.Sprintf("images[%d]", i)
 		switch {
-		case im.Image == "" || len(im.Image) > maxImageRef || strings.ContainsAny(im.Image, " \t\r\n\x00"):
+		case !servers.ValidImageRef(im.Image):
 			return invalid(field+".image", "%q is not an image reference", im.Image)
 		case refs[im.Image]:
 			return invalid(field+".image", "%s is listed twice", im.Image)
@@ -204,15 +205,15 @@ func validateVariables(t *store.Template) error {
 		switch {
 		case !envNameRE.MatchString(v.EnvName):
 			return invalid(field+".env_name", "%q must match ^[A-Z_][A-Z0-9_]*$", v.EnvName)
-		case slices.Contains(ReservedEnv, v.EnvName):
-			return invalid(field+".env_name", "%s is set by the core for every server (as are %s)", v.EnvName, strings.Join(ReservedEnv, ", "))
+		case slices.Contains(servers.ReservedEnv, v.EnvName):
+			return invalid(field+".env_name", "%s is set by the core for every server (as are %s)", v.EnvName, strings.Join(servers.ReservedEnv, ", "))
 		case seen[v.EnvName]:
 			return invalid(field+".env_name", "%s is declared twice", v.EnvName)
 		case strings.TrimSpace(v.Name) == "" || len(v.Name) > 128 || !oneLine(v.Name):
 			return invalid(field+".name", "variable %s needs a name of one line", v.EnvName)
-		case len(v.Description) > 4096 || !utf8.ValidString(v.Description):
+		case !isText(v.Description, 4096):
 			return invalid(field+".description", "must be at most 4096 bytes of text")
-		case len(v.Default) > 4096 || !utf8.ValidString(v.Default) || strings.ContainsRune(v.Default, 0):
+		case !isText(v.Default, 4096):
 			return invalid(field+".default", "must be text of at most %d bytes", 4096)
 		case v.UserEditable && !v.UserViewable:
 			return invalid(field+".user_editable", "%s is user_editable but not user_viewable", v.EnvName)
@@ -245,8 +246,8 @@ func validateConfigFiles(t *store.Template) error {
 		// fs.ValidPath refuses absolute paths, "..", "." and unclean ones.
 		case !fs.ValidPath(cf.Path) || cf.Path == "." || strings.ContainsAny(cf.Path, "\\\x00\r\n") || len(cf.Path) > maxLine:
 			return invalid(field+".path", "%q must be a clean path relative to the server's files, such as config/server.yml, without ..", cf.Path)
-		case !slices.Contains(Parsers, cf.Parser):
-			return invalid(field+".parser", "%q must be one of %s", cf.Parser, strings.Join(Parsers, ", "))
+		case !slices.Contains(parsers, cf.Parser):
+			return invalid(field+".parser", "%q must be one of %s", cf.Parser, strings.Join(parsers, ", "))
 		case len(cf.Replace) == 0:
 			return invalid(field+".replace", "name at least one value to set")
 		case len(cf.Replace) > maxReplace:

@@ -21,6 +21,7 @@ func good() *store.Template {
 		Variables: []store.TemplateVariable{
 			{Name: "Jar", EnvName: "JAR", Default: "server.jar", UserViewable: true, UserEditable: true, Rules: "required|string|max:20"},
 			{Name: "Players", EnvName: "MAX_PLAYERS", Default: "20", UserViewable: true, Rules: "required|integer|max:100"},
+			// Required without a default: the server's creator gives it.
 			{Name: "Token", EnvName: "TOKEN", Rules: "required|string"},
 			{Name: "Jar file", EnvName: "SERVER_JARFILE", Default: "server.jar"},
 		},
@@ -69,6 +70,11 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"malformed denylist pattern", func(t *store.Template) { t.Denylist = []string{"*.jar", "[abc"} }, "denylist[1]"},
 		{"empty denylist pattern", func(t *store.Template) { t.Denylist = []string{"/"} }, "denylist[0]"},
 		{"multi-line stop command", func(t *store.Template) { t.StopCommand = "stop\nnow" }, "stop_command"},
+		{"NUL in the startup line", func(t *store.Template) { t.Startup = "run\x00" }, "startup"},
+		{"NUL in the description", func(t *store.Template) { t.Description = "a\x00b" }, "description"},
+		{"NUL in the install script", func(t *store.Template) { t.InstallScript = "echo\x00" }, "install_script"},
+		{"install image with a blank", func(t *store.Template) { t.InstallImage = "alpine latest" }, "install_image"},
+		{"multi-line install entrypoint", func(t *store.Template) { t.InstallEntrypoint = "/bin/sh\n-x" }, "install_entrypoint"},
 		{"empty feature", func(t *store.Template) { t.Features = []string{""} }, "features[0]"},
 	}
 	for _, c := range cases {
@@ -105,11 +111,6 @@ func TestValidateChecksVariableRules(t *testing.T) {
 			}
 		})
 	}
-	// An empty default is allowed under "required": the server's creator
-	// gives the value (TOKEN in good()).
-	if err := Validate(good()); err != nil {
-		t.Fatalf("a required variable without default refused: %v", err)
-	}
 }
 
 func TestNormalizeLabelsImagesAndTrims(t *testing.T) {
@@ -139,8 +140,33 @@ func TestSpecReadsImagesAsStringsOrLabelled(t *testing.T) {
 	}
 }
 
+// Template carries every field of a template file: a field added to Spec
+// but not to Template fails here.
+func TestSpecTemplateKeepsEveryField(t *testing.T) {
+	body := `{"name": "n", "description": "d", "author": "a", "images": ["img"], "startup": "run", "stop_command": "stop",
+		"startup_done": ["Done"], "install_image": "alpine", "install_entrypoint": "ash", "install_script": "echo",
+		"variables": [{"name": "V", "env_name": "V"}], "config_files": [{"path": "a.json", "parser": "json", "replace": []}],
+		"features": ["eula"], "denylist": ["*.key"]}`
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	spec, tmpl := reflect.ValueOf(s), reflect.ValueOf(s.Template()).Elem()
+	for i := range spec.NumField() {
+		name := spec.Type().Field(i).Name
+		if spec.Field(i).IsZero() {
+			t.Fatalf("the test's file leaves %s out", name)
+		}
+		if got := tmpl.FieldByName(name); !got.IsValid() || !reflect.DeepEqual(got.Interface(), spec.Field(i).Interface()) {
+			t.Errorf("%s: the template holds %v, the file %v", name, got, spec.Field(i))
+		}
+	}
+}
+
 func TestFromSourceKeepsEveryField(t *testing.T) {
-	pt := plugin.Template{ID: "minecraft/paper", Name: "Paper", Description: "d", Version: "v2", Author: "a@example.com",
+	pt := plugin.Template{ID: "paper", Name: "Paper", Description: "d", Version: "v2", Author: "a@example.com",
 		Images: []plugin.Image{{Label: "Java 21", Ref: "img:21"}}, Startup: "java -jar {{SERVER_JARFILE}}", Stop: "stop",
 		DonePatterns: []string{")! For help"}, Install: plugin.Install{Image: "alpine", Entrypoint: "ash", Script: "echo hi"},
 		Variables: []plugin.Variable{{Name: "Jar", Description: "the jar", Env: "SERVER_JARFILE", DefaultValue: "server.jar",
@@ -148,7 +174,7 @@ func TestFromSourceKeepsEveryField(t *testing.T) {
 		ConfigFiles: []plugin.ConfigFile{{Path: "server.properties", Parser: "properties",
 			Replace: []plugin.Replacement{{Match: "server-port", Value: "{{SERVER_PORT}}"}}}},
 		Denylist: []string{"*.key"}, Features: []string{"eula"}, Warnings: []string{"dropped something"}}
-	got := FromSource("eggs", pt)
+	got := FromSource("eggs", "minecraft/paper", pt)
 	want := &store.Template{Name: "Paper", Description: "d", Author: "a@example.com",
 		Images: []store.TemplateImage{{Label: "Java 21", Image: "img:21"}}, Startup: "java -jar {{SERVER_JARFILE}}", StopCommand: "stop",
 		StartupDone: []string{")! For help"}, InstallImage: "alpine", InstallEntrypoint: "ash", InstallScript: "echo hi",
