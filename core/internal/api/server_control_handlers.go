@@ -82,7 +82,7 @@ func (a *API) createServer(c *gin.Context) {
 	}
 	a.serverAudit(c, "server.create", srv.ID, nil, map[string]any{"name": srv.Name, "node_id": srv.NodeID, "template_id": srv.TemplateID, "owner_id": srv.OwnerID})
 	p := principalOf(c)
-	respond(c, http.StatusCreated, viewServer(srv, p.Effective(rbac.ServerAccess{Owner: srv.OwnerID == p.UserID})))
+	a.respondServer(c, http.StatusCreated, srv, p.Effective(rbac.ServerAccess{Owner: srv.OwnerID == p.UserID}))
 }
 
 func (a *API) updateServer(c *gin.Context) {
@@ -122,7 +122,7 @@ func (a *API) updateServer(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	respond(c, http.StatusOK, viewServer(srv, principalOf(c).Effective(accessOf(c))))
+	a.respondServer(c, http.StatusOK, srv, principalOf(c).Effective(accessOf(c)))
 }
 
 func (a *API) deleteServer(c *gin.Context) {
@@ -177,7 +177,7 @@ func (a *API) powerServer(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	respond(c, http.StatusAccepted, viewServer(out, principalOf(c).Effective(accessOf(c))))
+	a.respondServer(c, http.StatusAccepted, out, principalOf(c).Effective(accessOf(c)))
 }
 
 func (a *API) serverCommand(c *gin.Context) {
@@ -235,7 +235,7 @@ func (a *API) reinstallServer(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	respond(c, http.StatusAccepted, viewServer(out, principalOf(c).Effective(accessOf(c))))
+	a.respondServer(c, http.StatusAccepted, out, principalOf(c).Effective(accessOf(c)))
 }
 
 // agentConnect is the agent tunnel. The gateway authenticates the agent

@@ -68,6 +68,42 @@ func viewServer(s *store.Server, perms []string) serverView {
 	return v
 }
 
+// shown is the view of s for the caller: one who is not an administrator
+// gets the environment without the values of the variables users may not
+// see (an administrator's settings, such as an RCON password). tmpls
+// caches the templates across the servers of one answer.
+func (a *API) shown(c *gin.Context, s *store.Server, perms []string, tmpls map[string]*store.Template) (serverView, error) {
+	v := viewServer(s, perms)
+	if principalOf(c).Admin || len(s.Environment) == 0 {
+		return v, nil
+	}
+	tmpl, ok := tmpls[s.TemplateID]
+	if !ok {
+		var err error
+		if tmpl, err = a.Store.TemplateByID(c.Request.Context(), s.TemplateID); err != nil {
+			return serverView{}, err
+		}
+		tmpls[s.TemplateID] = tmpl
+	}
+	v.Environment = make(map[string]string, len(s.Environment))
+	for _, tv := range tmpl.Variables {
+		if value, set := s.Environment[tv.EnvName]; set && tv.UserViewable {
+			v.Environment[tv.EnvName] = value
+		}
+	}
+	return v, nil
+}
+
+// respondServer answers with the caller's view of s (see shown).
+func (a *API) respondServer(c *gin.Context, status int, s *store.Server, perms []string) {
+	v, err := a.shown(c, s, perms, map[string]*store.Template{})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	respond(c, status, v)
+}
+
 func (a *API) listServers(c *gin.Context) {
 	p := principalOf(c)
 	f := store.ServerFilter{}
@@ -85,19 +121,29 @@ func (a *API) listServers(c *gin.Context) {
 		return
 	}
 	out := make([]serverView, 0, len(ss))
+	tmpls := map[string]*store.Template{}
 	for _, s := range ss {
 		access := rbac.ServerAccess{Owner: s.OwnerID == p.UserID, Granted: grants[s.ID]}
 		if !p.CanOnServer(rbac.ServerRead, access) {
 			continue
 		}
-		out = append(out, viewServer(s, p.Effective(access)))
+		v, err := a.shown(c, s, p.Effective(access), tmpls)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		out = append(out, v)
 	}
 	respond(c, http.StatusOK, out)
 }
 
 func (a *API) getServer(c *gin.Context) {
 	srv, p, access := serverOf(c), principalOf(c), accessOf(c)
-	v := viewServer(srv, p.Effective(access))
+	v, err := a.shown(c, srv, p.Effective(access), map[string]*store.Template{})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	sftp, err := a.sftpOf(c, srv, p, access)
 	if err != nil {
 		a.fail(c, err)

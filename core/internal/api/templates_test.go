@@ -363,6 +363,32 @@ func TestStartupShowsWhatTheCallerMaySee(t *testing.T) {
 	}
 }
 
+// The server views hold the values of the variables users may see: an
+// administrator's value for a hidden one reaches administrators only.
+func TestServerViewsHideWhatUsersMayNotSee(t *testing.T) {
+	f := startupFixture(t, "")
+	f.server.Environment = map[string]string{"PLAYERS": "20", "TOKEN": "rcon-Xy7", "MAP": "desert"}
+	if err := f.store.UpdateServer(context.Background(), f.server, "environment"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/servers/" + f.server.ID, "/api/servers"} {
+		for _, r := range []role{roleOwner, roleSubWith} {
+			got := f.do(r, "GET", path, nil)
+			if got.Status != http.StatusOK || strings.Contains(string(got.Body), "rcon-Xy7") ||
+				!strings.Contains(string(got.Body), `"PLAYERS":"20"`) || !strings.Contains(string(got.Body), `"MAP":"desert"`) {
+				t.Fatalf("GET %s as %s: %d %s", path, r, got.Status, got.Body)
+			}
+		}
+		if got := f.do(roleAdmin, "GET", path, nil); !strings.Contains(string(got.Body), `"TOKEN":"rcon-Xy7"`) {
+			t.Fatalf("GET %s as an administrator: %s", path, got.Body)
+		}
+	}
+	got := f.do(roleOwner, "PATCH", "/api/servers/"+f.server.ID, map[string]any{"environment": map[string]string{"PLAYERS": "30"}})
+	if got.Status != http.StatusOK || strings.Contains(string(got.Body), "rcon-Xy7") {
+		t.Fatalf("PATCH as the owner: %d %s", got.Status, got.Body)
+	}
+}
+
 func TestStartupChangesNeedTheirPermissions(t *testing.T) {
 	f := startupFixture(t, rbac.StartupImage)
 	path := "/api/servers/" + f.server.ID + "/startup"

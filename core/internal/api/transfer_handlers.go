@@ -39,5 +39,5 @@ func (a *API) transferServer(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	respond(c, http.StatusAccepted, viewServer(out, principalOf(c).Effective(rbac.ServerAccess{Owner: out.OwnerID == principalOf(c).UserID})))
+	a.respondServer(c, http.StatusAccepted, out, principalOf(c).Effective(rbac.ServerAccess{Owner: out.OwnerID == principalOf(c).UserID}))
 }

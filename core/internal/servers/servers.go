@@ -192,8 +192,8 @@ func validateName(name, desc string) error {
 	if !nameRE.MatchString(name) || strings.TrimSpace(name) == "" {
 		return invalid("name", "must be 1-64 characters, without control characters")
 	}
-	if len(desc) > 1024 || !utf8.ValidString(desc) {
-		return invalid("description", "must be at most 1024 bytes of text")
+	if len(desc) > 1024 || !utf8.ValidString(desc) || strings.ContainsRune(desc, 0) {
+		return invalid("description", "must be at most 1024 bytes of text, without NUL")
 	}
 	return nil
 }

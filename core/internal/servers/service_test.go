@@ -484,6 +484,7 @@ func TestCreateValidatesInput(t *testing.T) {
 	}{
 		{"empty name", func(n *servers.NewServer) { n.Name = " " }, w.admin, "name"},
 		{"control character", func(n *servers.NewServer) { n.Name = "a\x01" }, w.admin, "name"},
+		{"NUL in the description", func(n *servers.NewServer) { n.Description = "a\x00b" }, w.admin, "description"},
 		{"negative memory", func(n *servers.NewServer) { n.MemoryMB = -1 }, w.admin, "memory_mb"},
 		{"huge memory", func(n *servers.NewServer) { n.MemoryMB = servers.MaxMemoryMB + 1 }, w.admin, "memory_mb"},
 		{"zero cpu", func(n *servers.NewServer) { n.CPUPercent = 0 }, w.admin, "cpu_percent"},
