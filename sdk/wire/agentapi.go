@@ -120,6 +120,9 @@ const (
 	ParserFile       = "file"
 )
 
+// Parsers lists the config file parsers every agent knows.
+var Parsers = []string{ParserProperties, ParserYAML, ParserJSON, ParserINI, ParserFile}
+
 // ConfigFile is a file in the server's volume the agent rewrites before
 // each start. A file that does not exist is created (for file: left
 // alone).

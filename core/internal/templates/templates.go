@@ -39,9 +39,6 @@ const (
 	maxLabel        = 64
 )
 
-// parsers are the config file parsers the agent knows.
-var parsers = []string{wire.ParserProperties, wire.ParserYAML, wire.ParserJSON, wire.ParserINI, wire.ParserFile}
-
 // donePrefixRegex marks a startup-done pattern that is a regular expression.
 const donePrefixRegex = "regex:"
 
@@ -246,8 +243,8 @@ func validateConfigFiles(t *store.Template) error {
 		// fs.ValidPath refuses absolute paths, "..", "." and unclean ones.
 		case !fs.ValidPath(cf.Path) || cf.Path == "." || strings.ContainsAny(cf.Path, "\\\x00\r\n") || len(cf.Path) > maxLine:
 			return invalid(field+".path", "%q must be a clean path relative to the server's files, such as config/server.yml, without ..", cf.Path)
-		case !slices.Contains(parsers, cf.Parser):
-			return invalid(field+".parser", "%q must be one of %s", cf.Parser, strings.Join(parsers, ", "))
+		case !slices.Contains(wire.Parsers, cf.Parser):
+			return invalid(field+".parser", "%q must be one of %s", cf.Parser, strings.Join(wire.Parsers, ", "))
 		case len(cf.Replace) == 0:
 			return invalid(field+".replace", "name at least one value to set")
 		case len(cf.Replace) > maxReplace:
