@@ -86,6 +86,15 @@ func TestStatsShowTheLatestSampleWhileTheNodeIsConnected(t *testing.T) {
 	if got.Sample.CPUPercent != 42.5 || got.Sample.MemoryBytes != 64<<20 || got.Sample.Pids != 9 {
 		t.Fatalf("sample = %+v", got.Sample)
 	}
+	// The server list carries the same sample, for its usage bars.
+	listed := f.do(roleOwner, "GET", "/api/servers", nil)
+	var list []serverView
+	if err := json.Unmarshal(listed.Data, &list); err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %s", err, listed.Body)
+	}
+	if list[0].Stats == nil || list[0].Stats.CPUPercent != 42.5 || list[0].Stats.MemoryLimitBytes != 128<<20 {
+		t.Fatalf("listed stats = %+v", list[0].Stats)
+	}
 	node := eventually(t, "node health", nodeStatsNow, func(s nodeStats) bool { return s.Sample != nil })
 	if !node.Online || node.Sample.CPUPercent != 80 || node.Sample.Containers != 1 {
 		t.Fatalf("node stats = %+v %+v", node, node.Sample)
@@ -94,6 +103,10 @@ func TestStatsShowTheLatestSampleWhileTheNodeIsConnected(t *testing.T) {
 	// Once the node is gone its samples are no longer shown as live.
 	agent.Close()
 	eventually(t, "server sample after disconnect", serverStatsNow, func(s serverStats) bool { return s.Sample == nil })
+	var after []serverView
+	if err := json.Unmarshal(f.do(roleOwner, "GET", "/api/servers", nil).Data, &after); err != nil || after[0].Stats != nil {
+		t.Fatalf("listed stats after disconnect: %v %+v", err, after[0].Stats)
+	}
 	eventually(t, "node health after disconnect", nodeStatsNow, func(s nodeStats) bool { return s.Sample == nil && !s.Online })
 }
 

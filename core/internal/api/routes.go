@@ -106,7 +106,7 @@ func (a *API) routes() []route {
 		{Method: del, Path: "/api/account/ssh-keys/:kid", Access: Authenticated, Summary: "Delete an SSH public key; the user's SFTP sessions close", Status: http.StatusNoContent, Handler: a.deleteSSHKey},
 		{Method: get, Path: "/api/permissions", Access: Authenticated, Summary: "Every permission, for subuser and API key forms", Response: permissionCatalog{}, Handler: a.permissions},
 
-		{Method: get, Path: "/api/servers", Access: Authenticated, Summary: "Servers the caller owns or is a subuser of (all, for admins)", Response: []serverView{}, Handler: a.listServers},
+		{Method: get, Path: "/api/servers", Access: Authenticated, Summary: "Servers the caller owns or is a subuser of (all, for admins), each with its latest resource sample (stats)", Response: []serverView{}, Handler: a.listServers},
 		{Method: post, Path: "/api/servers", Access: Global, Perm: rbac.ServerCreate, Summary: "Create a server on a node from a template; it installs in the background (202-like: state installing)", Request: serverCreate{}, Response: serverView{}, Status: http.StatusCreated, Handler: a.createServer},
 		{Method: get, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerRead, Summary: "One server (with the caller's SFTP host, port and user name when they hold file.sftp and the node serves SFTP)", Response: serverView{}, Handler: a.getServer},
 		{Method: patch, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerUpdate, Summary: "Rename a server, change its resources or environment (takes effect at the next start)", Request: serverUpdate{}, Response: serverView{}, Handler: a.updateServer},

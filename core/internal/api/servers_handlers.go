@@ -8,6 +8,7 @@ import (
 	"catalyst.dev/core/internal/rbac"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
 )
 
@@ -54,6 +55,10 @@ type serverView struct {
 	// /api/servers/:id only, when they hold file.sftp and the node serves
 	// SFTP.
 	SFTP *sftpView `json:"sftp,omitempty"`
+	// Stats is the latest resource sample, in GET /api/servers only (null
+	// unless the server runs on a connected node), so that a list of
+	// hundreds of servers needs one request for its usage bars.
+	Stats *wire.ServerStats `json:"stats,omitempty"`
 }
 
 func viewServer(s *store.Server, perms []string) serverView {
@@ -131,6 +136,9 @@ func (a *API) listServers(c *gin.Context) {
 		if err != nil {
 			a.fail(c, err)
 			return
+		}
+		if st, ok := a.Metrics.LatestServer(s.ID); ok {
+			v.Stats = &st
 		}
 		out = append(out, v)
 	}
