@@ -728,3 +728,32 @@ func TestFilesAuditWritesAndReads(t *testing.T) {
 		}
 	})
 }
+
+// A browser follows a download link with a one-use ticket in place of
+// the Authorization header; other routes do not take tickets.
+func TestFilesDownloadTakesATicket(t *testing.T) {
+	f := newFixture(t, "", nil)
+	f.connectFiles(newTestFiles(t))
+	base := "/api/servers/" + f.server.ID
+	ticket := func() string {
+		got := f.do(roleOwner, "POST", base+"/ws/ticket", nil)
+		var tk socketTicket
+		if err := json.Unmarshal(got.Data, &tk); err != nil || tk.Ticket == "" {
+			t.Fatalf("ticket: %v %s", err, got.Body)
+		}
+		return tk.Ticket
+	}
+	tk := ticket()
+	link := base + "/files/download?path=/" + sampleFile + "&ticket=" + tk
+	if got := send(t, f.api, "GET", link, "", nil, nil); got.Status != http.StatusOK || string(got.Body) != sampleContent {
+		t.Fatalf("download with a ticket: %d %s", got.Status, got.Body)
+	}
+	if got := send(t, f.api, "GET", link, "", nil, nil); got.Status != http.StatusUnauthorized || got.Error == nil || got.Error.Code != "invalid_ticket" {
+		t.Fatalf("spent ticket: %d %s", got.Status, got.Body)
+	}
+	// A route that is not a download ignores a ticket: it still needs the
+	// header.
+	if got := send(t, f.api, "GET", base+"/files/content?path=/"+sampleFile+"&ticket="+ticket(), "", nil, nil); got.Status != http.StatusUnauthorized || got.Error.Code != "unauthenticated" {
+		t.Fatalf("content with a ticket: %d %s", got.Status, got.Body)
+	}
+}

@@ -22,10 +22,11 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// A browser cannot set headers on a WebSocket, so it first asks for a
-// ticket (authenticated as usual) and opens the socket with ?ticket=. A
-// ticket is good for one socket on one server, for ticketTTL. Other
-// clients may send the Authorization header on the upgrade instead.
+// A browser cannot set headers on a WebSocket or a download link, so it
+// first asks for a ticket (authenticated as usual) and opens the socket,
+// or follows the link, with ?ticket=. A ticket is good for one socket or
+// one download on one server, for ticketTTL. Other clients may send the
+// Authorization header instead.
 const ticketTTL = 30 * time.Second
 
 // keyBearer holds the credential a request authenticated with.
@@ -86,17 +87,21 @@ func (a *API) socketTicket(c *gin.Context) {
 	respond(c, http.StatusCreated, socketTicket{Ticket: tok, ExpiresAt: until})
 }
 
-// ticketBearer is the credential a WebSocket upgrade carries as a ticket,
-// or "" when it carries none.
+// keyTicketed marks a request to a route that takes ?ticket= (a
+// download); WebSocket upgrades take one on any route.
+const keyTicketed = "catalyst.ticketed"
+
+// ticketBearer is the credential a WebSocket upgrade or a download
+// carries as a ticket, or "" when it carries none.
 func (a *API) ticketBearer(c *gin.Context) (string, error) {
 	tok := c.Query("ticket")
-	if tok == "" || !websocket.IsWebSocketUpgrade(c.Request) {
+	if tok == "" || !(websocket.IsWebSocketUpgrade(c.Request) || c.GetBool(keyTicketed)) {
 		return "", nil
 	}
 	bearer, ok := a.tickets.redeem(tok, c.Param("id"), time.Now())
 	if !ok {
 		return "", &Error{Status: http.StatusUnauthorized, Code: "invalid_ticket",
-			Message: "the socket ticket is unknown, spent, expired or for another server; ask for a new one"}
+			Message: "the ticket is unknown, spent, expired or for another server; ask for a new one"}
 	}
 	return bearer, nil
 }

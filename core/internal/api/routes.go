@@ -52,7 +52,11 @@ type route struct {
 	// MaxBody is the largest request body in bytes; zero means
 	// http.max_body_kb.
 	MaxBody int64
-	Handler gin.HandlerFunc
+	// Ticketed routes also take a one-use ?ticket= from POST
+	// /api/servers/:id/ws/ticket instead of the Authorization header, so
+	// that a browser can follow a plain download link.
+	Ticketed bool
+	Handler  gin.HandlerFunc
 }
 
 // chain is the handler list of a route: rate limits, authentication,
@@ -67,6 +71,9 @@ func (a *API) chain(rt route) []gin.HandlerFunc {
 		maxBody = a.Config.HTTP.MaxBodyKB * 1024
 	}
 	hs := []gin.HandlerFunc{limitBody(maxBody), a.limitIP(group)}
+	if rt.Ticketed {
+		hs = append(hs, func(c *gin.Context) { c.Set(keyTicketed, true) })
+	}
 	if rt.Access != Public {
 		hs = append(hs, a.authenticate, a.limitUser(group))
 	}
@@ -113,7 +120,7 @@ func (a *API) routes() []route {
 		{Method: del, Path: "/api/servers/:id", Access: OnServer, Perm: rbac.ServerDelete, Summary: "Delete a server: its process, files and allocations (the node must be online)", Status: http.StatusNoContent, Handler: a.deleteServer},
 		{Method: post, Path: "/api/servers/:id/power", Access: OnServer, Summary: "Start, stop, restart or kill (start and restart need server.start; stop and kill server.stop)", Request: powerRequest{}, Response: serverView{}, Status: http.StatusAccepted, Handler: a.powerServer},
 		{Method: get, Path: "/api/servers/:id/logs", Access: OnServer, Perm: rbac.ServerConsole, Summary: "The server's recent console lines, oldest first (lines=1..5000, default 100); kept on its node", Response: consoleLog{}, Handler: a.serverLogs},
-		{Method: post, Path: "/api/servers/:id/ws/ticket", Access: OnServer, Perm: rbac.ServerRead, Summary: "A one-use ticket (30 s) for opening the server's WebSocket from a browser: GET /api/servers/:id/ws?ticket=…", Response: socketTicket{}, Status: http.StatusCreated, Handler: a.socketTicket},
+		{Method: post, Path: "/api/servers/:id/ws/ticket", Access: OnServer, Perm: rbac.ServerRead, Summary: "A one-use ticket (30 s) for opening the server's WebSocket from a browser (GET /api/servers/:id/ws?ticket=…) or following one of its download links (files/download, backups/:bid/download, with ?ticket=…)", Response: socketTicket{}, Status: http.StatusCreated, Handler: a.socketTicket},
 		{Method: get, Path: "/api/servers/:id/ws", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's live feed (WebSocket; authenticate with ?ticket= or the Authorization header): console_output, install_output, status, stats, daemon_message, throttled, token_expiring, backup_progress, backup_completed, backup_failed, restore_completed, restore_failed; send send_command, set_state, request_logs, request_stats, auth", Handler: a.serverSocket},
 		{Method: post, Path: "/api/servers/:id/command", Access: OnServer, Perm: rbac.ServerConsole, Summary: "Send one line to a running server's console", Request: commandRequest{}, Status: http.StatusNoContent, Handler: a.serverCommand},
 		{Method: get, Path: "/api/servers/:id/stats", Access: OnServer, Perm: rbac.ServerRead, Summary: "The server's latest resource sample (null unless it runs on a connected node)", Response: serverStats{}, Handler: a.serverStats},
@@ -148,14 +155,14 @@ func (a *API) routes() []route {
 		{Method: patch, Path: backupsPath + "/:bid", Access: OnServer, Perm: rbac.BackupDelete, Summary: "Rename a backup, or lock it (a locked backup is never rotated out nor deleted) or unlock it", Request: backupUpdate{}, Response: backups.View{}, Handler: a.updateBackup},
 		{Method: del, Path: backupsPath + "/:bid", Access: OnServer, Perm: rbac.BackupDelete, Summary: "Delete a backup from its store (the node holding it must be online); locked backups are refused", Status: http.StatusNoContent, Handler: a.deleteBackup},
 		{Method: post, Path: backupsPath + "/:bid/restore", Access: OnServer, Perm: rbac.BackupRestore, Summary: "Restore a backup into the stopped server, in the background (restore_completed or restore_failed on the WebSocket); the server cannot start meanwhile. The archive is checked against its sha256 before it replaces anything; wipe deletes the files it does not hold", Request: backupRestore{}, Response: backups.View{}, Status: http.StatusAccepted, Handler: a.restoreBackup},
-		{Method: get, Path: backupsPath + "/:bid/download", Access: OnServer, Perm: rbac.BackupDownload, Summary: "A completed backup's archive (tar, compressed as its compression says), streamed as an attachment", AnswerType: "application/octet-stream", Handler: a.downloadBackup},
+		{Method: get, Path: backupsPath + "/:bid/download", Access: OnServer, Perm: rbac.BackupDownload, Summary: "A completed backup's archive (tar, compressed as its compression says), streamed as an attachment; takes ?ticket= in place of the Authorization header", AnswerType: "application/octet-stream", Ticketed: true, Handler: a.downloadBackup},
 		{Method: get, Path: filesPath, Access: OnServer, Perm: rbac.FileRead, Summary: "A directory's entries, directories first (path, offset, limit, sort=name|size|modified, order=asc|desc)", Response: wire.FileList{}, Handler: a.fileLookup()},
 		{Method: get, Path: filesPath + "/stat", Access: OnServer, Perm: rbac.FileRead, Summary: "One file or directory (path)", Response: wire.FileInfo{}, Handler: a.fileLookup()},
 		{Method: get, Path: filesPath + "/search", Access: OnServer, Perm: rbac.FileRead, Summary: "Entries under a directory whose name contains a string, case-insensitive (path, query, limit)", Response: wire.FileList{}, Handler: a.fileLookup()},
 		{Method: get, Path: filesPath + "/content", Access: OnServer, Perm: rbac.FileReadContent, Summary: "A file's bytes (path); honours Range (206), If-Range, If-Modified-Since and If-None-Match (304)", AnswerType: "application/octet-stream", Handler: a.fileSend("server.file.read")},
 		{Method: put, Path: filesPath + "/content", Access: OnServer, Perm: rbac.FileWrite, Summary: "Write a file (path) from the raw body, streamed; it replaces the file whole when complete (files.max_upload_mb)", BodyType: "application/octet-stream", Response: wire.FileInfo{}, MaxBody: a.uploadLimit(), Handler: a.fileReceive("server.file.write", bodyRaw)},
 		{Method: post, Path: filesPath + "/upload", Access: OnServer, Perm: rbac.FileWrite, Summary: "Upload files into a directory (path): multipart/form-data, any number of \"files\" parts, streamed (files.max_upload_mb in all)", BodyType: "multipart/form-data", Response: []wire.FileInfo{}, MaxBody: a.uploadLimit(), Handler: a.fileReceive("server.file.upload", bodyMultipart)},
-		{Method: get, Path: filesPath + "/download", Access: OnServer, Perm: rbac.FileReadContent, Summary: "A file's bytes as an attachment (path); honours Range", AnswerType: "application/octet-stream", Handler: a.fileSend("server.file.download")},
+		{Method: get, Path: filesPath + "/download", Access: OnServer, Perm: rbac.FileReadContent, Summary: "A file's bytes as an attachment (path); honours Range; takes ?ticket= in place of the Authorization header", AnswerType: "application/octet-stream", Ticketed: true, Handler: a.fileSend("server.file.download")},
 		{Method: post, Path: filesPath + "/mkdir", Access: OnServer, Perm: rbac.FileWrite, Summary: "Create a directory and any missing parents", Request: wire.MkdirRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.mkdir", mkdirMeta)},
 		{Method: post, Path: filesPath + "/rename", Access: OnServer, Perm: rbac.FileWrite, Summary: "Move or rename a file or directory; the target must not exist", Request: wire.RenameRequest{}, Status: http.StatusNoContent, Handler: fileCommand(a, "server.file.rename", renameMeta)},
 		{Method: post, Path: filesPath + "/copy", Access: OnServer, Perm: rbac.FileWrite, Summary: "Copy a file or directory (an empty to picks a free name beside it)", Request: wire.CopyRequest{}, Response: wire.FileInfo{}, Handler: fileCommand(a, "server.file.copy", copyMeta)},
