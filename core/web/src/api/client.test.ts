@@ -46,12 +46,12 @@ describe("Api", () => {
   it("turns the error envelope into an ApiError", async () => {
     const h = harness();
     h.api.setSession(session("t1", 600_000, h.now));
-    const err = await h.api.get("/api/missing").catch((e) => e);
+    const err = await h.api.get("/api/missing").catch((e: unknown) => e as ApiError);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(404);
     expect(err.code).toBe("not_found");
     expect(err.requestId).toBe("req-1");
-    const field = await h.api.patch("/api/bad", {}).catch((e) => e);
+    const field = await h.api.patch("/api/bad", {}).catch((e: unknown) => e as ApiError);
     expect(errorText(field)).toBe("memory_mb: must be 1..100");
   });
 
@@ -83,7 +83,7 @@ describe("Api", () => {
     const seen: (Session | null)[] = [];
     api.setSession(session("t1", 10_000, now));
     api.onSession((s) => seen.push(s));
-    const err = await api.get("/api/servers").catch((e) => e);
+    const err = await api.get("/api/servers").catch((e: unknown) => e as ApiError);
     expect(err.code).toBe("invalid_refresh_token");
     expect(api.signedIn).toBe(false);
     expect(seen).toEqual([null]);
@@ -92,7 +92,7 @@ describe("Api", () => {
 
   it("reports an unreachable panel readably", async () => {
     const api = new Api({ fetch: (async () => Promise.reject(new TypeError("Failed to fetch"))) as typeof fetch, storage: localStorage });
-    const err = await api.post("/api/auth/login", {}, { anonymous: true }).catch((e) => e);
+    const err = await api.post("/api/auth/login", {}, { anonymous: true }).catch((e: unknown) => e as ApiError);
     expect(err.code).toBe("unreachable");
     expect(errorText(err)).toMatch(/cannot be reached/);
   });
