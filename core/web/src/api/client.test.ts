@@ -5,6 +5,16 @@ function session(token: string, inMs: number, now: number): Session {
   return { token, refresh_token: "r-" + token, expires_at: new Date(now + inMs).toISOString() };
 }
 
+// failure is the ApiError a call that must fail threw.
+function failure(p: Promise<unknown>): Promise<ApiError> {
+  return p.then(
+    () => {
+      throw new Error("the call succeeded");
+    },
+    (e: unknown) => e as ApiError,
+  );
+}
+
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 }
@@ -46,12 +56,12 @@ describe("Api", () => {
   it("turns the error envelope into an ApiError", async () => {
     const h = harness();
     h.api.setSession(session("t1", 600_000, h.now));
-    const err = await h.api.get("/api/missing").catch((e: unknown) => e as ApiError);
+    const err = await failure(h.api.get("/api/missing"));
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(404);
     expect(err.code).toBe("not_found");
     expect(err.requestId).toBe("req-1");
-    const field = await h.api.patch("/api/bad", {}).catch((e: unknown) => e as ApiError);
+    const field = await failure(h.api.patch("/api/bad", {}));
     expect(errorText(field)).toBe("memory_mb: must be 1..100");
   });
 
@@ -83,7 +93,7 @@ describe("Api", () => {
     const seen: (Session | null)[] = [];
     api.setSession(session("t1", 10_000, now));
     api.onSession((s) => seen.push(s));
-    const err = await api.get("/api/servers").catch((e: unknown) => e as ApiError);
+    const err = await failure(api.get("/api/servers"));
     expect(err.code).toBe("invalid_refresh_token");
     expect(api.signedIn).toBe(false);
     expect(seen).toEqual([null]);
@@ -92,7 +102,7 @@ describe("Api", () => {
 
   it("reports an unreachable panel readably", async () => {
     const api = new Api({ fetch: (async () => Promise.reject(new TypeError("Failed to fetch"))) as typeof fetch, storage: localStorage });
-    const err = await api.post("/api/auth/login", {}, { anonymous: true }).catch((e: unknown) => e as ApiError);
+    const err = await failure(api.post("/api/auth/login", {}, { anonymous: true }));
     expect(err.code).toBe("unreachable");
     expect(errorText(err)).toMatch(/cannot be reached/);
   });
