@@ -3,8 +3,11 @@
 #   make run     install what is missing, build, start containerd, the core
 #                (embedded SQLite default) and a local node's agent, with the
 #                demo image imported
-#   make test    lint + every module's tests (PostgreSQL tests need a server:
-#                CATALYST_TEST_POSTGRES_DSN, default 127.0.0.1:5432/test)
+#   make web     the web UI (core/web) into core/internal/web/dist/ui, which
+#                the core embeds; `make core` builds it first
+#   make test    lint + the web UI's checks + every module's tests (PostgreSQL
+#                tests need a server: CATALYST_TEST_POSTGRES_DSN, default
+#                127.0.0.1:5432/test)
 #   make bench   benchmarks, each printed beside its baseline as a ratio
 #   make fuzz    the fuzz tests, FUZZTIME (default 60s) each
 
@@ -24,14 +27,25 @@ TEST_FLAGS  ?= -timeout 30m
 BENCH_FLAGS ?= -benchtime 2s
 
 export CGO_ENABLED ?= 0
+# Playwright's browsers are not downloaded: the e2e tests run Debian's
+# chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all build core agent plugins demo-image run install-runtime test unit lint fmt vet staticcheck bench fuzz tools proto clean
+# The web UI: its sources, and its build, which the core embeds
+# (core/internal/web). npm ci runs again only when package-lock.json
+# changed since the last one (the stamp), the build only when a source did.
+WEB_DIR     := core/web
+WEB_STAMP   := $(WEB_DIR)/node_modules/.catalyst-npm-ci
+WEB_INDEX   := core/internal/web/dist/ui/index.html
+WEB_SOURCES := $(shell find $(WEB_DIR) \( -name node_modules -o -name dist -o -name test-results -o -name playwright-report -o -name coverage -o -name '*.tsbuildinfo' \) -prune -o -type f -print 2>/dev/null)
+
+.PHONY: all build core agent plugins demo-image run install-runtime web web-test screenshots test unit lint fmt vet staticcheck bench fuzz tools proto clean
 
 all: build
 
 build: core agent plugins
 
-core:
+core: web
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/catalyst ./core/cmd/catalyst
 
 agent:
@@ -77,9 +91,33 @@ run: install-runtime build demo-image
 install-runtime:
 	@./scripts/install-runtime.sh
 
-test: lint unit
+web: $(WEB_INDEX)
 
-unit:
+$(WEB_STAMP): $(WEB_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "web: npm is missing: install Node.js 18 or newer with npm (make install-runtime does, from Debian's packages)" >&2; exit 1; }
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	@mkdir -p $(dir $@) && touch $@
+
+$(WEB_INDEX): $(WEB_STAMP) $(WEB_SOURCES)
+	cd $(WEB_DIR) && npm run build
+	@test -f $@ || { echo "web: npm run build wrote no $@" >&2; exit 1; }
+	@touch $@
+
+# The UI's type check, unit tests and size budget (the initial route under
+# 500 kB gzipped), on its build.
+web-test: web
+	cd $(WEB_DIR) && npm run lint --if-present && npm run typecheck && npm test && npm run size
+
+# Screenshots of the UI's main pages into docs/screenshots, taken by the
+# e2e suite's TestWebUI (Playwright on the built core).
+screenshots: web
+	cd e2e && CI=true CATALYST_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestWebUI' .
+
+test: lint web-test unit
+
+# The UI is built first: the core packages embed it, and the e2e suite
+# builds the core binary and drives its UI.
+unit: web
 	$(GO) test $(TEST_FLAGS) $(PACKAGES)
 
 lint: fmt vet staticcheck
@@ -123,4 +161,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) core/internal/web/dist/ui

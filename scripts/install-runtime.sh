@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what a node needs to run game servers and
-# is missing: containerd, runc, the CNI plugins and iptables. Says what it
-# does; does nothing when all is present.
+# is missing: containerd, runc, the CNI plugins and iptables; and Node.js with
+# npm, which build the core's web UI. Says what it does; does nothing when all
+# is present.
 set -euo pipefail
 
 need=()
@@ -9,8 +10,25 @@ command -v containerd >/dev/null 2>&1 || need+=(containerd)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
+# The machine's own Node.js (nodesource's, say) when it has one.
+if ! command -v node >/dev/null 2>&1; then
+	need+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+	need+=(npm)
+fi
+
+# The web UI's build needs Node.js 18 or newer (Debian 12 ships 18).
+check_node() {
+	local major
+	major=$(node -p 'process.versions.node.split(".")[0]')
+	if [ "$major" -lt 18 ]; then
+		echo "install-runtime: Node.js $(node --version) is too old to build the web UI; it needs 18 or newer" >&2
+		exit 1
+	fi
+}
 
 if [ ${#need[@]} -eq 0 ]; then
+	check_node
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -22,3 +40,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "install-runtime: installed ${need[*]}"
+check_node

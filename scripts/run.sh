@@ -4,7 +4,8 @@
 #   - containerd: the node's own when it answers, otherwise one started here
 #     (systemd's unit where systemd runs, else a containerd in the
 #     background logging to data/containerd.log);
-#   - the core, listening on 127.0.0.1:8080, data under ./data; on first
+#   - the core, listening on 127.0.0.1:8080 (the web UI and the API under
+#     /api; `make build` embedded the UI), data under ./data; on first
 #     start it prints the administrator's credentials once;
 #   - the example templates (examples/templates), imported on every start;
 #   - on first start, a node named "local" with allocations

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,10 @@ type Deps struct {
 	Webhooks *webhooks.Service
 	// Schedules keeps servers' schedules and runs them.
 	Schedules *schedules.Service
+
+	// Web serves the web UI: every GET and HEAD outside /api and /metrics
+	// that no route takes. Nil serves no UI.
+	Web http.Handler
 }
 
 // PluginHost is what the API needs of the plugin host; *host.Host is one.
@@ -112,6 +117,13 @@ func New(d Deps) (*API, error) {
 	// larger than any JSON body.
 	r.Use(a.requestID, a.observeLatency, a.recoverPanics, a.logRequests, a.securityHeaders, a.cors)
 	r.NoRoute(func(c *gin.Context) {
+		if a.Web != nil && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) && !isAPIPath(c.Request.URL.Path) {
+			a.Web.ServeHTTP(c.Writer, c.Request)
+			// Sends the UI's status now, so that gin does not take a
+			// bodiless 404 (HEAD) for its own and write its default page.
+			c.Writer.WriteHeaderNow()
+			return
+		}
 		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route " + c.Request.Method + " " + c.Request.URL.Path})
 	})
 	r.NoMethod(func(c *gin.Context) {
@@ -135,6 +147,17 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.engine.ServeHTTP(w, r)
+}
+
+// isAPIPath reports whether p belongs to the API rather than the UI: an
+// unknown path there is the API's JSON 404, never the UI's page.
+func isAPIPath(p string) bool {
+	for _, prefix := range []string{"/api", PathMetrics} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *API) logRequests(c *gin.Context) {

@@ -26,6 +26,7 @@ import (
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/sftpauth"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/core/internal/web"
 	"catalyst.dev/sdk/plugin/host"
 	"catalyst.dev/sdk/wire"
 	"github.com/hashicorp/go-hclog"
@@ -174,11 +175,18 @@ func Serve(ctx context.Context, cfg *config.Config, log hclog.Logger, out io.Wri
 		<-recorderDone
 	}()
 
+	ui, err := web.NewHandler(web.Embedded())
+	if err != nil {
+		return err
+	}
+	if !ui.Built() {
+		log.Warn("this core was built without its web UI; the panel's pages say how to build it (make web, then make core)")
+	}
 	handler, err := api.New(api.Deps{
 		Store: s, Auth: authn, Accounts: accts, Audit: auditRec, Nodes: nodeSvc,
 		Gateway: gw, Servers: srvs, Backups: backupSvc, Live: hub, Plugins: plugins, Metrics: recorder, Prometheus: exporter,
 		Alerts: notifier.alerts, Webhooks: notifier.webhooks, Schedules: schedSvc,
-		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker,
+		Config: cfg, Log: log.Named("api"), Version: version, SFTP: revoker, Web: ui,
 	})
 	if err != nil {
 		return err
