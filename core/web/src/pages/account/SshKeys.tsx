@@ -19,6 +19,8 @@ export function SshKeys() {
   const toast = useToast();
   const [name, setName] = useState("");
   const [key, setKey] = useState("");
+  // Until the user names the key, its name follows the .pub line's comment.
+  const [named, setNamed] = useState(false);
   const [deleting, setDeleting] = useState<SSHKey>();
   const keys = useQuery({ queryKey: ["account", "ssh-keys"], queryFn: ({ signal }) => api.get<SSHKey[]>("/api/account/ssh-keys", { signal }) });
   const add = useMutation({
@@ -26,15 +28,14 @@ export function SshKeys() {
     onSuccess: (k) => {
       setName("");
       setKey("");
+      setNamed(false);
       qc.invalidateQueries({ queryKey: ["account", "ssh-keys"] });
       toast(`SSH key ${k.name} added.`, "success");
     },
   });
   const onKey = (v: string) => {
     setKey(v);
-    // Name the key after the .pub line's comment when the name is empty.
-    const comment = v.trim().split(/\s+/)[2];
-    if (!name && comment) setName(comment);
+    if (!named) setName(v.trim().split(/\s+/).slice(2).join(" "));
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -71,7 +72,15 @@ export function SshKeys() {
           <Textarea className="mono" rows={3} value={key} onChange={(e) => onKey(e.target.value)} required spellCheck={false} />
         </Field>
         <Field label="Name" error={fieldError(add.error, "name")}>
-          <Input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+          <Input
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              setNamed(e.target.value !== "");
+            }}
+            required
+            maxLength={100}
+          />
         </Field>
         {formError(add.error, ["public_key", "name"]) && (
           <p className="field-error" role="alert">

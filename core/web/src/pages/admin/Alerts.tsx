@@ -204,8 +204,8 @@ function AlertList() {
                     </td>
                     <td className="actions">
                       {a.status === "open" && (
-                        <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)}>
-                          Resolve<span className="sr-only"> {a.title}</span>
+                        <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)} aria-label={`Resolve ${a.title}`}>
+                          Resolve
                         </Button>
                       )}
                     </td>
@@ -453,8 +453,14 @@ function Sinks() {
                 )}
               </td>
               <td className="actions">
-                <Button size="sm" disabled={!s.configured || test.isPending} busy={test.isPending && test.variables === s.sink} onClick={() => test.mutate(s.sink)}>
-                  <Send size={14} aria-hidden /> Send test<span className="sr-only"> to {s.sink}</span>
+                <Button
+                  size="sm"
+                  disabled={!s.configured || test.isPending}
+                  busy={test.isPending && test.variables === s.sink}
+                  onClick={() => test.mutate(s.sink)}
+                  aria-label={`Send test to ${s.sink}`}
+                >
+                  <Send size={14} aria-hidden /> Send test
                 </Button>
               </td>
             </tr>

@@ -246,7 +246,7 @@ function ImportDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o:
           </Select>
         </Field>
         <Field label="File" error={fieldError(upload.error, "file")}>
-          <Input type="file" accept=".json,application/json,.yaml,.yml" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
+          <Input type="file" accept=".json,application/json,.yaml,.yml" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </Field>
         {formError(upload.error, ["source", "file"]) && (
           <p className="field-error" role="alert">
@@ -394,9 +394,14 @@ function SourceTemplates({ source }: { source: string }) {
                 </td>
                 <td className="actions">
                   {(!t.imported || t.update_available) && (
-                    <Button size="sm" busy={importer.isPending && importer.variables === t.ref} disabled={importer.isPending} onClick={() => importer.mutate(t.ref)}>
+                    <Button
+                      size="sm"
+                      busy={importer.isPending && importer.variables === t.ref}
+                      disabled={importer.isPending}
+                      onClick={() => importer.mutate(t.ref)}
+                      aria-label={`${t.imported ? "Update" : "Import"} ${t.name}`}
+                    >
                       {t.imported ? "Update" : "Import"}
-                      <span className="sr-only"> {t.name}</span>
                     </Button>
                   )}
                 </td>

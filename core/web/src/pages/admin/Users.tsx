@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { KeyRound, Pencil, Plus, Search, Trash2 } from "lucide-react";
 import { useApi } from "../../api/context";
 import type { Account } from "../../api/types";
@@ -34,6 +34,8 @@ export default function Users() {
     queryFn: ({ pageParam, signal }) => api.get<UserPage<Account>>("/api/admin/users", { signal, query: { q: query, after: pageParam, limit: PAGE } }),
     initialPageParam: "",
     getNextPageParam: (last) => last.next || undefined,
+    // The last answer stays on screen while a new search runs.
+    placeholderData: keepPreviousData,
   });
   const list = users.data?.pages.flatMap((p) => p.users) ?? [];
 

@@ -12,6 +12,16 @@ import type { Account } from "../../api/types";
 import { AuthProvider } from "../../auth/auth";
 import { ToastProvider } from "../../ui/toast";
 
+// Radix measures some controls (checkboxes) with ResizeObserver, which
+// jsdom lacks; nothing here depends on the sizes.
+if (!("ResizeObserver" in globalThis)) {
+  globalThis.ResizeObserver = class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  };
+}
+
 export interface Call {
   method: string;
   path: string;
@@ -32,9 +42,14 @@ type Handler = (call: Call, params: Record<string, string>) => Reply | Promise<R
  * answer, to its data. */
 export type Routes = Record<string, Handler | object | null>;
 
-export const ok = (data: unknown, status = 200): Reply => ({ status, data });
-export const noContent = (): Reply => ({ status: 204 });
-export const refuse = (status: number, code: string, message: string, field?: string): Reply => ({ status, error: { code, message, field } });
+/** ok, noContent and refuse are handlers with a fixed answer. */
+export const ok =
+  (data: unknown, status = 200): Handler =>
+  () => ({ status, data });
+export const noContent = (): Handler => () => ({ status: 204 });
+export const refuse =
+  (status: number, code: string, message: string, field?: string): Handler =>
+  () => ({ status, error: { code, message, field } });
 
 export const adminAccount: Account = {
   id: "u-admin",
