@@ -78,9 +78,9 @@ function Enable({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
       <ol className="steps">
         <li>
           In your authenticator app, add an account by entering this key:
-          <p className="secret mono" aria-label="Secret key">
-            {groupSecret(begin.data.secret)}
-          </p>
+          <div role="group" aria-label="Secret key">
+            <p className="secret mono">{groupSecret(begin.data.secret)}</p>
+          </div>
           or open this address on a device that has the app:
           <CopyBlock label="Setup address" text={begin.data.otpauth_url} />
         </li>

@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Plus } from "lucide-react";
 import { useApi } from "../../api/context";
+import { errorText } from "../../api/client";
 import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Dialog } from "../../ui/Dialog";
@@ -110,7 +111,7 @@ function NodeHealthCells({ node }: { node: NodeView }) {
   }
   if (stats.isError || !stats.data.sample) {
     return (
-      <td colSpan={3} className="muted small" title={stats.isError ? String(stats.error) : undefined}>
+      <td colSpan={3} className="muted small" title={stats.isError ? errorText(stats.error) : undefined}>
         {stats.isError ? "Health unavailable" : "No health report (agent not connected)"}
       </td>
     );

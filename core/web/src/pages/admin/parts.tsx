@@ -26,8 +26,8 @@ export function CopyBlock({ text, label }: { text: string; label: string }) {
     }
   };
   return (
-    <div className="copy-block">
-      <pre aria-label={label} tabIndex={0}>
+    <div className="copy-block" role="group" aria-label={label}>
+      <pre tabIndex={0}>
         <code>{text}</code>
       </pre>
       <div className="row">
