@@ -23,6 +23,7 @@ export default function SchedulesTab() {
   const list = useQuery({
     queryKey: key,
     queryFn: ({ signal }) => api.get<Schedule[]>(`/api/servers/${server.id}/schedules`, { signal }),
+    enabled: can(server, "schedule.manage"),
   });
   // "new", a schedule's ID, or null when the dialog is closed.
   const [editing, setEditing] = useState<string | null>(null);
