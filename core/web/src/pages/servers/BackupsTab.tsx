@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Archive, Download, Lock, LockOpen, Plus, RotateCcw, Trash2 } from "lucide-react";
 import { ApiError, errorText } from "../../api/client";
@@ -19,6 +19,9 @@ import { limitInfo, progressPercent, progressText, statusTone, statusWord, withB
 /** An operation under way on one backup: making it, or restoring it. */
 type Op = Pick<BackupProgress, "op" | "bytes" | "total" | "files">;
 
+// How often to ask for the list while a backup is being made.
+const CREATING_POLL_MS = 5000;
+
 // The states a restore may start from: nothing runs.
 const RESTORABLE = new Set(["stopped", "crashed", "install_failed"]);
 
@@ -31,7 +34,13 @@ export default function BackupsTab() {
   const list = useQuery({
     queryKey: key,
     queryFn: ({ signal }) => api.get<Backup[]>(`/api/servers/${server.id}/backups`, { signal }),
+    // The socket tells when a backup ends; asking now and then as well
+    // covers a socket that is down meanwhile.
+    refetchInterval: (q) => (q.state.data?.some((b) => b.status === "creating") ? CREATING_POLL_MS : false),
   });
+  // Backups made elsewhere (a schedule, another browser) appear when their
+  // progress does: the list is loaded again once for each.
+  const asked = useRef(new Set<string>());
   const [ops, setOps] = useState<Record<string, Op>>({});
   const [creating, setCreating] = useState(false);
 
@@ -46,7 +55,14 @@ export default function BackupsTab() {
   useLive(["backup_progress", "backup_completed", "backup_failed", "restore_completed", "restore_failed"], (m) => {
     switch (m.type) {
       case "backup_progress":
-        if (m.backup_id && (m.op === "backup" || m.op === "restore")) setOp(m.backup_id, m);
+        if (m.backup_id && (m.op === "backup" || m.op === "restore")) {
+          setOp(m.backup_id, m);
+          const known = qc.getQueryData<Backup[]>(key)?.some((b) => b.id === m.backup_id);
+          if (!known && !asked.current.has(m.backup_id)) {
+            asked.current.add(m.backup_id);
+            qc.invalidateQueries({ queryKey: key, exact: true });
+          }
+        }
         return;
       case "backup_completed":
       case "backup_failed": {
@@ -102,21 +118,22 @@ export default function BackupsTab() {
         </EmptyState>
       ) : (
         <div className="table-wrap">
-          <table className="table backups-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
+          {/* Explicit roles: the phone layout turns rows into blocks, which drops a table's semantics in some browsers. */}
+          <table className="table backups-table stack-sm" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col" role="columnheader">Name</th>
+                <th scope="col" role="columnheader">Status</th>
+                <th scope="col" role="columnheader" className="num">
                   Size
                 </th>
-                <th scope="col">Created</th>
-                <th scope="col">
+                <th scope="col" role="columnheader">Created</th>
+                <th scope="col" role="columnheader">
                   <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {backups.map((b) => (
                 <BackupRow key={b.id} server={server} backup={b} op={ops[b.id]} onRestoreStarted={(op) => setOp(b.id, op)} />
               ))}
@@ -242,8 +259,8 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
   const status = restoring ? "Restoring" : statusWord(b.status);
   const tone = restoring ? "busy" : statusTone(b.status);
   return (
-    <tr data-backup-id={b.id}>
-      <td>
+    <tr data-backup-id={b.id} role="row">
+      <td role="cell">
         <div className="backup-name">
           {b.locked && <Lock size={14} aria-label="Locked" />}
           <strong>{b.name}</strong>
@@ -262,7 +279,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
           </div>
         )}
       </td>
-      <td className="backup-status">
+      <td className="backup-status" role="cell">
         <span className={`badge badge-${tone}`}>
           <span className="dot" aria-hidden />
           {status}
@@ -275,11 +292,13 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
         )}
         {b.status === "failed" && b.error && <div className="field-error small">{b.error}</div>}
       </td>
-      <td className="num">{completed ? bytes(b.size) : "–"}</td>
-      <td>
+      <td className="num" role="cell" data-label="Size">
+        {completed ? bytes(b.size) : "–"}
+      </td>
+      <td role="cell" data-label="Created">
         <span title={dateTime(b.created_at)}>{ago(b.created_at)}</span>
       </td>
-      <td>
+      <td role="cell">
         <div className="row-actions">
           {can(server, "backup.restore") && (
             <Button size="sm" aria-label="Restore" title="Restore" disabled={!completed || busy} onClick={() => setConfirm("restore")}>

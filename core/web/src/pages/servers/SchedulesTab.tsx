@@ -121,8 +121,8 @@ function ScheduleCard({ serverId, schedule: s, onEdit }: { serverId: string; sch
         <dd>{s.last_run_at ? <span title={dateTime(s.last_run_at)}>{ago(s.last_run_at)}</span> : "Never"}</dd>
         <dt>Next run</dt>
         <dd>{!s.enabled ? "Disabled" : s.upcoming[0] ? `${slotText(s.upcoming[0], s.timezone)} (${ago(s.upcoming[0])})` : s.next_run_at ? slotText(s.next_run_at, s.timezone) : "–"}</dd>
-        <dt>Runs</dt>
-        <dd>{s.only_when_online ? "Only while the server is running" : "Whether or not the server is running"}</dd>
+        <dt>Server offline</dt>
+        <dd>{s.only_when_online ? "Skips the run" : "Runs anyway"}</dd>
         <dt>Tasks</dt>
         <dd>
           <ol className="task-summary">

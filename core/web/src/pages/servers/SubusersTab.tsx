@@ -68,27 +68,27 @@ export default function SubusersTab() {
         </EmptyState>
       ) : (
         <div className="table-wrap">
-          <table className="table subusers-table">
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Permissions</th>
-                <th scope="col" className="hide-sm">
+          <table className="table subusers-table stack-sm" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col" role="columnheader">User</th>
+                <th scope="col" role="columnheader">Permissions</th>
+                <th scope="col" role="columnheader" className="hide-sm">
                   Added
                 </th>
-                <th scope="col">
+                <th scope="col" role="columnheader">
                   <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {subusers.map((s) => (
-                <tr key={s.user_id}>
-                  <td>
+                <tr key={s.user_id} role="row">
+                  <td role="cell">
                     <strong className="block">{s.username || s.email}</strong>
                     <span className="muted small">{s.email}</span>
                   </td>
-                  <td>
+                  <td role="cell">
                     {s.permissions.length === 0 ? (
                       <span className="muted">None</span>
                     ) : (
@@ -101,10 +101,10 @@ export default function SubusersTab() {
                       </ul>
                     )}
                   </td>
-                  <td className="hide-sm">
+                  <td className="hide-sm" role="cell">
                     <span title={dateTime(s.created_at)}>{ago(s.created_at)}</span>
                   </td>
-                  <td>
+                  <td role="cell">
                     <div className="row-actions">
                       <Button size="sm" onClick={() => setEditing(s.user_id)} disabled={!ready} aria-label={`Edit ${s.email}`}>
                         <Pencil size={14} aria-hidden />

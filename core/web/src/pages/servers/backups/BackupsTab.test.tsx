@@ -167,4 +167,17 @@ describe("BackupsTab", () => {
     await user.click(screen.getByRole("button", { name: "Retry" }));
     expect(await screen.findByText("No backups yet")).toBeInTheDocument();
   });
+
+  it("loads the list again when a backup it does not know makes progress", async () => {
+    let list: Backup[] = [];
+    const panel = new FakePanel().on(LIST, () => ({ data: list }));
+    const { live } = renderTab(<BackupsTab />, { panel });
+    await screen.findByText("No backups yet");
+    list = [backup("b5", { name: "scheduled", status: "creating" })];
+    live.emit({ type: "backup_progress", server_id: "srv1", backup_id: "b5", op: "backup", bytes: 10, total: 100, files: 1, written: 5 });
+    const row = (await screen.findByText("scheduled")).closest("tr")!;
+    expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "10");
+    live.emit({ type: "backup_progress", server_id: "srv1", backup_id: "b5", op: "backup", bytes: 20, total: 100, files: 1, written: 5 });
+    expect(panel.called(LIST)).toHaveLength(2);
+  });
 });
