@@ -1,4 +1,5 @@
-import { useQuery } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../../api/context";
 import { EmptyState, ErrorBox, Loading } from "../../../ui/feedback";
 import { ago, dateTime, duration } from "../../../ui/format";
@@ -19,6 +20,14 @@ export function RunsPanel({ serverId, scheduleId, id }: { serverId: string; sche
     queryFn: ({ signal }) => api.get<Run[]>(`/api/servers/${serverId}/schedules/${scheduleId}/runs`, { signal, query: { limit: 20 } }),
     refetchInterval: (q) => (q.state.data?.some((r) => r.status === "running") ? RUNNING_POLL_MS : false),
   });
+  // When a run ends the schedule's last run has changed too.
+  const qc = useQueryClient();
+  const running = !!runs.data?.some((r) => r.status === "running");
+  const wasRunning = useRef(running);
+  useEffect(() => {
+    if (wasRunning.current && !running) qc.invalidateQueries({ queryKey: ["server", serverId, "schedules"], exact: true });
+    wasRunning.current = running;
+  }, [running, qc, serverId]);
   return (
     <div className="runs-panel" id={id}>
       {runs.isPending ? (

@@ -159,4 +159,26 @@ describe("SchedulesTab", { timeout: 30_000 }, () => {
     await user.click(await screen.findByRole("button", { name: "Run now" }));
     expect(await screen.findByText('"Nightly restart" could not run: the schedule is running already')).toBeInTheDocument();
   });
+
+  it("follows a running run to its end and then loads the schedules again", async () => {
+    const user = userEvent.setup();
+    const base: Run = {
+      id: "r1", schedule_id: "s1", server_id: "srv1", slot: null, trigger: "manual", status: "running", error: "",
+      tasks: [{ action: "power", payload: "restart", status: "running", started_at: "2030-01-01T04:00:00Z" }], started_at: "2030-01-01T04:00:00Z", finished_at: null,
+    };
+    let asked = 0;
+    const panel = new FakePanel()
+      .on(LIST, { data: [schedule()] })
+      .on("GET /api/servers/srv1/schedules/s1/runs", () => {
+        asked++;
+        return asked === 1 ? { data: [base] } : { data: [{ ...base, status: "completed", tasks: [{ ...base.tasks[0], status: "completed" }], finished_at: "2030-01-01T04:00:09Z" }] };
+      });
+    renderTab(<SchedulesTab />, { panel });
+    await user.click(await screen.findByRole("button", { name: "Run history" }));
+    const runs = await screen.findByRole("list", { name: "Runs" });
+    expect(within(runs).getAllByText("Running")).toHaveLength(2);
+    // The log is asked again while the run goes on.
+    await waitFor(() => expect(within(runs).getAllByText("Completed")).toHaveLength(2), { timeout: 5000 });
+    await waitFor(() => expect(panel.called(LIST)).toHaveLength(2));
+  });
 });
