@@ -1,41 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { Api, type Session } from "../api/client";
 import type { LiveMessage } from "./types";
-import { BACKOFF_CAP_MS, LiveSocket, STABLE_MS, backoffDelay, parseMessage, socketURL, type SocketLike } from "./socket";
-
-class FakeSocket implements SocketLike {
-  readyState = 0;
-  sent: unknown[] = [];
-  closedWith?: { code?: number; reason?: string };
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  readonly url: string;
-
-  constructor(url: string) {
-    this.url = url;
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close(code?: number, reason?: string) {
-    this.closedWith = { code, reason };
-    this.readyState = 3;
-  }
-  // What the server side does:
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  receive(m: unknown) {
-    this.onmessage?.({ data: typeof m === "string" ? m : JSON.stringify(m) });
-  }
-  drop(code: number, reason = "") {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-}
+import { BACKOFF_CAP_MS, LiveSocket, STABLE_MS, backoffDelay, parseMessage, socketURL } from "./socket";
+import { FakeSocket } from "./testing";
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });

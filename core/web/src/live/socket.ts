@@ -6,7 +6,7 @@
 // token, a server moved to another node). A token about to expire is
 // replaced in place, so a long console session is never cut.
 
-import { useEffect, useMemo, useSyncExternalStore } from "react";
+import { createContext, useContext, useEffect, useMemo, useSyncExternalStore } from "react";
 import { ApiError, errorText, type Api } from "../api/client";
 import { useApi } from "../api/context";
 import type { ClientMessage, ConnectionState, LiveConnection, LiveMessage } from "./types";
@@ -346,11 +346,16 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** LiveOptions gives useLiveConnection's sockets their options: tests
+ * provide a fake WebSocket here; the app provides nothing. */
+export const LiveOptions = createContext<LiveSocketOptions>({});
+
 /** useLiveConnection keeps a server's socket open while the calling
  * component is mounted and re-renders it on every state change. */
 export function useLiveConnection(serverId: string, o: { logsOnReconnect?: boolean } = {}) {
   const api = useApi();
-  const connection = useMemo(() => new LiveSocket(api, serverId), [api, serverId]);
+  const options = useContext(LiveOptions);
+  const connection = useMemo(() => new LiveSocket(api, serverId, options), [api, serverId, options]);
   const logs = o.logsOnReconnect ?? true;
   useEffect(() => {
     connection.logsOnReconnect = logs;
