@@ -167,7 +167,7 @@ describe("LiveSocket", () => {
     await settle();
     h.last().open();
     expect(h.live.state).toBe("open");
-    expect(h.last().sent).toEqual([{ type: "request_stats" }, { type: "request_logs" }]);
+    expect(h.last().sent).toEqual([{ type: "request_stats" }, { type: "request_logs", lines: 500 }]);
     expect(h.tickets()).toBe(3); // a ticket is good for one socket only
   });
 

@@ -30,6 +30,10 @@ export interface SocketLike {
 
 const OPEN = 1;
 
+/** LOG_LINES is how much of the console log a console shows at first and
+ * after a reconnect. */
+export const LOG_LINES = 500;
+
 export const BACKOFF_BASE_MS = 1_000;
 export const BACKOFF_CAP_MS = 30_000;
 // A delay is cut by up to this share at random, so the browsers that lost
@@ -259,7 +263,7 @@ export class LiveSocket implements LiveConnection {
       this.everOpened = true;
       this.setState("open");
       this.send({ type: "request_stats" });
-      if (reconnected && this.logsOnReconnect) this.send({ type: "request_logs" });
+      if (reconnected && this.logsOnReconnect) this.send({ type: "request_logs", lines: LOG_LINES });
     };
     ws.onmessage = (ev) => {
       if (gen !== this.generation) return;
