@@ -4,7 +4,8 @@ import userEvent from "@testing-library/user-event";
 import type { Server } from "../../api/types";
 import { LiveOptions } from "../../live/socket";
 import { fakeSockets } from "../../live/testing";
-import ServerView, { primaryAddress } from "./ServerView";
+import ServerView from "./ServerView";
+import { primaryAddress } from "./address";
 import { Route, fakeApi, renderWith, server, type FakeRequest } from "./testing";
 import { powerCheck } from "./power";
 

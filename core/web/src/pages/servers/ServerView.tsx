@@ -12,6 +12,7 @@ import { StateBadge } from "../../ui/status";
 import { useToast } from "../../ui/toast";
 import { ServerContext } from "./context";
 import { PowerButtons } from "./PowerButtons";
+import { primaryAddress } from "./address";
 
 interface Tab {
   path: string;
@@ -33,13 +34,6 @@ const TABS: Tab[] = [
 /** visibleTabs are the tabs the caller holds a permission for. */
 export function visibleTabs(s: Server): Tab[] {
   return TABS.filter((t) => t.allowed(s));
-}
-
-/** primaryAddress is the server's primary ip:port, or "" without one. */
-export function primaryAddress(s: Pick<Server, "allocations">): string {
-  const a = s.allocations.find((x) => x.primary) ?? s.allocations[0];
-  if (!a) return "";
-  return a.ip.includes(":") ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
 }
 
 /** ServerView is the frame of one server's pages: its name, state,
