@@ -9,17 +9,8 @@ import { Select } from "../../ui/Field";
 import { bytes, percent } from "../../ui/format";
 import { StateBadge } from "../../ui/status";
 import { primaryAddress } from "./address";
+import type { NodeSummary } from "./adminTypes";
 import { STATE_FILTERS, countGroups, filterServers, indexServers, type ListedServer, type StateFilter } from "./list/filter";
-
-/** What the list needs of GET /api/admin/nodes (api.nodeView). */
-interface NodeSummary {
-  id: string;
-  name: string;
-  fqdn: string;
-  online: boolean;
-  maintenance: boolean;
-  agent: { resources: { cpu_cores: number } } | null;
-}
 
 const MIB = 1024 * 1024;
 const CHUNK = 100;
