@@ -108,7 +108,7 @@ export default function ServerList() {
           {shown.length === 0 ? (
             <EmptyState title="No servers match">Try other words, or clear the filters.</EmptyState>
           ) : (
-            <div className="server-table" role="table" aria-label="Servers" aria-rowcount={shown.length + 1}>
+            <div className={`server-table ${admin ? "with-node" : ""}`} role="table" aria-label="Servers" aria-rowcount={shown.length + 1}>
               <div className="server-row server-row-head" role="row">
                 <span role="columnheader">Name</span>
                 <span role="columnheader">State</span>
