@@ -355,8 +355,9 @@ function capitalise(s: string): string {
 export const LiveOptions = createContext<LiveSocketOptions>({});
 
 /** useLiveConnection keeps a server's socket open while the calling
- * component is mounted and re-renders it on every state change. */
-export function useLiveConnection(serverId: string, o: { logsOnReconnect?: boolean } = {}) {
+ * component is mounted (and enabled is not false), and re-renders it on
+ * every state change. */
+export function useLiveConnection(serverId: string, o: { logsOnReconnect?: boolean; enabled?: boolean } = {}) {
   const api = useApi();
   const options = useContext(LiveOptions);
   const connection = useMemo(() => new LiveSocket(api, serverId, options), [api, serverId, options]);
@@ -364,10 +365,12 @@ export function useLiveConnection(serverId: string, o: { logsOnReconnect?: boole
   useEffect(() => {
     connection.logsOnReconnect = logs;
   }, [connection, logs]);
+  const enabled = o.enabled ?? true;
   useEffect(() => {
+    if (!enabled) return;
     connection.start();
     return () => connection.stop();
-  }, [connection]);
+  }, [connection, enabled]);
   const snap = useSyncExternalStore(connection.onStateChange, connection.snapshot);
   return { connection, state: snap.state, reason: snap.reason };
 }

@@ -84,7 +84,7 @@ describe("ConsoleTab", () => {
     act(() => ws.receive({ type: "console_output", lines: ["[12:00] Done (3.2s)!"] }));
     act(() => ws.receive({ type: "logs", lines: ["[11:59] Starting", "[12:00] Done (3.2s)!"] }));
     expect(terminals[0].resets).toBe(1);
-    expect(text()).toBe("[11:59] Starting\r\n[12:00] Done (3.2s)!\r\n");
+    expect(text()).toBe("\x1b[?25l[11:59] Starting\r\n[12:00] Done (3.2s)!\r\n");
 
     act(() => ws.receive({ type: "console_output", lines: ["<Steve> hi"] }));
     act(() => ws.receive({ type: "install_output", lines: ["Downloading"] }));

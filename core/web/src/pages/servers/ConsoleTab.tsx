@@ -14,6 +14,7 @@ import { acceptsCommands } from "./power";
 import { cssVar, useThemeChange } from "./themeColors";
 
 const MIB = 1024 * 1024;
+const HIDE_CURSOR = "\x1b[?25l";
 
 function terminalTheme(): ITheme {
   const light = document.documentElement.dataset.theme === "light";
@@ -79,6 +80,8 @@ function Console({ server }: { server: Server }) {
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(box);
+    // Output only: no cursor.
+    term.write(HIDE_CURSOR);
     const refit = () => {
       try {
         fit.fit();
@@ -113,6 +116,7 @@ function Console({ server }: { server: Server }) {
     switch (m.type) {
       case "logs":
         term.reset();
+        term.write(HIDE_CURSOR);
         if (m.lines.length === 0) term.write(noticeText("The console is empty so far."));
         else term.write(outputText(m.lines));
         break;

@@ -13,7 +13,7 @@ import type { NodeSummary } from "./adminTypes";
 import { STATE_FILTERS, countGroups, filterServers, indexServers, type ListedServer, type StateFilter } from "./list/filter";
 
 const MIB = 1024 * 1024;
-const CHUNK = 100;
+const FIRST_ROWS = 60;
 
 /** ServerList is the first page: the servers the caller may see, with
  * their state and resource use, searchable and filterable. */
@@ -45,12 +45,12 @@ export default function ServerList() {
   const shown = useMemo(() => filterServers(index, { query: deferredQuery, state, node }), [index, deferredQuery, state, node]);
   const filtering = deferredQuery !== "" || state !== "all" || node !== "";
 
-  // A long list is drawn a chunk at a time, so the first rows show at
-  // once; the rest follow in the frames after.
-  const [limit, setLimit] = useState(CHUNK);
+  // A long list is drawn in two goes: the first rows at once, the rest
+  // just after, as a transition that input can interrupt.
+  const [limit, setLimit] = useState(FIRST_ROWS);
   useEffect(() => {
     if (limit >= shown.length) return;
-    const t = setTimeout(() => startTransition(() => setLimit((n) => n + CHUNK)), 0);
+    const t = setTimeout(() => startTransition(() => setLimit(Infinity)), 0);
     return () => clearTimeout(t);
   }, [limit, shown.length]);
 

@@ -1,22 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { Server } from "../../api/types";
+import type { Account, Server } from "../../api/types";
 import { LiveOptions } from "../../live/socket";
 import { fakeSockets } from "../../live/testing";
 import ServerView from "./ServerView";
 import { primaryAddress } from "./address";
-import { Route, fakeApi, renderWith, server, type FakeRequest } from "./testing";
+import { Route, fakeApi, renderWith, server, userAccount, type FakeRequest } from "./testing";
 import { powerCheck } from "./power";
 
-function setup(srv: Server | null, opts: { power?: (r: FakeRequest) => { status?: number; data?: unknown; error?: { code: string; message: string } } } = {}) {
+function setup(
+  srv: Server | null,
+  opts: { power?: (r: FakeRequest) => { status?: number; data?: unknown; error?: { code: string; message: string } }; account?: Account } = {},
+) {
   const sockets = fakeSockets();
   const { api, calls } = fakeApi((r) => {
     if (r.path === `/api/servers/${srv?.id}` && srv) return { data: srv };
     if (r.path.endsWith("/ws/ticket")) return { status: 201, data: { ticket: "tk", expires_at: new Date().toISOString() } };
     if (r.path.endsWith("/power") && opts.power) return opts.power(r);
     return undefined;
-  });
+  }, opts.account);
   const view = renderWith(
     api,
     <Route
@@ -122,6 +125,13 @@ describe("ServerView", () => {
     act(() => sockets.last()!.drop(4003, "access to this server was revoked"));
     expect(screen.getByText("Live updates stopped: Access to this server was revoked.")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Reconnect" })).toBeInTheDocument();
+  });
+
+  it("opens no socket for a suspended server unless the caller is an administrator", async () => {
+    const { sockets, calls } = setup(server({ state: "suspended", permissions: ["server.read", "server.console"] }), { account: userAccount });
+    expect(await screen.findByText("Suspended")).toHaveAttribute("data-state", "suspended");
+    expect(sockets.list).toEqual([]);
+    expect(calls.some((c) => c.path.endsWith("/ws/ticket"))).toBe(false);
   });
 
   it("explains a server that is not there", async () => {

@@ -6,6 +6,7 @@ import { ApiError } from "../../api/client";
 import { useApi } from "../../api/context";
 import { can, type Server, type ServerState } from "../../api/types";
 import { useLiveConnection } from "../../live/socket";
+import { useAuth } from "../../auth/auth";
 import { ErrorBox, Loading, Spinner } from "../../ui/feedback";
 import { Button } from "../../ui/Button";
 import { StateBadge } from "../../ui/status";
@@ -78,7 +79,10 @@ function ServerShell({ server }: { server: Server }) {
   const qc = useQueryClient();
   const toast = useToast();
   const location = useLocation();
-  const { connection, state, reason } = useLiveConnection(server.id, { logsOnReconnect: can(server, "server.console") });
+  const { account } = useAuth();
+  // The core refuses a suspended server's socket to all but administrators.
+  const suspended = server.state === "suspended" && !account?.admin;
+  const { connection, state, reason } = useLiveConnection(server.id, { logsOnReconnect: can(server, "server.console"), enabled: !suspended });
 
   // Status messages are the freshest word on the server's state: the
   // page's copy and the list's follow them.
@@ -131,7 +135,7 @@ function ServerShell({ server }: { server: Server }) {
             <div className="row">
               <h1>{server.name}</h1>
               <StateBadge state={server.state} reason={server.state_reason} />
-              <ConnectionIndicator state={state} reason={reason} retry={() => connection.retryNow()} />
+              {!suspended && <ConnectionIndicator state={state} reason={reason} retry={() => connection.retryNow()} />}
             </div>
             <div className="row muted small">
               {address && (

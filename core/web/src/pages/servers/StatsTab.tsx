@@ -110,7 +110,7 @@ function StatsBody({
 }
 
 const rate = (v: number) => `${bytes(v)}/s`;
-const pct = (v: number) => percent(v, v < 10 ? 1 : 0);
+const pct = (v: number) => percent(v, v > 0 && v < 10 ? 1 : 0);
 
 function nowMax(col: (number | null)[], f: (v: number) => string): string {
   const s = summary(col);
