@@ -152,7 +152,7 @@ function Console({ server }: { server: Server }) {
 
   return (
     <div className="console">
-      <div className="console-screen" data-testid="console" ref={boxRef} role="log" aria-label={`Console of ${server.name}`} />
+      <div className="console-screen" data-testid="console" ref={boxRef} role="region" aria-label={`Console of ${server.name}`} />
       <CommandLine server={server} />
     </div>
   );
