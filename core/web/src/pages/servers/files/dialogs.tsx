@@ -1,7 +1,7 @@
 // The file manager's dialogs. Each is mounted when it opens (so it starts
 // from its props), takes the operation to run, and stays open showing
 // the API's message when it fails.
-import { useId, useState, type FormEvent, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, errorText } from "../../../api/client";
 import { Button } from "../../../ui/Button";
 import { Checkbox } from "../../../ui/Checkbox";
@@ -44,35 +44,29 @@ interface FormDialogProps {
   danger?: boolean;
 }
 
-/** FormDialog is a dialog around one form: Enter submits it. */
+/** FormDialog is a dialog around one form: Enter submits it. The buttons
+ * sit inside the form, so every browser's implicit submission finds its
+ * submit button. */
 function FormDialog({ onClose, title, description, submitLabel, busy, error, onSubmit, children, danger }: FormDialogProps) {
-  const formId = useId();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onSubmit();
   };
   return (
-    <Dialog
-      open
-      onOpenChange={(o) => !o && onClose()}
-      title={title}
-      description={description}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form={formId} variant={danger ? "danger" : "primary"} busy={busy}>
-            {submitLabel}
-          </Button>
-        </>
-      }
-    >
-      <form id={formId} onSubmit={submit} noValidate>
+    <Dialog open onOpenChange={(o) => !o && onClose()} title={title} description={description}>
+      <form onSubmit={submit} noValidate>
         {children}
         {error !== undefined && (
           <p className="field-error" role="alert">
             {errorText(error)}
           </p>
         )}
+        <div className="dialog-foot">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant={danger ? "danger" : "primary"} busy={busy}>
+            {submitLabel}
+          </Button>
+        </div>
       </form>
     </Dialog>
   );
