@@ -3,7 +3,7 @@
 import { useRef, useState, type DragEvent, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { Archive, Copy, Download, FilePlus, FolderInput, FolderPlus, Globe, Lock, RefreshCw, Search, Trash2, Upload, X } from "lucide-react";
-import { errorText } from "../../../api/client";
+import { ApiError, errorText } from "../../../api/client";
 import { Button } from "../../../ui/Button";
 import { ConfirmDialog } from "../../../ui/Dialog";
 import { Input } from "../../../ui/Field";
@@ -127,7 +127,10 @@ export function FileBrowser({ serverId, base, dir, perms, upload, download }: Fi
     const dropped = await collect(entriesOf(e.dataTransfer));
     if (dropped.foldersUnreadable) toast("Some dropped folders could not be read by the browser; upload their files instead.", "error");
     for (const d of dropped.emptyDirs) {
-      await ops.mkdir(join(dir, d)).catch((err) => toast(`Could not create the folder ${d}: ${errorText(err)}`, "error"));
+      await ops.mkdir(join(dir, d)).catch((err) => {
+        // A folder that is already there is what the drop wanted.
+        if (!(err instanceof ApiError && err.status === 409)) toast(`Could not create the folder ${d}: ${errorText(err)}`, "error");
+      });
     }
     startUpload(dropped.files.map(({ file, dir: sub }) => ({ file, dir: join(dir, sub), label: sub ? `${sub}/${file.name}` : file.name })));
   };

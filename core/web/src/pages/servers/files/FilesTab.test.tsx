@@ -405,7 +405,9 @@ describe("uploads", () => {
           }),
         };
       };
-      const entries = [dirEntry("maps", [fileEntry(map), dirEntry("old", [])]), fileEntry(readme)];
+      // And an empty folder "plugins" that the server already has.
+      v.mkdirs("/config/plugins");
+      const entries = [dirEntry("maps", [fileEntry(map), dirEntry("old", [])]), fileEntry(readme), dirEntry("plugins", [])];
       const dataTransfer = {
         types: ["Files"],
         files: [readme],
@@ -418,6 +420,8 @@ describe("uploads", () => {
       await waitFor(() => expect(v.text("/config/maps/arena.dat")).toBe("map data"));
       await waitFor(() => expect(v.text("/config/README.txt")).toBe("read me"));
       expect(v.nodes.get("/config/maps/old")?.dir).toBe(true);
+      expect(v.calls("POST", "/mkdir").map((r) => r.body)).toEqual([{ path: "/config/maps/old" }, { path: "/config/plugins" }]);
+      expect(screen.queryByText(/Could not create the folder/)).not.toBeInTheDocument();
       expect(await screen.findByRole("link", { name: "maps" })).toBeInTheDocument();
       expect(zone).not.toHaveClass("files-drop-active");
     } finally {
