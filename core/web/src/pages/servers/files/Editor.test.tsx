@@ -1,7 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { EditorView } from "@codemirror/view";
 import { FakeVolume, renderFiles, SERVER_ID } from "./testing";
+
+// A ceiling, not a measure: these tests click and type through whole
+// flows, and a busy machine runs jsdom slowly.
+vi.setConfig({ testTimeout: 30_000 });
 
 const base = `/servers/${SERVER_ID}/files`;
 
@@ -16,7 +20,7 @@ function volume() {
 
 /** view is the open editor's CodeMirror view, once it is there. */
 async function view(): Promise<EditorView> {
-  const content = await screen.findByRole("textbox", {}, { timeout: 3000 });
+  const content = await screen.findByRole("textbox");
   await waitFor(() => expect(document.querySelector(".cm-content")).toBeInTheDocument());
   return EditorView.findFromDOM(content.closest(".cm-editor") as HTMLElement)!;
 }

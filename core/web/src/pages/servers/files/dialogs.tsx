@@ -185,7 +185,7 @@ export function DestinationDialog({ onClose, mode, entries, dir, onEach }: Desti
       <Field
         label="Destination folder"
         error={invalid}
-        hint={mode === "copy" ? "A path from the server's top folder, e.g. /plugins. Copies into the same folder get a free name." : "A path from the server's top folder, e.g. /plugins. Missing folders are not created."}
+        hint={`A path from the server's top folder, e.g. /plugins; missing folders are created.${mode === "copy" ? " A copy into the same folder gets a free name." : ""}`}
       >
         <Input value={dest} onChange={(e) => setDest(e.target.value)} autoFocus autoComplete="off" spellCheck={false} />
       </Field>

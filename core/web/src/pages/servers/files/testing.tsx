@@ -3,7 +3,7 @@
 // error codes), an XMLHttpRequest stand-in for uploads, and a render of
 // the Files tab with every provider it needs. Only tests import this.
 import type { ReactElement } from "react";
-import { render } from "@testing-library/react";
+import { configure, render } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter, Route, Routes, useLocation, type Location } from "react-router";
@@ -18,6 +18,10 @@ import type { FileInfo } from "./api";
 import FilesTab from "./FilesTab";
 import { symbolic } from "./mode";
 import { baseName, join, normalize, parent } from "./paths";
+
+// findBy… and waitFor wait for the fake API and React; on a busy machine
+// that can take longer than the default second. A ceiling, not a measure.
+configure({ asyncUtilTimeout: 8000 });
 
 // jsdom lays nothing out; CodeMirror and Radix ask for geometry anyway.
 if (!Range.prototype.getClientRects) {
@@ -210,7 +214,7 @@ export class FakeVolume {
         const [from, to] = [normalize(String(b.from)), normalize(String(b.to))];
         if (!this.nodes.has(from)) return this.missing(from);
         if (this.nodes.has(to)) return fail(409, "exists", `${to}: it already exists`);
-        if (!this.nodes.get(parent(to))?.dir) return this.missing(parent(to));
+        this.mkdirs(parent(to));
         for (const p of [from, ...this.under(from)]) {
           const node = this.nodes.get(p)!;
           this.nodes.delete(p);
@@ -230,6 +234,7 @@ export class FakeVolume {
           to = join(parent(from), `${stem} copy${ext}`);
         }
         if (this.nodes.has(to)) return fail(409, "exists", `${to}: it already exists`);
+        this.mkdirs(parent(to));
         this.nodes.set(to, { ...node, modified: this.tick() });
         return json(200, { data: this.info(to) });
       }
