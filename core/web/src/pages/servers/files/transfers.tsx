@@ -1,0 +1,222 @@
+// Uploads and downloads with progress. Each upload is its own request
+// (a bar and a cancel button per file), a few at a time; each download
+// reads the answer as a stream, since the endpoints want the
+// Authorization header and a plain link cannot send it.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { X } from "lucide-react";
+import type { Api } from "../../../api/client";
+import { ProgressBar } from "../../../ui/feedback";
+import { bytes } from "../../../ui/format";
+import { filesPath, transferErrorText, type FileInfo } from "./api";
+
+export interface Transfer {
+  id: number;
+  kind: "upload" | "download";
+  /** What the user sees: the file name, or its path inside a dropped folder. */
+  label: string;
+  sent: number;
+  /** 0 while unknown. */
+  total: number;
+  state: "queued" | "running" | "failed";
+  error?: string;
+}
+
+export interface UploadJob {
+  file: File;
+  /** The volume directory the file goes into. */
+  dir: string;
+  label: string;
+}
+
+/** How many uploads run at once; the rest wait their turn. */
+const PARALLEL_UPLOADS = 2;
+
+/** useTransfers runs uploads and downloads for one server and lists them
+ * until they finish; failures stay listed until dismissed. Leaving the
+ * page cancels what still runs. */
+export function useTransfers(api: Api, serverId: string, onUploaded: (f: FileInfo[]) => void) {
+  const [transfers, setTransfers] = useState<Transfer[]>([]);
+  const controllers = useRef(new Map<number, AbortController>());
+  const queue = useRef<{ id: number; job: UploadJob }[]>([]);
+  const running = useRef(0);
+  const nextId = useRef(1);
+  const uploaded = useRef(onUploaded);
+  uploaded.current = onUploaded;
+
+  const update = useCallback((id: number, patch: Partial<Transfer>) => setTransfers((ts) => ts.map((t) => (t.id === id ? { ...t, ...patch } : t))), []);
+  const drop = useCallback((id: number) => setTransfers((ts) => ts.filter((t) => t.id !== id)), []);
+
+  useEffect(() => {
+    const ctls = controllers.current;
+    return () => {
+      queue.current = [];
+      for (const c of ctls.values()) c.abort();
+    };
+  }, []);
+
+  const pump = useCallback(() => {
+    while (running.current < PARALLEL_UPLOADS && queue.current.length > 0) {
+      const { id, job } = queue.current.shift()!;
+      const ctl = controllers.current.get(id);
+      if (!ctl) continue;
+      running.current++;
+      update(id, { state: "running" });
+      const form = new FormData();
+      form.append("files", job.file, job.file.name);
+      api
+        .upload<FileInfo[]>("POST", filesPath(serverId, "/upload"), form, {
+          query: { path: job.dir },
+          signal: ctl.signal,
+          onProgress: (sent, total) => update(id, { sent, total: total || job.file.size }),
+        })
+        .then((infos) => {
+          drop(id);
+          uploaded.current(infos ?? []);
+        })
+        .catch((e) => {
+          if (ctl.signal.aborted) drop(id);
+          else update(id, { state: "failed", error: transferErrorText(e) });
+        })
+        .finally(() => {
+          running.current--;
+          controllers.current.delete(id);
+          pump();
+        });
+    }
+  }, [api, serverId, update, drop]);
+
+  const upload = useCallback(
+    (jobs: UploadJob[]) => {
+      const added: Transfer[] = jobs.map((job) => {
+        const id = nextId.current++;
+        controllers.current.set(id, new AbortController());
+        queue.current.push({ id, job });
+        return { id, kind: "upload", label: job.label, sent: 0, total: job.file.size, state: "queued" };
+      });
+      setTransfers((ts) => [...ts, ...added]);
+      pump();
+    },
+    [pump],
+  );
+
+  const download = useCallback(
+    async (path: string, name: string) => {
+      const id = nextId.current++;
+      const ctl = new AbortController();
+      controllers.current.set(id, ctl);
+      setTransfers((ts) => [...ts, { id, kind: "download", label: name, sent: 0, total: 0, state: "running" }]);
+      try {
+        const blob = await fetchFile(api, serverId, path, ctl.signal, (sent, total) => update(id, { sent, total }));
+        saveBlob(blob, name);
+        drop(id);
+      } catch (e) {
+        if (ctl.signal.aborted) drop(id);
+        else update(id, { state: "failed", error: transferErrorText(e) });
+      } finally {
+        controllers.current.delete(id);
+      }
+    },
+    [api, serverId, update, drop],
+  );
+
+  const cancel = useCallback(
+    (id: number) => {
+      queue.current = queue.current.filter((q) => q.id !== id);
+      controllers.current.get(id)?.abort();
+      controllers.current.delete(id);
+      drop(id);
+    },
+    [drop],
+  );
+
+  const busy = transfers.some((t) => t.state !== "failed");
+  return { transfers, busy, upload, download, cancel, dismiss: drop };
+}
+
+/** fetchFile reads a file's download into memory, reporting progress
+ * when the answer says its length. */
+export async function fetchFile(api: Api, serverId: string, path: string, signal: AbortSignal, onProgress: (sent: number, total: number) => void): Promise<Blob> {
+  const res = await api.raw("GET", filesPath(serverId, "/download"), undefined, { query: { path }, signal });
+  const total = Number(res.headers.get("Content-Length")) || 0;
+  if (!res.body) return res.blob();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let sent = 0;
+  let shown = -1;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    sent += value.length;
+    // A progress update per percent (or per MiB when the size is
+    // unknown), not per chunk: a big file has tens of thousands.
+    const step = total > 0 ? Math.floor((sent / total) * 100) : Math.floor(sent / (1 << 20));
+    if (step !== shown) {
+      shown = step;
+      onProgress(sent, total);
+    }
+  }
+  return new Blob(chunks, { type: "application/octet-stream" });
+}
+
+/** saveBlob hands blob to the browser as a download named name. */
+export function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.style.display = "none";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // The browser reads the URL after the click returns.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** TransferList shows what is moving: a bar per file, cancel while it
+ * runs, the reason and dismiss when it failed. */
+export function TransferList({ transfers, cancel, dismiss }: { transfers: Transfer[]; cancel: (id: number) => void; dismiss: (id: number) => void }) {
+  if (transfers.length === 0) return null;
+  return (
+    <ul className="files-transfers" aria-label="Transfers">
+      {transfers.map((t) => {
+        const verb = t.kind === "upload" ? "Uploading" : "Downloading";
+        const pct = t.total > 0 ? (t.sent / t.total) * 100 : null;
+        return (
+          <li key={t.id} className={`files-transfer ${t.state === "failed" ? "files-transfer-failed" : ""}`}>
+            <div className="files-transfer-head">
+              <span className="files-transfer-name" title={t.label}>
+                {t.label}
+              </span>
+              <span className="muted small">
+                {t.state === "failed"
+                  ? `${t.kind === "upload" ? "Upload" : "Download"} failed`
+                  : t.state === "queued"
+                    ? "Waiting…"
+                    : t.total > 0
+                      ? `${bytes(t.sent)} of ${bytes(t.total)}`
+                      : bytes(t.sent)}
+              </span>
+              {t.state === "failed" ? (
+                <button className="icon-button" aria-label={`Dismiss ${t.label}`} onClick={() => dismiss(t.id)}>
+                  <X size={14} />
+                </button>
+              ) : (
+                <button className="icon-button" aria-label={`Cancel ${t.kind} of ${t.label}`} onClick={() => cancel(t.id)}>
+                  <X size={14} />
+                </button>
+              )}
+            </div>
+            {t.state === "failed" ? (
+              <p className="field-error" role="alert">
+                {t.error}
+              </p>
+            ) : (
+              <ProgressBar value={t.state === "queued" ? 0 : pct} label={`${verb} ${t.label}`} />
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
