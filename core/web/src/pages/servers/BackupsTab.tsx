@@ -13,7 +13,7 @@ import { Field, Input } from "../../ui/Field";
 import { ago, bytes, dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { useLive, useServer } from "./context";
-import { fetchArchive, saveBlob } from "./backups/download";
+import { download as downloadLink } from "../../api/download";
 import { limitInfo, progressPercent, progressText, statusTone, statusWord, withBackup, type Backup } from "./backups/model";
 
 /** An operation under way on one backup: making it, or restoring it. */
@@ -244,8 +244,9 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
   const startDownload = async () => {
     setDownload({ received: 0, total: b.size });
     try {
-      const { blob, filename } = await fetchArchive(api, server.id, b.id, `${b.name}.tar`, (received, total) => setDownload({ received, total }));
-      saveBlob(blob, filename);
+      // The browser's download manager takes it from here, with its own
+      // progress, straight to disk.
+      await downloadLink(api, server.id, `/backups/${encodeURIComponent(b.id)}/download`);
     } catch (e) {
       toast(`Downloading "${b.name}" failed: ${errorText(e)}`, "error");
     } finally {

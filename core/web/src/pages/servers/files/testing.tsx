@@ -138,8 +138,16 @@ export class FakeVolume {
     return fail(404, "not_found", `${normalize(p)}: no such file or directory`);
   }
 
+  /** tickets counts the download tickets handed out. */
+  tickets = 0;
+
   readonly fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), "http://panel.test");
+    // Downloads follow a ticketed link (src/api/download.ts).
+    if (init?.method === "POST" && /^\/api\/servers\/[^/]+\/ws\/ticket$/.test(url.pathname)) {
+      this.tickets++;
+      return json(201, { data: { ticket: "tk" + this.tickets, expires_at: "" } });
+    }
     const m = /^\/api\/servers\/[^/]+\/files(\/[a-z]+)?$/.exec(url.pathname);
     const headers = Object.fromEntries(Object.entries((init?.headers as Record<string, string>) ?? {}));
     let body: unknown = init?.body;

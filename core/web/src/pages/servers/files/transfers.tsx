@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { X } from "lucide-react";
 import type { Api } from "../../../api/client";
+import { download as downloadLink } from "../../../api/download";
 import { ProgressBar } from "../../../ui/feedback";
 import { bytes } from "../../../ui/format";
 import { filesPath, transferErrorText, type FileInfo } from "./api";
@@ -101,22 +102,17 @@ export function useTransfers(api: Api, serverId: string, onUploaded: (f: FileInf
 
   const download = useCallback(
     async (path: string, name: string) => {
-      const id = nextId.current++;
-      const ctl = new AbortController();
-      controllers.current.set(id, ctl);
-      setTransfers((ts) => [...ts, { id, kind: "download", label: name, sent: 0, total: 0, state: "running" }]);
+      // The browser's download manager takes the file from a ticketed
+      // link, with its own progress, straight to disk; only a refused
+      // ticket shows here.
       try {
-        const blob = await fetchFile(api, serverId, path, ctl.signal, (sent, total) => update(id, { sent, total }));
-        saveBlob(blob, name);
-        drop(id);
+        await downloadLink(api, serverId, "/files/download", { path });
       } catch (e) {
-        if (ctl.signal.aborted) drop(id);
-        else update(id, { state: "failed", error: transferErrorText(e) });
-      } finally {
-        controllers.current.delete(id);
+        const id = nextId.current++;
+        setTransfers((ts) => [...ts, { id, kind: "download", label: name, sent: 0, total: 0, state: "failed", error: transferErrorText(e) }]);
       }
     },
-    [api, serverId, update, drop],
+    [api, serverId],
   );
 
   const cancel = useCallback(
@@ -131,46 +127,6 @@ export function useTransfers(api: Api, serverId: string, onUploaded: (f: FileInf
 
   const busy = transfers.some((t) => t.state !== "failed");
   return { transfers, busy, upload, download, cancel, dismiss: drop };
-}
-
-/** fetchFile reads a file's download into memory, reporting progress
- * when the answer says its length. */
-export async function fetchFile(api: Api, serverId: string, path: string, signal: AbortSignal, onProgress: (sent: number, total: number) => void): Promise<Blob> {
-  const res = await api.raw("GET", filesPath(serverId, "/download"), undefined, { query: { path }, signal });
-  const total = Number(res.headers.get("Content-Length")) || 0;
-  if (!res.body) return res.blob();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let sent = 0;
-  let shown = -1;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    sent += value.length;
-    // A progress update per percent (or per MiB when the size is
-    // unknown), not per chunk: a big file has tens of thousands.
-    const step = total > 0 ? Math.floor((sent / total) * 100) : Math.floor(sent / (1 << 20));
-    if (step !== shown) {
-      shown = step;
-      onProgress(sent, total);
-    }
-  }
-  return new Blob(chunks, { type: "application/octet-stream" });
-}
-
-/** saveBlob hands blob to the browser as a download named name. */
-export function saveBlob(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.style.display = "none";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  // The browser reads the URL after the click returns.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** TransferList shows what is moving: a bar per file, cancel while it
