@@ -48,8 +48,8 @@ export const names = {
 /** login signs the administrator in through the login form. */
 export async function login(page: Page) {
   await page.goto("/login");
-  await page.getByLabel("Email").fill(cluster.email);
-  await page.getByLabel("Password").fill(cluster.password);
+  await page.getByLabel("Email", { exact: true }).fill(cluster.email);
+  await page.getByLabel("Password", { exact: true }).fill(cluster.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).not.toHaveURL(/\/login/);
 }

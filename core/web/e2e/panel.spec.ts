@@ -12,17 +12,17 @@ test("a server from creation to backup, through the panel", async ({ page }) => 
     await page.goto("/login");
     await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
     await shot(page, "login");
-    await page.getByLabel("Email").fill(cluster.email);
-    await page.getByLabel("Password").fill(cluster.password);
+    await page.getByLabel("Email", { exact: true }).fill(cluster.email);
+    await page.getByLabel("Password", { exact: true }).fill(cluster.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page).toHaveURL(/\/$/);
   });
 
   await test.step("create a server from the list", async () => {
     await main(page).getByRole("link", { name: "New server" }).click();
-    await page.getByLabel("Name").fill(names.server);
-    await selectContaining(page.getByLabel("Template"), cluster.template);
-    await selectContaining(page.getByLabel("Node"));
+    await page.getByLabel("Name", { exact: true }).fill(names.server);
+    await selectContaining(page.getByLabel("Template", { exact: true }), cluster.template);
+    await selectContaining(page.getByLabel("Node", { exact: true }));
     await page.getByRole("button", { name: "Create server" }).click();
     await expect(page).toHaveURL(/\/servers\/[^/]+\/console$/);
     await expect(page.getByRole("heading", { level: 1, name: names.server })).toBeVisible();
@@ -40,7 +40,7 @@ test("a server from creation to backup, through the panel", async ({ page }) => 
   });
 
   await test.step("a command is echoed by the game", async () => {
-    const input = page.getByLabel("Console command");
+    const input = page.getByLabel("Console command", { exact: true });
     await input.fill(names.command);
     await input.press("Enter");
     await expect(consoleRows(page)).toContainText(`echo: ${names.command}`);
@@ -84,7 +84,8 @@ test("a server from creation to backup, through the panel", async ({ page }) => 
     await page.keyboard.press("ControlOrMeta+End");
     await page.keyboard.type(names.fileEdit);
     await expect(editor).toContainText(names.fileEdit);
-    await main(page).getByRole("button", { name: "Save", exact: true }).click();
+    // The editor may open over the page, outside main.
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByText(`Saved ${names.file}`)).toBeVisible();
   });
 
@@ -92,7 +93,7 @@ test("a server from creation to backup, through the panel", async ({ page }) => 
     await tab(page, "Backups").click();
     await main(page).getByRole("button", { name: "Create backup" }).click();
     const dialog = page.getByRole("dialog");
-    await dialog.getByLabel("Name").fill(names.backup);
+    await dialog.getByLabel("Name", { exact: true }).fill(names.backup);
     await dialog.getByRole("button", { name: "Create", exact: true }).click();
     await expect(dialog).toBeHidden();
     const row = main(page).locator("tr, [role=row], li").filter({ hasText: names.backup }).first();
@@ -131,8 +132,8 @@ test("a wrong password shows the API's message", async ({ page, request }) => {
   expect(error.message).not.toBe("");
 
   await page.goto("/login");
-  await page.getByLabel("Email").fill(wrong.email);
-  await page.getByLabel("Password").fill(wrong.password);
+  await page.getByLabel("Email", { exact: true }).fill(wrong.email);
+  await page.getByLabel("Password", { exact: true }).fill(wrong.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toContainText(error.message);
   await expect(page).toHaveURL(/\/login/);
