@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -82,6 +83,20 @@ rate_limit "auth" {
 	}
 	c.must(http.MethodGet, "/api/admin/templates/"+c.templateID, nil, &tpl)
 	run := randomHex(4)
+
+	step(t, "the core serves the panel", func() {
+		// A deep link answers the UI's page too: the browser starts at
+		// /login.
+		resp, err := http.Get("http://" + c.addr + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `<div id="root">`) {
+			t.Fatalf("GET /login answered %d, not the panel's page (was the core built with the UI embedded? run make web before the test): %.200s", resp.StatusCode, body)
+		}
+	})
 
 	step(t, "the Playwright suite passes", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
