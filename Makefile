@@ -111,7 +111,7 @@ web-test: web
 # Screenshots of the UI's main pages into docs/screenshots, taken by the
 # e2e suite's TestWebUI (Playwright on the built core).
 screenshots: web
-	cd e2e && CI=true CATALYST_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestWebUI' .
+	cd e2e && CI=true CATALYST_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -v -count=1 -run 'TestWebUI' .
 
 test: lint web-test unit
 
