@@ -144,6 +144,9 @@ bench:
 	@# -p 1: one package's benchmarks at a time, so no figure shares the CPUs
 	@# with another package's.
 	$(GO) test -p 1 -run '^$$' -bench . $(BENCH_FLAGS) $(PACKAGES) 2>&1 | $(TOOLS)/benchratio
+	@# The web UI's first page load, gzipped, beside its 500 kB budget (the
+	@# 500-server list is measured by the e2e suite's TestWebUI).
+	@$(MAKE) --no-print-directory web >/dev/null && cd $(WEB_DIR) && npm run --silent size
 
 # Each fuzz target in turn (go test fuzzes one at a time). A crasher is
 # written to the package's testdata/fuzz/<Fuzz…>/: keep it there as a

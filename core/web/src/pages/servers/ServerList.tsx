@@ -1,4 +1,4 @@
-import { memo, startTransition, useDeferredValue, useEffect, useMemo, useState } from "react";
+import { memo, useDeferredValue, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { Plus, Search, ServerOff } from "lucide-react";
@@ -10,10 +10,10 @@ import { bytes, percent } from "../../ui/format";
 import { StateBadge } from "../../ui/status";
 import { primaryAddress } from "./address";
 import type { NodeSummary } from "./adminTypes";
+import { useRowWindow } from "./list/window";
 import { STATE_FILTERS, countGroups, filterServers, indexServers, type ListedServer, type StateFilter } from "./list/filter";
 
 const MIB = 1024 * 1024;
-const FIRST_ROWS = 60;
 
 /** ServerList is the first page: the servers the caller may see, with
  * their state and resource use, searchable and filterable. */
@@ -45,14 +45,10 @@ export default function ServerList() {
   const shown = useMemo(() => filterServers(index, { query: deferredQuery, state, node }), [index, deferredQuery, state, node]);
   const filtering = deferredQuery !== "" || state !== "all" || node !== "";
 
-  // A long list is drawn in two goes: the first rows at once, the rest
-  // just after, as a transition that input can interrupt.
-  const [limit, setLimit] = useState(FIRST_ROWS);
-  useEffect(() => {
-    if (limit >= shown.length) return;
-    const t = setTimeout(() => startTransition(() => setLimit(Infinity)), 0);
-    return () => clearTimeout(t);
-  }, [limit, shown.length]);
+  // Only the rows near the viewport are in the page: a search over
+  // hundreds of servers re-renders a screenful per keystroke.
+  const rowsRef = useRef<HTMLDivElement>(null);
+  const win = useRowWindow(rowsRef, shown.length, ".server-row");
 
   return (
     <div className="page server-list-page">
@@ -109,7 +105,7 @@ export default function ServerList() {
             <EmptyState title="No servers match">Try other words, or clear the filters.</EmptyState>
           ) : (
             <div className={`server-table ${admin ? "with-node" : ""}`} role="table" aria-label="Servers" aria-rowcount={shown.length + 1}>
-              <div className="server-row server-row-head" role="row">
+              <div className="server-row server-row-head" role="row" aria-rowindex={1}>
                 <span role="columnheader">Name</span>
                 <span role="columnheader">State</span>
                 <span role="columnheader">Address</span>
@@ -117,9 +113,13 @@ export default function ServerList() {
                 <span role="columnheader">Memory</span>
                 {admin && <span role="columnheader">Node</span>}
               </div>
-              {shown.slice(0, limit).map((s) => (
-                <ServerRow key={s.id} server={s} node={nodeById.get(s.node_id)} admin={admin} />
-              ))}
+              <div className="server-rows" ref={rowsRef} role="rowgroup">
+                {win.before > 0 && <div aria-hidden style={{ height: win.before }} />}
+                {shown.slice(win.start, win.end).map((s, i) => (
+                  <ServerRow key={s.id} server={s} index={win.start + i + 2} node={nodeById.get(s.node_id)} admin={admin} />
+                ))}
+                {win.after > 0 && <div aria-hidden style={{ height: win.after }} />}
+              </div>
             </div>
           )}
         </>
@@ -128,13 +128,13 @@ export default function ServerList() {
   );
 }
 
-const ServerRow = memo(function ServerRow({ server: s, node, admin }: { server: ListedServer; node?: NodeSummary; admin: boolean }) {
+const ServerRow = memo(function ServerRow({ server: s, index, node, admin }: { server: ListedServer; index: number; node?: NodeSummary; admin: boolean }) {
   const st = s.stats;
   const cpuMax = s.cpu_percent || 100 * (node?.agent?.resources.cpu_cores || 1);
   const memMax = st?.memory_limit_bytes || s.memory_mb * MIB;
   const address = primaryAddress(s);
   return (
-    <div className="server-row" role="row">
+    <div className="server-row" role="row" aria-rowindex={index}>
       <span role="cell" className="server-cell-name">
         <Link to={`/servers/${s.id}`} className="server-link">
           {s.name}
