@@ -73,9 +73,22 @@ func TestWebUI(t *testing.T) {
 	// The backups go to the "local" store every agent configure writes
 	// (TestBackups uses it too). The browser signs in several times: the
 	// default of 30 logins a minute from one address is too few.
+	//
+	// Access tokens live 70 s and sockets are warned 60 s before theirs
+	// expire, so the console's socket renews its token in place within
+	// seconds of opening, and again and again: the flow checks it never
+	// reconnects for it.
 	c := newCluster(t, clusterOptions{ports: 4, coreHCL: `
 rate_limit "auth" {
   per_ip = 100000
+}
+
+auth {
+  access_token_ttl = "70s"
+}
+
+websocket {
+  token_warning = "60s"
 }
 `})
 	var tpl struct {

@@ -8,6 +8,18 @@ import { cluster, login, main, names, run, screenshots, selectContaining, shot, 
 const consoleRows = (page: Page) => page.locator('[data-testid="console"] .xterm-rows');
 
 test("a server from creation to backup, through the panel", async ({ page }) => {
+  // The server sockets the page opens, and the token renewals on them
+  // (the core runs with 70 s access tokens; see web_test.go).
+  const sockets: string[] = [];
+  let renewed = 0;
+  page.on("websocket", (ws) => {
+    if (!/\/api\/servers\/[^/]+\/ws/.test(ws.url())) return;
+    sockets.push(ws.url());
+    ws.on("framereceived", (f) => {
+      if (typeof f.payload === "string" && f.payload.includes('"type":"auth_success"')) renewed++;
+    });
+  });
+
   await test.step("sign in", async () => {
     await page.goto("/login");
     await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
@@ -39,11 +51,18 @@ test("a server from creation to backup, through the panel", async ({ page }) => 
     await expect(stateBadge(page)).toHaveAttribute("data-state", "running");
   });
 
+  await test.step("the socket renews its token without reconnecting", async () => {
+    await expect.poll(() => renewed, { timeout: 45_000, message: "auth_success on the server socket" }).toBeGreaterThan(0);
+    expect(sockets, "server sockets opened").toHaveLength(1);
+  });
+
   await test.step("a command is echoed by the game", async () => {
     const input = page.getByLabel("Console command", { exact: true });
     await input.fill(names.command);
     await input.press("Enter");
     await expect(consoleRows(page)).toContainText(`echo: ${names.command}`);
+    // Still the one socket, through every renewal so far.
+    expect(sockets, "server sockets opened").toHaveLength(1);
     await shot(page, "console");
     if (screenshots) {
       await page.setViewportSize({ width: 390, height: 844 });
