@@ -7,9 +7,10 @@ import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { EmptyState, ErrorBox, Loading, Notice } from "../../ui/feedback";
 import { ago, dateTime } from "../../ui/format";
-import { CopyBlock, Notice, fieldError, formError } from "../admin/parts";
+import { CopyBlock } from "../../ui/CopyBlock";
+import { fieldError, formError } from "../../ui/formErrors";
 import { groupPermissions, groupState, keyBody, type KeyForm } from "./scopes";
 
 interface ApiKey {

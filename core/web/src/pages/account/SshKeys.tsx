@@ -8,7 +8,7 @@ import { Field, Input, Textarea } from "../../ui/Field";
 import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { fieldError, formError } from "../admin/parts";
+import { fieldError, formError } from "../../ui/formErrors";
 import type { SSHKey } from "../admin/types";
 
 /** SshKeys lists the public keys the account logs in to SFTP with, adds

@@ -13,7 +13,10 @@ import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
 import { ago, dateTime, duration } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { RULE_TYPES, SEVERITIES, ruleForm, ruleSpec, takesFor, takesThreshold, typeLabel, type RuleForm } from "./alertRules";
-import { LoadMore, ToneBadge, fieldError, formError, shortId } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { shortId } from "./parts";
 import type { Alert, AlertRule, Delivery, RuleSpec, SinkView } from "./types";
 
 const PAGE = 50;

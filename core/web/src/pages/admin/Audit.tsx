@@ -9,7 +9,9 @@ import { Field, Input } from "../../ui/Field";
 import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { NO_FILTERS, apiQuery, filtersFromSearch, filtersToSearch, fromLocalInput, toLocalInput, type AuditFilters } from "./auditQuery";
-import { LoadMore, ToneBadge, shortId } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { shortId } from "./parts";
 import type { AuditEntry, AuditPage } from "./types";
 
 const PAGE = 50;

@@ -12,7 +12,9 @@ import { ago, bytes, dateTime, mib } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { useNodeStats, DeployToken } from "./Nodes";
 import { healthUsage, nodeStatus, parsePortList } from "./nodes";
-import { ToneBadge, explainInUse, fieldError, formError } from "./parts";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { explainInUse } from "./parts";
 import type { AllocationRecord, ImportResult, NodeCreated, NodeHistory, NodeView } from "./types";
 
 const NodeChart = lazy(() => import("./NodeChart"));

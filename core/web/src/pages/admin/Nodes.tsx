@@ -8,10 +8,12 @@ import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Dialog } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading, Meter } from "../../ui/feedback";
+import { EmptyState, ErrorBox, Loading, Meter, Notice } from "../../ui/feedback";
 import { bytes, mib } from "../../ui/format";
 import { healthUsage, nodeStatus } from "./nodes";
-import { CopyBlock, Notice, ToneBadge, fieldError, formError } from "./parts";
+import { CopyBlock } from "../../ui/CopyBlock";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
 import type { NodeCreate, NodeCreated, NodeStats, NodeView } from "./types";
 
 /** Nodes lists the machines running the agent with their live health. */

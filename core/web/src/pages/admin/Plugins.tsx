@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useApi } from "../../api/context";
 import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
 import { ago, dateTime } from "../../ui/format";
-import { ToneBadge } from "./parts";
+import { ToneBadge } from "../../ui/status";
 import { pluginTone } from "./plugins";
 import type { PluginStatus } from "./types";
 

@@ -7,10 +7,12 @@ import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { Field, Input, Select, Textarea } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { EmptyState, ErrorBox, Loading, Notice } from "../../ui/feedback";
 import { ago } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { Notice, ToneBadge, explainInUse, fieldError, formError } from "./parts";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { explainInUse } from "./parts";
 import { pluginTone } from "./plugins";
 import type { SourceTemplate, Template, TemplateImported, TemplateSource, TemplateSpec } from "./types";
 

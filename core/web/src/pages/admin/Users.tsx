@@ -11,7 +11,11 @@ import { Field, Input } from "../../ui/Field";
 import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { LoadMore, ToneBadge, explainInUse, fieldError, formError, useDebounced } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { useDebounced } from "../../ui/useDebounced";
+import { explainInUse } from "./parts";
 import type { SSHKey, UserPage } from "./types";
 
 const PAGE = 50;

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Archive, Download, Lock, LockOpen, Plus, RotateCcw, Trash2 } from "lucide-react";
-import { ApiError, errorText } from "../../api/client";
+import { errorText } from "../../api/client";
 import { useApi } from "../../api/context";
 import { can, type Server } from "../../api/types";
 import type { BackupProgress } from "../../live/types";
@@ -11,6 +11,8 @@ import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { EmptyState, ErrorBox, Loading, ProgressBar } from "../../ui/feedback";
 import { Field, Input } from "../../ui/Field";
 import { ago, bytes, dateTime } from "../../ui/format";
+import { fieldError } from "../../ui/formErrors";
+import { ToneBadge } from "../../ui/status";
 import { useToast } from "../../ui/toast";
 import { useLive, useServer } from "./context";
 import { download as downloadLink } from "../../api/download";
@@ -173,7 +175,7 @@ function CreateBackupDialog({ open, onOpenChange, server }: { open: boolean; onO
     create.mutate();
   };
   const err = create.error;
-  const nameError = err instanceof ApiError && err.field === "name" ? err.message : undefined;
+  const nameError = fieldError(err, "name");
   return (
     <Dialog
       open={open}
@@ -281,10 +283,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
         )}
       </td>
       <td className="backup-status" role="cell">
-        <span className={`badge badge-${tone}`}>
-          <span className="dot" aria-hidden />
-          {status}
-        </span>
+        <ToneBadge tone={tone}>{status}</ToneBadge>
         {(b.status === "creating" || op) && (
           <div className="backup-progress">
             <ProgressBar value={op ? progressPercent(op) : null} label={`${restoring ? "Restore" : "Backup"} progress of ${b.name}`} />

@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../../api/context";
 import { EmptyState, ErrorBox, Loading } from "../../../ui/feedback";
 import { ago, dateTime, duration } from "../../../ui/format";
+import { ToneBadge } from "../../../ui/status";
 import { runStatusText, runStatusTone, taskSummary, triggerText, type Run } from "./model";
 
 // While a run is under way its tasks move on; ask again this often.
@@ -52,10 +53,7 @@ function RunItem({ run: r }: { run: Run }) {
   return (
     <li className="run-item">
       <div className="run-head">
-        <span className={`badge badge-${runStatusTone(r.status)}`}>
-          <span className="dot" aria-hidden />
-          {runStatusText(r.status)}
-        </span>
+        <ToneBadge tone={runStatusTone(r.status)}>{runStatusText(r.status)}</ToneBadge>
         <span>{triggerText(r.trigger)}</span>
         <span className="muted small" title={dateTime(r.started_at)}>
           started {ago(r.started_at)}

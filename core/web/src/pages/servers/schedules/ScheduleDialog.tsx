@@ -29,7 +29,7 @@ import {
   type Schedule,
   type TaskAction,
 } from "./model";
-import { useDebounced } from "./useDebounced";
+import { useDebounced } from "../../../ui/useDebounced";
 
 interface Props {
   serverId: string;
