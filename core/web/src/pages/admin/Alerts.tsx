@@ -9,7 +9,9 @@ import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { Field, Input, Select } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { ago, dateTime, duration } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { RULE_TYPES, SEVERITIES, ruleForm, ruleSpec, takesFor, takesThreshold, typeLabel, type RuleForm } from "./alertRules";
@@ -140,86 +142,72 @@ function AlertList() {
           </Select>
         </Field>
       </div>
-      {alerts.isPending ? (
-        <Loading label="Loading alerts…" />
-      ) : alerts.isError ? (
-        <ErrorBox error={alerts.error} retry={() => alerts.refetch()} title="The alerts did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={status || severity || type ? "No alerts match these filters" : "No alerts"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Alert</th>
-                  <th>Target</th>
-                  <th>Severity</th>
-                  <th>Opened</th>
-                  <th>Status</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
+      <QueryState
+        query={alerts}
+        loading="Loading alerts…"
+        failed="The alerts did not load"
+        empty={<EmptyState title={status || severity || type ? "No alerts match these filters" : "No alerts"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={["Alert", "Target", "Severity", "Opened", "Status"]} actions>
+              {list.map((a) => (
+                <tr key={a.id}>
+                  <td>
+                    <strong>{a.title}</strong>
+                    {a.body && <span className="muted small block">{a.body}</span>}
+                    <span className="muted small block">
+                      {a.rule_name} · {typeLabel(a.type)}
+                      {a.value && ` · ${a.value}`}
+                      {a.occurrences > 1 && ` · seen ${a.occurrences} times`}
+                    </span>
+                  </td>
+                  <td>
+                    {a.server_id ? (
+                      <Link to={`/servers/${a.server_id}`}>{a.target || `server ${shortId(a.server_id)}`}</Link>
+                    ) : a.node_id ? (
+                      <Link to={`/admin/nodes/${a.node_id}`}>{a.target || `node ${shortId(a.node_id)}`}</Link>
+                    ) : (
+                      a.target
+                    )}
+                  </td>
+                  <td>
+                    <ToneBadge tone={severityTone(a.severity)}>{a.severity}</ToneBadge>
+                  </td>
+                  <td title={dateTime(a.opened_at)}>
+                    {ago(a.opened_at)}
+                    <span className="muted small block">last seen {ago(a.last_seen_at)}</span>
+                  </td>
+                  <td>
+                    {a.status === "open" ? (
+                      <ToneBadge tone="bad">Open</ToneBadge>
+                    ) : (
+                      <>
+                        <ToneBadge tone="ok">Resolved</ToneBadge>
+                        {a.resolved_at && (
+                          <span className="muted small block">
+                            {ago(a.resolved_at)}
+                            {a.resolved_by ? " by hand" : ""}
+                          </span>
+                        )}
+                      </>
+                    )}
+                  </td>
+                  <td className="actions">
+                    {a.status === "open" && (
+                      <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)} aria-label={`Resolve ${a.title}`}>
+                        Resolve
+                      </Button>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <strong>{a.title}</strong>
-                      {a.body && <span className="muted small block">{a.body}</span>}
-                      <span className="muted small block">
-                        {a.rule_name} · {typeLabel(a.type)}
-                        {a.value && ` · ${a.value}`}
-                        {a.occurrences > 1 && ` · seen ${a.occurrences} times`}
-                      </span>
-                    </td>
-                    <td>
-                      {a.server_id ? (
-                        <Link to={`/servers/${a.server_id}`}>{a.target || `server ${shortId(a.server_id)}`}</Link>
-                      ) : a.node_id ? (
-                        <Link to={`/admin/nodes/${a.node_id}`}>{a.target || `node ${shortId(a.node_id)}`}</Link>
-                      ) : (
-                        a.target
-                      )}
-                    </td>
-                    <td>
-                      <ToneBadge tone={severityTone(a.severity)}>{a.severity}</ToneBadge>
-                    </td>
-                    <td title={dateTime(a.opened_at)}>
-                      {ago(a.opened_at)}
-                      <span className="muted small block">last seen {ago(a.last_seen_at)}</span>
-                    </td>
-                    <td>
-                      {a.status === "open" ? (
-                        <ToneBadge tone="bad">Open</ToneBadge>
-                      ) : (
-                        <>
-                          <ToneBadge tone="ok">Resolved</ToneBadge>
-                          {a.resolved_at && (
-                            <span className="muted small block">
-                              {ago(a.resolved_at)}
-                              {a.resolved_by ? " by hand" : ""}
-                            </span>
-                          )}
-                        </>
-                      )}
-                    </td>
-                    <td className="actions">
-                      {a.status === "open" && (
-                        <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)} aria-label={`Resolve ${a.title}`}>
-                          Resolve
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={alerts} shown={list.length} />
-        </>
-      )}
+              ))}
+            </DataTable>
+            <LoadMore pager={alerts} shown={list.length} />
+          </>
+        )}
+      </QueryState>
     </>
   );
 }
@@ -250,59 +238,44 @@ function Rules() {
           <Plus size={16} aria-hidden /> New rule
         </Button>
       </div>
-      {rules.isPending ? (
-        <Loading />
-      ) : rules.isError ? (
-        <ErrorBox error={rules.error} retry={() => rules.refetch()} title="The rules did not load" />
-      ) : rules.data.length === 0 ? (
-        <EmptyState title="No alert rules">Add one to be told when servers crash or run out of resources.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Rule</th>
-                <th>Fires</th>
-                <th>Severity</th>
-                <th>Enabled</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+      <QueryState
+        query={rules}
+        failed="The rules did not load"
+        empty={<EmptyState title="No alert rules">Add one to be told when servers crash or run out of resources.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Rule", "Fires", "Severity", "Enabled"]} actions>
+            {list.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <strong>{r.name}</strong>
+                  <span className="muted small block">{typeLabel(r.type)}</span>
+                </td>
+                <td>{condition(r)}</td>
+                <td>
+                  <ToneBadge tone={severityTone(r.severity)}>{r.severity}</ToneBadge>
+                </td>
+                <td>
+                  <Checkbox
+                    label={<span className="sr-only">Enable {r.name}</span>}
+                    checked={r.enabled}
+                    disabled={toggle.isPending && toggle.variables?.id === r.id}
+                    onCheckedChange={(enabled) => toggle.mutate({ id: r.id, enabled })}
+                  />
+                </td>
+                <td className="actions">
+                  <Button size="sm" variant="ghost" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
+                    <Pencil size={14} aria-hidden />
+                  </Button>
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>
+                    <Trash2 size={14} aria-hidden />
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {rules.data.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <strong>{r.name}</strong>
-                    <span className="muted small block">{typeLabel(r.type)}</span>
-                  </td>
-                  <td>{condition(r)}</td>
-                  <td>
-                    <ToneBadge tone={severityTone(r.severity)}>{r.severity}</ToneBadge>
-                  </td>
-                  <td>
-                    <Checkbox
-                      label={<span className="sr-only">Enable {r.name}</span>}
-                      checked={r.enabled}
-                      disabled={toggle.isPending && toggle.variables?.id === r.id}
-                      onCheckedChange={(enabled) => toggle.mutate({ id: r.id, enabled })}
-                    />
-                  </td>
-                  <td className="actions">
-                    <Button size="sm" variant="ghost" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
-                      <Pencil size={14} aria-hidden />
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>
-                      <Trash2 size={14} aria-hidden />
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       {editing && <RuleDialog rule={editing === "new" ? undefined : editing} onClose={() => setEditing(undefined)} />}
       <ConfirmDialog
         open={!!deleting}
@@ -415,27 +388,15 @@ function Sinks() {
     },
     onError: (e, sink) => toast(`The test to ${sink} was not sent: ${errorText(e)}`, "error"),
   });
-  if (sinks.isPending) return <Loading />;
-  if (sinks.isError) return <ErrorBox error={sinks.error} retry={() => sinks.refetch()} title="The sinks did not load" />;
-  if (sinks.data.length === 0) return <EmptyState title="No alert sinks">Alert sink plugins (Discord, webhooks, …) in core.hcl receive alerts.</EmptyState>;
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Sink</th>
-            <th className="num">Pending</th>
-            <th className="num">Delivered</th>
-            <th className="num">Failed</th>
-            <th>Last delivery</th>
-            <th>Last error</th>
-            <th>
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {sinks.data.map((s) => (
+    <QueryState
+      query={sinks}
+      failed="The sinks did not load"
+      empty={<EmptyState title="No alert sinks">Alert sink plugins (Discord, webhooks, …) in core.hcl receive alerts.</EmptyState>}
+    >
+      {(list) => (
+        <DataTable columns={["Sink", { label: "Pending", className: "num" }, { label: "Delivered", className: "num" }, { label: "Failed", className: "num" }, "Last delivery", "Last error"]} actions>
+          {list.map((s) => (
             <tr key={s.sink}>
               <td>
                 <strong>{s.sink}</strong>
@@ -468,9 +429,9 @@ function Sinks() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </DataTable>
+      )}
+    </QueryState>
   );
 }
 
@@ -514,54 +475,41 @@ function Deliveries() {
           </Select>
         </Field>
       </div>
-      {deliveries.isPending ? (
-        <Loading />
-      ) : deliveries.isError ? (
-        <ErrorBox error={deliveries.error} retry={() => deliveries.refetch()} title="The delivery log did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={sink || status ? "No deliveries match these filters" : "No deliveries yet"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Queued</th>
-                  <th>Sink</th>
-                  <th>Event</th>
-                  <th>Status</th>
-                  <th className="num">Attempts</th>
-                  <th>Last error</th>
+      <QueryState
+        query={deliveries}
+        failed="The delivery log did not load"
+        empty={<EmptyState title={sink || status ? "No deliveries match these filters" : "No deliveries yet"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={["Queued", "Sink", "Event", "Status", { label: "Attempts", className: "num" }, "Last error"]}>
+              {list.map((d) => (
+                <tr key={d.id}>
+                  <td title={dateTime(d.created_at)}>{ago(d.created_at)}</td>
+                  <td className="mono small">{d.sink}</td>
+                  <td>{d.event}</td>
+                  <td>
+                    <ToneBadge tone={deliveryTone(d.status)}>{d.status}</ToneBadge>
+                    <span className="muted small block">
+                      {d.status === "delivered" && d.delivered_at
+                        ? ago(d.delivered_at)
+                        : d.status === "pending"
+                          ? `next try ${ago(d.next_attempt_at)}`
+                          : d.last_attempt_at
+                            ? `gave up ${ago(d.last_attempt_at)}`
+                            : ""}
+                    </span>
+                  </td>
+                  <td className="num">{d.attempts}</td>
+                  <td>{d.last_error ? <span className="error-text">{d.last_error}</span> : <span className="muted">–</span>}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((d) => (
-                  <tr key={d.id}>
-                    <td title={dateTime(d.created_at)}>{ago(d.created_at)}</td>
-                    <td className="mono small">{d.sink}</td>
-                    <td>{d.event}</td>
-                    <td>
-                      <ToneBadge tone={deliveryTone(d.status)}>{d.status}</ToneBadge>
-                      <span className="muted small block">
-                        {d.status === "delivered" && d.delivered_at
-                          ? ago(d.delivered_at)
-                          : d.status === "pending"
-                            ? `next try ${ago(d.next_attempt_at)}`
-                            : d.last_attempt_at
-                              ? `gave up ${ago(d.last_attempt_at)}`
-                              : ""}
-                      </span>
-                    </td>
-                    <td className="num">{d.attempts}</td>
-                    <td>{d.last_error ? <span className="error-text">{d.last_error}</span> : <span className="muted">–</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={deliveries} shown={list.length} />
-        </>
-      )}
+              ))}
+            </DataTable>
+            <LoadMore pager={deliveries} shown={list.length} />
+          </>
+        )}
+      </QueryState>
     </>
   );
 }

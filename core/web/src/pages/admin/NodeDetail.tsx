@@ -7,6 +7,8 @@ import { errorText } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { Field, Input, Select } from "../../ui/Field";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
 import { EmptyState, ErrorBox, Loading, Meter, ProgressBar } from "../../ui/feedback";
 import { ago, bytes, dateTime, mib } from "../../ui/format";
 import { useToast } from "../../ui/toast";
@@ -239,17 +241,18 @@ function History({ node }: { node: NodeView }) {
           </Select>
         </label>
       </div>
-      {history.isPending ? (
-        <Loading />
-      ) : history.isError ? (
-        <ErrorBox error={history.error} retry={() => history.refetch()} title="The history did not load" />
-      ) : history.data.points.every((p) => p.samples === 0) ? (
-        <EmptyState title="No samples in this period">The node reports its health while its agent is connected.</EmptyState>
-      ) : (
-        <Suspense fallback={<Loading />}>
-          <NodeChart points={history.data.points} cores={cores} label={`CPU, memory and disk use of ${node.name} over the last ${hours} hours, in percent`} />
-        </Suspense>
-      )}
+      <QueryState
+        query={history}
+        failed="The history did not load"
+        empty={<EmptyState title="No samples in this period">The node reports its health while its agent is connected.</EmptyState>}
+        isEmpty={(h) => h.points.every((p) => p.samples === 0)}
+      >
+        {(h) => (
+          <Suspense fallback={<Loading />}>
+            <NodeChart points={h.points} cores={cores} label={`CPU, memory and disk use of ${node.name} over the last ${hours} hours, in percent`} />
+          </Suspense>
+        )}
+      </QueryState>
     </section>
   );
 }
@@ -313,58 +316,48 @@ function Allocations({ node }: { node: NodeView }) {
           Added {added} allocation{added === 1 ? "" : "s"}.
         </p>
       )}
-      {allocs.isPending ? (
-        <Loading />
-      ) : allocs.isError ? (
-        <ErrorBox error={allocs.error} retry={() => allocs.refetch()} title="The allocations did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title="No allocations">Add the IP and ports servers on this node may listen on.</EmptyState>
-      ) : (
-        <>
-          <div className="row-between">
-            <span className="muted small">
-              {list.length} allocations, {free} free
-            </span>
-            <label className="row small">
-              <span>Show</span>
-              <Select value={filter} onChange={(e) => setFilter(e.target.value as AllocFilter)} className="select-inline">
-                <option value="all">All</option>
-                <option value="free">Free</option>
-                <option value="assigned">Assigned</option>
-              </Select>
-            </label>
-          </div>
-          <div className="table-wrap table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Address</th>
-                  <th>Assigned to</th>
+      <QueryState
+        query={allocs}
+        failed="The allocations did not load"
+        empty={<EmptyState title="No allocations">Add the IP and ports servers on this node may listen on.</EmptyState>}
+      >
+        {() => (
+          <>
+            <div className="row-between">
+              <span className="muted small">
+                {list.length} allocations, {free} free
+              </span>
+              <label className="row small">
+                <span>Show</span>
+                <Select value={filter} onChange={(e) => setFilter(e.target.value as AllocFilter)} className="select-inline">
+                  <option value="all">All</option>
+                  <option value="free">Free</option>
+                  <option value="assigned">Assigned</option>
+                </Select>
+              </label>
+            </div>
+            <DataTable columns={["Address", "Assigned to"]} wrapClassName="table-scroll">
+              {shown.map((a) => (
+                <tr key={a.id}>
+                  <td className="mono">
+                    {a.ip}:{a.port}
+                  </td>
+                  <td>
+                    {a.server_id ? (
+                      <>
+                        <Link to={`/servers/${a.server_id}`}>Server {a.server_id.slice(-8)}</Link>
+                        {a.primary && <span className="muted small"> (primary)</span>}
+                      </>
+                    ) : (
+                      <span className="muted">Free</span>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {shown.map((a) => (
-                  <tr key={a.id}>
-                    <td className="mono">
-                      {a.ip}:{a.port}
-                    </td>
-                    <td>
-                      {a.server_id ? (
-                        <>
-                          <Link to={`/servers/${a.server_id}`}>Server {a.server_id.slice(-8)}</Link>
-                          {a.primary && <span className="muted small"> (primary)</span>}
-                        </>
-                      ) : (
-                        <span className="muted">Free</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
+              ))}
+            </DataTable>
+          </>
+        )}
+      </QueryState>
     </section>
   );
 }

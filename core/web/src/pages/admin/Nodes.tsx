@@ -8,7 +8,9 @@ import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Dialog } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading, Meter, Notice } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState, Meter, Notice } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { bytes, mib } from "../../ui/format";
 import { healthUsage, nodeStatus } from "./nodes";
 import { CopyBlock } from "../../ui/CopyBlock";
@@ -35,34 +37,20 @@ export default function Nodes() {
           <Plus size={16} aria-hidden /> New node
         </Button>
       </div>
-      {nodes.isPending ? (
-        <Loading label="Loading nodes…" />
-      ) : nodes.isError ? (
-        <ErrorBox error={nodes.error} retry={() => nodes.refetch()} title="The nodes did not load" />
-      ) : nodes.data.length === 0 ? (
-        <EmptyState title="No nodes yet">Add a node, then run the agent command it shows on that machine.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th>Address</th>
-                {servers.isSuccess && <th className="num">Servers</th>}
-                <th>CPU</th>
-                <th>Memory</th>
-                <th>Disk</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.data.map((n) => (
-                <NodeRow key={n.id} node={n} servers={servers.isSuccess ? (counts.get(n.id) ?? 0) : undefined} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryState
+        query={nodes}
+        loading="Loading nodes…"
+        failed="The nodes did not load"
+        empty={<EmptyState title="No nodes yet">Add a node, then run the agent command it shows on that machine.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Name", "Status", "Address", servers.isSuccess && { label: "Servers", className: "num" }, "CPU", "Memory", "Disk"]}>
+            {list.map((n) => (
+              <NodeRow key={n.id} node={n} servers={servers.isSuccess ? (counts.get(n.id) ?? 0) : undefined} />
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       <NewNodeDialog open={creating} onOpenChange={setCreating} />
     </div>
   );

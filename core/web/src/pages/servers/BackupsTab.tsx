@@ -8,7 +8,9 @@ import type { BackupProgress } from "../../live/types";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
-import { EmptyState, ErrorBox, Loading, ProgressBar } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState, ProgressBar } from "../../ui/feedback";
 import { Field, Input } from "../../ui/Field";
 import { ago, bytes, dateTime } from "../../ui/format";
 import { fieldError } from "../../ui/formErrors";
@@ -110,39 +112,24 @@ export default function BackupsTab() {
       </div>
       {createBlocked && mayCreate && <p className="muted small">{createBlocked}</p>}
 
-      {list.isPending ? (
-        <Loading label="Loading backups…" />
-      ) : list.isError ? (
-        <ErrorBox error={list.error} retry={() => list.refetch()} title="The backups could not be loaded" />
-      ) : backups.length === 0 ? (
-        <EmptyState title="No backups yet" icon={<Archive size={28} aria-hidden />}>
-          {mayCreate ? "A backup is a copy of the server's files you can restore or download later." : "There are no backups of this server."}
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          {/* Explicit roles: the phone layout turns rows into blocks, which drops a table's semantics in some browsers. */}
-          <table className="table backups-table stack-sm" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col" role="columnheader">Name</th>
-                <th scope="col" role="columnheader">Status</th>
-                <th scope="col" role="columnheader" className="num">
-                  Size
-                </th>
-                <th scope="col" role="columnheader">Created</th>
-                <th scope="col" role="columnheader">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
-              {backups.map((b) => (
-                <BackupRow key={b.id} server={server} backup={b} op={ops[b.id]} onRestoreStarted={(op) => setOp(b.id, op)} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryState
+        query={list}
+        loading="Loading backups…"
+        failed="The backups could not be loaded"
+        empty={
+          <EmptyState title="No backups yet" icon={<Archive size={28} aria-hidden />}>
+            {mayCreate ? "A backup is a copy of the server's files you can restore or download later." : "There are no backups of this server."}
+          </EmptyState>
+        }
+      >
+        {() => (
+          <DataTable columns={["Name", "Status", { label: "Size", className: "num" }, "Created"]} actions stacked className="backups-table">
+            {backups.map((b) => (
+              <BackupRow key={b.id} server={server} backup={b} op={ops[b.id]} onRestoreStarted={(op) => setOp(b.id, op)} />
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       <CreateBackupDialog open={creating} onOpenChange={setCreating} server={server} />
     </section>
   );
