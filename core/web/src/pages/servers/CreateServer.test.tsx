@@ -5,7 +5,7 @@ import { Route, Routes } from "react-router";
 import type { Account } from "../../api/types";
 import CreateServer from "./CreateServer";
 import { check, fieldFor, orderNodes, type CreateForm } from "./create/form";
-import type { NodeSummary, TemplateSummary } from "./adminTypes";
+import type { NodeSummary, TemplateSummary } from "../admin/types";
 import { makeAccount, nextServer as server } from "../../test/fixtures";
 import { FakePanel, type Handler, ok, renderWithPanel } from "../../test/panel";
 

@@ -10,7 +10,7 @@ import { Select } from "../../ui/Field";
 import { bytes, percent } from "../../ui/format";
 import { StateBadge } from "../../ui/status";
 import { primaryAddress } from "./address";
-import type { NodeSummary } from "./adminTypes";
+import type { NodeSummary } from "../admin/types";
 import { STATE_FILTERS, countGroups, filterServers, indexServers, type ListedServer, type StateFilter } from "./list/filter";
 
 const MIB = 1024 * 1024;

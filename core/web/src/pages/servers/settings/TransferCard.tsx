@@ -8,22 +8,7 @@ import { QueryState } from "../../../ui/QueryState";
 import { ErrorBox } from "../../../ui/feedback";
 import { Field, Select } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
-
-/** The parts of the admin node and allocation answers this card reads. */
-interface NodeView {
-  id: string;
-  name: string;
-  fqdn: string;
-  online: boolean;
-  maintenance: boolean;
-}
-
-interface AllocationView {
-  id: string;
-  ip: string;
-  port: number;
-  server_id: string | null;
-}
+import type { AllocationRecord, NodeSummary } from "../../admin/types";
 
 // The states a transfer may start from.
 const TRANSFERABLE = new Set(["stopped", "crashed", "starting", "running"]);
@@ -38,11 +23,11 @@ export function TransferCard({ server }: { server: Server }) {
   const [confirming, setConfirming] = useState(false);
   const nodes = useQuery({
     queryKey: ["admin", "nodes"],
-    queryFn: ({ signal }) => api.get<NodeView[]>("/api/admin/nodes", { signal }),
+    queryFn: ({ signal }) => api.get<NodeSummary[]>("/api/admin/nodes", { signal }),
   });
   const allocations = useQuery({
     queryKey: ["admin", "nodes", nodeId, "allocations"],
-    queryFn: ({ signal }) => api.get<AllocationView[]>(`/api/admin/nodes/${nodeId}/allocations`, { signal }),
+    queryFn: ({ signal }) => api.get<AllocationRecord[]>(`/api/admin/nodes/${nodeId}/allocations`, { signal }),
     enabled: nodeId !== "",
   });
   const others = (nodes.data ?? []).filter((n) => n.id !== server.node_id);
