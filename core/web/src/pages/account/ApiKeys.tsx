@@ -5,7 +5,7 @@ import { useApi } from "../../api/context";
 import type { PermissionCatalog } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
 import { DataTable } from "../../ui/DataTable";
 import { EmptyState, Notice } from "../../ui/feedback";
@@ -185,17 +185,7 @@ function NewKeyDialog({ admin, onClose }: { admin: boolean; onClose: () => void 
             <Input type="datetime-local" value={form.expires} onChange={(e) => setForm({ ...form, expires: e.target.value })} />
           </Field>
         </div>
-        {formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"]) && (
-          <p className="field-error" role="alert">
-            {formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"])}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create key
-          </Button>
-        </div>
+        <FormFoot error={formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"])} onCancel={onClose} busy={create.isPending} submit="Create key" />
       </form>
     </Dialog>
   );

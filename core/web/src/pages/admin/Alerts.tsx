@@ -7,7 +7,7 @@ import { useApi } from "../../api/context";
 import { errorText } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input, Select } from "../../ui/Field";
 import { DataTable } from "../../ui/DataTable";
 import { EmptyState } from "../../ui/feedback";
@@ -84,6 +84,26 @@ function useFilter(name: string): [string, (v: string) => void] {
   return [params.get(name) ?? "", set];
 }
 
+/** FilterSelect picks one of options ([value, label] pairs, or values
+ * shown as they are) or "Any", which is the empty value. */
+function FilterSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (v: string) => void; options: readonly (string | [string, string])[] }) {
+  return (
+    <Field label={label}>
+      <Select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Any</option>
+        {options.map((o) => {
+          const [v, text] = typeof o === "string" ? [o, o] : o;
+          return (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          );
+        })}
+      </Select>
+    </Field>
+  );
+}
+
 function severityTone(s: string) {
   return s === "critical" ? "bad" : s === "warning" ? "warn" : "busy";
 }
@@ -114,33 +134,9 @@ function AlertList() {
   return (
     <>
       <div className="filters" role="group" aria-label="Filter alerts">
-        <Field label="Status">
-          <Select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            <option value="open">Open</option>
-            <option value="resolved">Resolved</option>
-          </Select>
-        </Field>
-        <Field label="Severity">
-          <Select value={severity} onChange={(e) => setSeverity(e.target.value)}>
-            <option value="">Any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Type">
-          <Select value={type} onChange={(e) => setType(e.target.value)}>
-            <option value="">Any</option>
-            {RULE_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {typeLabel(t)}
-              </option>
-            ))}
-          </Select>
-        </Field>
+        <FilterSelect label="Status" value={status} onChange={setStatus} options={[["open", "Open"], ["resolved", "Resolved"]]} />
+        <FilterSelect label="Severity" value={severity} onChange={setSeverity} options={SEVERITIES} />
+        <FilterSelect label="Type" value={type} onChange={setType} options={RULE_TYPES.map((t) => [t, typeLabel(t)])} />
       </div>
       <QueryState
         query={alerts}
@@ -353,17 +349,7 @@ export function RuleDialog({ rule, onClose }: { rule?: AlertRule; onClose: () =>
           </Select>
         </Field>
         <Checkbox label="Enabled" checked={form.enabled} onCheckedChange={(enabled) => setForm({ ...form, enabled })} />
-        {formError(err, RULE_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, RULE_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {rule ? "Save" : "Create rule"}
-          </Button>
-        </div>
+        <FormFoot error={formError(err, RULE_FIELDS)} onCancel={onClose} busy={save.isPending} submit={rule ? "Save" : "Create rule"} />
       </form>
     </Dialog>
   );
@@ -456,24 +442,8 @@ function Deliveries() {
   return (
     <>
       <div className="filters" role="group" aria-label="Filter deliveries">
-        <Field label="Sink">
-          <Select value={sink} onChange={(e) => setSink(e.target.value)}>
-            <option value="">Any</option>
-            {sinkNames.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Status">
-          <Select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            <option value="pending">Pending</option>
-            <option value="delivered">Delivered</option>
-            <option value="failed">Failed</option>
-          </Select>
-        </Field>
+        <FilterSelect label="Sink" value={sink} onChange={setSink} options={sinkNames} />
+        <FilterSelect label="Status" value={status} onChange={setStatus} options={[["pending", "Pending"], ["delivered", "Delivered"], ["failed", "Failed"]]} />
       </div>
       <QueryState
         query={deliveries}

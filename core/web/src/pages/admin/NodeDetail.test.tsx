@@ -3,28 +3,13 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import NodeDetail from "./NodeDetail";
 import { FakePanel, noContent, ok, refuse, renderWithPanel, where } from "../../test/panel";
-import type { NodeView } from "./types";
+import { sampleNode } from "./fixtures";
 
 // uPlot draws on a canvas jsdom does not have; the chart has its own
 // module, and these tests are about the rest of the page.
 vi.mock("./NodeChart", () => ({ default: ({ label }: { label: string }) => <div role="img" aria-label={label} /> }));
 
-const node: NodeView = {
-  id: "n1",
-  name: "node-1",
-  fqdn: "node1.example.com",
-  memory_mb: 8192,
-  memory_overallocate: 0,
-  disk_mb: 102400,
-  disk_overallocate: -1,
-  maintenance: false,
-  enrolled: true,
-  agent_version: "1.0.0",
-  last_seen_at: null,
-  created_at: "2026-01-01T00:00:00Z",
-  online: false,
-  agent: null,
-};
+const node = sampleNode({ disk_overallocate: -1 });
 
 function core(extra = {}) {
   return new FakePanel({

@@ -17,7 +17,7 @@ import { healthUsage, nodeStatus, parsePortList } from "./nodes";
 import { ToneBadge } from "../../ui/status";
 import { fieldError, formError } from "../../ui/formErrors";
 import { explainInUse } from "./parts";
-import type { AllocationRecord, ImportResult, NodeCreated, NodeHistory, NodeView } from "./types";
+import type { AllocationRecord, ImportResult, NodeCreated, NodeHealth, NodeHistory, NodeView } from "./types";
 
 const NodeChart = lazy(() => import("./NodeChart"));
 
@@ -176,41 +176,41 @@ function overallocation(pct: number): string {
 
 function HealthNow({ node }: { node: NodeView }) {
   const stats = useNodeStats(node.id);
-  if (stats.isPending) return <Loading />;
-  if (stats.isError) return <ErrorBox error={stats.error} retry={() => stats.refetch()} title="The health report did not load" />;
-  const h = stats.data.sample;
-  if (!h) return <EmptyState title="No health report">The agent is not connected; reports arrive while it is.</EmptyState>;
+  return (
+    <QueryState
+      query={stats}
+      failed="The health report did not load"
+      empty={<EmptyState title="No health report">The agent is not connected; reports arrive while it is.</EmptyState>}
+      isEmpty={(s) => !s.sample}
+    >
+      {(s) => <Health h={s.sample!} />}
+    </QueryState>
+  );
+}
+
+function Health({ h }: { h: NodeHealth }) {
   const u = healthUsage(h);
   return (
     <div className="stack">
-      <div>
-        <div className="row-between small">
-          <span>CPU ({h.cpu_cores} cores)</span>
-          <span className="muted">{u.cpu.pct.toFixed(0)}%</span>
-        </div>
-        <Meter label="CPU" value={u.cpu.value} max={u.cpu.max} />
-      </div>
-      <div>
-        <div className="row-between small">
-          <span>Memory</span>
-          <span className="muted">
-            {bytes(u.memory.value)} of {bytes(u.memory.max)}
-          </span>
-        </div>
-        <Meter label="Memory" value={u.memory.value} max={u.memory.max} />
-      </div>
-      <div>
-        <div className="row-between small">
-          <span>Disk</span>
-          <span className="muted">
-            {bytes(u.disk.value)} of {bytes(u.disk.max)}
-          </span>
-        </div>
-        <Meter label="Disk" value={u.disk.value} max={u.disk.max} />
-      </div>
+      <UsageMeter label="CPU" heading={`CPU (${h.cpu_cores} cores)`} text={`${u.cpu.pct.toFixed(0)}%`} use={u.cpu} />
+      <UsageMeter label="Memory" heading="Memory" text={`${bytes(u.memory.value)} of ${bytes(u.memory.max)}`} use={u.memory} />
+      <UsageMeter label="Disk" heading="Disk" text={`${bytes(u.disk.value)} of ${bytes(u.disk.max)}`} use={u.disk} />
       <p className="muted small">
         Load {h.load1.toFixed(2)} / {h.load5.toFixed(2)} / {h.load15.toFixed(2)} · {h.containers} server processes · reported {ago(h.at)}
       </p>
+    </div>
+  );
+}
+
+/** UsageMeter is one resource's meter under a line naming it and its use. */
+function UsageMeter({ label, heading, text, use }: { label: string; heading: string; text: string; use: { value: number; max: number } }) {
+  return (
+    <div>
+      <div className="row-between small">
+        <span>{heading}</span>
+        <span className="muted">{text}</span>
+      </div>
+      <Meter label={label} value={use.value} max={use.max} />
     </div>
   );
 }

@@ -3,25 +3,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import Nodes from "./Nodes";
 import { FakePanel, ok, refuse, renderWithPanel } from "../../test/panel";
-import type { NodeView } from "./types";
-
-const node = (over: Partial<NodeView>): NodeView => ({
-  id: "n1",
-  name: "node-1",
-  fqdn: "node1.example.com",
-  memory_mb: 8192,
-  memory_overallocate: 0,
-  disk_mb: 102400,
-  disk_overallocate: 0,
-  maintenance: false,
-  enrolled: true,
-  agent_version: "1.0.0",
-  last_seen_at: null,
-  created_at: "2026-01-01T00:00:00Z",
-  online: false,
-  agent: null,
-  ...over,
-});
+import { sampleNode as node } from "./fixtures";
 
 describe("Nodes", () => {
   it("lists nodes with their status, server count and live health", async () => {

@@ -6,7 +6,7 @@ import { useApi } from "../../api/context";
 import { errorText } from "../../api/client";
 import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
-import { Dialog } from "../../ui/Dialog";
+import { Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
 import { DataTable } from "../../ui/DataTable";
 import { EmptyState, Meter, Notice } from "../../ui/feedback";
@@ -189,17 +189,7 @@ function NewNodeDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o
             <Input type="number" min={-1} value={form.disk_overallocate} onChange={set("disk_overallocate")} />
           </Field>
         </div>
-        {formError(err, NODE_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, NODE_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create node
-          </Button>
-        </div>
+        <FormFoot error={formError(err, NODE_FIELDS)} onCancel={() => close(false)} busy={create.isPending} submit="Create node" />
       </form>
     </Dialog>
   );

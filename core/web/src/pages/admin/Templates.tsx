@@ -5,7 +5,7 @@ import { ChevronDown, ChevronRight, FileUp, Plus, Trash2 } from "lucide-react";
 import { useApi } from "../../api/context";
 import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input, Select, Textarea } from "../../ui/Field";
 import { DataTable } from "../../ui/DataTable";
 import { EmptyState, ErrorBox, Notice } from "../../ui/feedback";
@@ -163,17 +163,7 @@ function NewTemplateDialog({ open, onOpenChange }: { open: boolean; onOpenChange
         <Field label="Startup command" hint="With {{VARIABLE}} placeholders." error={fieldError(err, "startup")}>
           <Input value={form.startup} onChange={set("startup")} required className="mono" placeholder="java -Xmx{{SERVER_MEMORY}}M -jar server.jar" />
         </Field>
-        {formError(err, NEW_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, NEW_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create template
-          </Button>
-        </div>
+        <FormFoot error={formError(err, NEW_FIELDS)} onCancel={() => close(false)} busy={create.isPending} submit="Create template" />
       </form>
     </Dialog>
   );
@@ -237,17 +227,7 @@ function ImportDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o:
         <Field label="File" error={fieldError(upload.error, "file")}>
           <Input type="file" accept=".json,application/json,.yaml,.yml" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </Field>
-        {formError(upload.error, ["source", "file"]) && (
-          <p className="field-error" role="alert">
-            {formError(upload.error, ["source", "file"])}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={upload.isPending} disabled={!file}>
-            Import
-          </Button>
-        </div>
+        <FormFoot error={formError(upload.error, ["source", "file"])} onCancel={() => close(false)} busy={upload.isPending} disabled={!file} submit="Import" />
       </form>
     </Dialog>
   );

@@ -6,7 +6,7 @@ import type { Account } from "../../api/types";
 import { useAuth } from "../../auth/auth";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
 import { DataTable } from "../../ui/DataTable";
 import { QueryState } from "../../ui/QueryState";
@@ -183,17 +183,7 @@ function UserDialog({ open, onOpenChange, user, self }: { open: boolean; onOpenC
           onCheckedChange={(c) => setForm({ ...form, admin: c })}
         />
         {fieldError(err, "admin") && <p className="field-error">{fieldError(err, "admin")}</p>}
-        {formError(err, USER_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, USER_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {user ? "Save" : "Create user"}
-          </Button>
-        </div>
+        <FormFoot error={formError(err, USER_FIELDS)} onCancel={() => close(false)} busy={save.isPending} submit={user ? "Save" : "Create user"} />
       </form>
     </Dialog>
   );

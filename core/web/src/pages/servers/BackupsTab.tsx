@@ -7,7 +7,7 @@ import { can, type Server } from "../../api/types";
 import type { BackupProgress } from "../../live/types";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { DataTable } from "../../ui/DataTable";
 import { QueryState } from "../../ui/QueryState";
 import { EmptyState, ProgressBar } from "../../ui/feedback";
@@ -180,17 +180,7 @@ function CreateBackupDialog({ open, onOpenChange, server }: { open: boolean; onO
           label="Lock this backup"
           description="A locked backup is never deleted to make room for new ones, nor by hand until it is unlocked."
         />
-        {err && !nameError && (
-          <p className="field-error" role="alert">
-            {errorText(err)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create
-          </Button>
-        </div>
+        <FormFoot error={err && !nameError ? errorText(err) : undefined} onCancel={() => close(false)} busy={create.isPending} submit="Create" />
       </form>
     </Dialog>
   );
