@@ -124,7 +124,7 @@ export class FakePanel {
 }
 
 /** signedIn is an Api on panel with a session that does not expire. */
-export function signedIn(panel: FakePanel): Api {
+function signedIn(panel: FakePanel): Api {
   const api = new Api({ fetch: panel.fetch, storage: localStorage });
   api.setSession({ token: "t", refresh_token: "r", expires_at: "2999-01-01T00:00:00Z" });
   return api;
