@@ -1,6 +1,9 @@
-// A fake WebSocket for tests of the live connection and the pages on it.
+// Fakes for tests of the live connection and the pages on it: a WebSocket
+// under the real connection, and a connection in place of it.
 
+import { act } from "@testing-library/react";
 import type { LiveSocketOptions, SocketLike } from "./socket";
+import type { ConnectionState, LiveConnection, LiveMessage } from "./types";
 
 export class FakeSocket implements SocketLike {
   readyState = 0;
@@ -56,4 +59,25 @@ export function fakeSockets(): { options: LiveSocketOptions; list: FakeSocket[];
       page: { protocol: "http:", host: "panel.test" },
     },
   };
+}
+
+/** FakeLive is a server's live connection whose messages the test sends. */
+export class FakeLive implements LiveConnection {
+  state: ConnectionState = "open";
+  private subs = new Set<(m: LiveMessage) => void>();
+  subscribe(fn: (m: LiveMessage) => void) {
+    this.subs.add(fn);
+    return () => {
+      this.subs.delete(fn);
+    };
+  }
+  send() {
+    return true;
+  }
+  /** emit delivers m to every subscriber, inside act. */
+  emit(m: LiveMessage) {
+    act(() => {
+      for (const fn of this.subs) fn(m);
+    });
+  }
 }

@@ -41,6 +41,37 @@ export function Dialog({ open, onOpenChange, title, description, children, foote
   );
 }
 
+interface FormFootProps {
+  /** What the form shows of a failed submit that no field shows beside itself. */
+  error?: string;
+  onCancel: () => void;
+  /** The submit button's words. */
+  submit: ReactNode;
+  busy?: boolean;
+  disabled?: boolean;
+  danger?: boolean;
+}
+
+/** FormFoot ends a dialog's form: the error of a failed submit, then
+ * Cancel and the submit button. */
+export function FormFoot({ error, onCancel, submit, busy, disabled, danger }: FormFootProps) {
+  return (
+    <>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog-foot">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant={danger ? "danger" : "primary"} busy={busy} disabled={disabled}>
+          {submit}
+        </Button>
+      </div>
+    </>
+  );
+}
+
 interface ConfirmProps {
   open: boolean;
   onOpenChange: (open: boolean) => void;

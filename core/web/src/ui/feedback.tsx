@@ -78,3 +78,14 @@ export function Meter({ value, max, label, text }: { value: number; max: number;
     </div>
   );
 }
+
+/** Notice is a highlighted paragraph: a warning that a secret is shown
+ * once, a hint before a risky step. */
+export function Notice({ children, tone = "warn" }: { children: ReactNode; tone?: "warn" | "info" }) {
+  return (
+    <div className={`notice notice-${tone}`} role="note">
+      {tone === "warn" && <AlertTriangle size={16} aria-hidden />}
+      <div>{children}</div>
+    </div>
+  );
+}

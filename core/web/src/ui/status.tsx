@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import type { ServerState } from "../api/types";
 
 const LABELS: Record<string, string> = {
@@ -35,6 +36,16 @@ export function StateBadge({ state, reason }: { state: ServerState; reason?: str
     <span className={`badge badge-${tone}`} title={reason || undefined} data-state={state}>
       <span className="dot" aria-hidden />
       {stateLabel(state)}
+    </span>
+  );
+}
+
+/** Tone badges say a state in a word and a colour (never colour alone). */
+export function ToneBadge({ tone, children, title }: { tone: "ok" | "warn" | "bad" | "busy" | "off"; children: ReactNode; title?: string }) {
+  return (
+    <span className={`badge badge-${tone}`} title={title}>
+      <span className="dot" aria-hidden />
+      {children}
     </span>
   );
 }

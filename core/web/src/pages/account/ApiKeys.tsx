@@ -5,11 +5,14 @@ import { useApi } from "../../api/context";
 import type { PermissionCatalog } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState, Notice } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { ago, dateTime } from "../../ui/format";
-import { CopyBlock, Notice, fieldError, formError } from "../admin/parts";
+import { CopyBlock } from "../../ui/CopyBlock";
+import { fieldError, formError } from "../../ui/formErrors";
 import { groupPermissions, groupState, keyBody, type KeyForm } from "./scopes";
 
 interface ApiKey {
@@ -44,50 +47,31 @@ export function ApiKeys({ admin }: { admin: boolean }) {
         </Button>
       </div>
       <p className="muted small">For scripts and tools: send the key as a bearer token.</p>
-      {keys.isPending ? (
-        <Loading />
-      ) : keys.isError ? (
-        <ErrorBox error={keys.error} retry={() => keys.refetch()} title="The API keys did not load" />
-      ) : keys.data.length === 0 ? (
-        <EmptyState title="No API keys" />
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Permissions</th>
-                <th>Last used</th>
-                <th>Expires</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+      <QueryState query={keys} failed="The API keys did not load" empty={<EmptyState title="No API keys" />}>
+        {(list) => (
+          <DataTable columns={["Name", "Permissions", "Last used", "Expires"]} actions>
+            {list.map((k) => (
+              <tr key={k.id}>
+                <td>
+                  <strong>{k.name}</strong>
+                  <span className="mono small muted block">{k.prefix}…</span>
+                </td>
+                <td className="small">
+                  {k.scopes && k.scopes.length > 0 ? k.scopes.join(", ") : "All of yours"}
+                  {k.allowed_ips && k.allowed_ips.length > 0 && <span className="muted block">from {k.allowed_ips.join(", ")}</span>}
+                </td>
+                <td>{k.last_used_at ? <span title={dateTime(k.last_used_at)}>{ago(k.last_used_at)}</span> : <span className="muted">never</span>}</td>
+                <td>{k.expires_at ? dateTime(k.expires_at) : <span className="muted">never</span>}</td>
+                <td className="actions">
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete API key ${k.name}`}>
+                    <Trash2 size={14} aria-hidden />
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((k) => (
-                <tr key={k.id}>
-                  <td>
-                    <strong>{k.name}</strong>
-                    <span className="mono small muted block">{k.prefix}…</span>
-                  </td>
-                  <td className="small">
-                    {k.scopes && k.scopes.length > 0 ? k.scopes.join(", ") : "All of yours"}
-                    {k.allowed_ips && k.allowed_ips.length > 0 && <span className="muted block">from {k.allowed_ips.join(", ")}</span>}
-                  </td>
-                  <td>{k.last_used_at ? <span title={dateTime(k.last_used_at)}>{ago(k.last_used_at)}</span> : <span className="muted">never</span>}</td>
-                  <td>{k.expires_at ? dateTime(k.expires_at) : <span className="muted">never</span>}</td>
-                  <td className="actions">
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete API key ${k.name}`}>
-                      <Trash2 size={14} aria-hidden />
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       {creating && <NewKeyDialog admin={admin} onClose={() => setCreating(false)} />}
       <ConfirmDialog
         open={!!deleting}
@@ -162,38 +146,37 @@ function NewKeyDialog({ admin, onClose }: { admin: boolean; onClose: () => void 
             Only the ones I choose
           </label>
         </fieldset>
-        {form.access === "some" &&
-          (catalog.isPending ? (
-            <Loading />
-          ) : catalog.isError ? (
-            <ErrorBox error={catalog.error} retry={() => catalog.refetch()} title="The permissions did not load" />
-          ) : (
-            <div className="scope-picker">
-              {err("scopes") && (
-                <p className="field-error" role="alert">
-                  {err("scopes")}
-                </p>
-              )}
-              {groups.map((sec) => (
-                <div key={sec.title}>
-                  <h3>{sec.title}</h3>
-                  <div className="scope-groups">
-                    {sec.groups.map((g) => (
-                      <fieldset key={sec.title + g.family} className="plain scope-group">
-                        <legend className="sr-only">{g.family}</legend>
-                        <Checkbox label={<strong>{g.family}</strong>} checked={groupState(g, form.scopes)} onCheckedChange={(c) => toggle(g.perms, c)} />
-                        <div className="scope-perms">
-                          {g.perms.map((p) => (
-                            <Checkbox key={p} label={<code>{p}</code>} checked={form.scopes.includes(p)} onCheckedChange={(c) => toggle([p], c)} />
-                          ))}
-                        </div>
-                      </fieldset>
-                    ))}
+        {form.access === "some" && (
+          <QueryState query={catalog} failed="The permissions did not load">
+            {() => (
+              <div className="scope-picker">
+                {err("scopes") && (
+                  <p className="field-error" role="alert">
+                    {err("scopes")}
+                  </p>
+                )}
+                {groups.map((sec) => (
+                  <div key={sec.title}>
+                    <h3>{sec.title}</h3>
+                    <div className="scope-groups">
+                      {sec.groups.map((g) => (
+                        <fieldset key={sec.title + g.family} className="plain scope-group">
+                          <legend className="sr-only">{g.family}</legend>
+                          <Checkbox label={<strong>{g.family}</strong>} checked={groupState(g, form.scopes)} onCheckedChange={(c) => toggle(g.perms, c)} />
+                          <div className="scope-perms">
+                            {g.perms.map((p) => (
+                              <Checkbox key={p} label={<code>{p}</code>} checked={form.scopes.includes(p)} onCheckedChange={(c) => toggle([p], c)} />
+                            ))}
+                          </div>
+                        </fieldset>
+                      ))}
+                    </div>
                   </div>
-                </div>
-              ))}
-            </div>
-          ))}
+                ))}
+              </div>
+            )}
+          </QueryState>
+        )}
         <div className="grid-2">
           <Field label="Allowed addresses" hint="Optional: IPs or CIDR prefixes, comma-separated." error={err("allowed_ips")}>
             <Input value={form.allowedIps} onChange={(e) => setForm({ ...form, allowedIps: e.target.value })} className="mono" placeholder="203.0.113.0/24" />
@@ -202,17 +185,7 @@ function NewKeyDialog({ admin, onClose }: { admin: boolean; onClose: () => void 
             <Input type="datetime-local" value={form.expires} onChange={(e) => setForm({ ...form, expires: e.target.value })} />
           </Field>
         </div>
-        {formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"]) && (
-          <p className="field-error" role="alert">
-            {formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"])}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create key
-          </Button>
-        </div>
+        <FormFoot error={formError(create.error, ["name", "scopes", "allowed_ips", "expires_at"])} onCancel={onClose} busy={create.isPending} submit="Create key" />
       </form>
     </Dialog>
   );

@@ -5,7 +5,7 @@ import type { Session } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { Field, Input } from "../../ui/Field";
 import { useToast } from "../../ui/toast";
-import { fieldError, formError } from "../admin/parts";
+import { fieldError, formError } from "../../ui/formErrors";
 
 /** Password changes the password. The core ends every session, this one
  * too, and answers a new session for this browser. */

@@ -5,7 +5,7 @@ import type { Account } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Field, Input } from "../../ui/Field";
 import { useToast } from "../../ui/toast";
-import { fieldError, formError } from "../admin/parts";
+import { fieldError, formError } from "../../ui/formErrors";
 
 /** Profile changes the account's email and user name. */
 export function Profile({ account }: { account: Account }) {

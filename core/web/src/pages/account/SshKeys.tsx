@@ -5,10 +5,11 @@ import { useApi } from "../../api/context";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
 import { Field, Input, Textarea } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { fieldError, formError } from "../admin/parts";
+import { fieldError, formError } from "../../ui/formErrors";
 import type { SSHKey } from "../admin/types";
 
 /** SshKeys lists the public keys the account logs in to SFTP with, adds
@@ -45,27 +46,23 @@ export function SshKeys() {
     <section aria-labelledby="ssh-keys-title">
       <h2 id="ssh-keys-title">SSH keys</h2>
       <p className="muted small">Log in to your servers' SFTP with these keys instead of your password.</p>
-      {keys.isPending ? (
-        <Loading />
-      ) : keys.isError ? (
-        <ErrorBox error={keys.error} retry={() => keys.refetch()} title="The SSH keys did not load" />
-      ) : keys.data.length === 0 ? (
-        <EmptyState title="No SSH keys" />
-      ) : (
-        <ul className="key-list">
-          {keys.data.map((k) => (
-            <li key={k.id} className="row-between">
-              <div>
-                <strong>{k.name}</strong> <span className="muted small">added {dateTime(k.created_at)}</span>
-                <code className="block small">{k.fingerprint}</code>
-              </div>
-              <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete SSH key ${k.name}`}>
-                <Trash2 size={14} aria-hidden />
-              </Button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <QueryState query={keys} failed="The SSH keys did not load" empty={<EmptyState title="No SSH keys" />}>
+        {(list) => (
+          <ul className="key-list">
+            {list.map((k) => (
+              <li key={k.id} className="row-between">
+                <div>
+                  <strong>{k.name}</strong> <span className="muted small">added {dateTime(k.created_at)}</span>
+                  <code className="block small">{k.fingerprint}</code>
+                </div>
+                <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete SSH key ${k.name}`}>
+                  <Trash2 size={14} aria-hidden />
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryState>
       <form onSubmit={submit} className="section" aria-label="Add an SSH key">
         <h3>Add a key</h3>
         <Field label="Public key" hint="One line of your .pub file: ssh-ed25519 AAAA… you@host. ed25519, ECDSA or RSA of 2048 bits or more." error={fieldError(add.error, "public_key")}>

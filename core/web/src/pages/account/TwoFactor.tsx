@@ -6,7 +6,10 @@ import type { Account } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Field, Input } from "../../ui/Field";
 import { useToast } from "../../ui/toast";
-import { CopyBlock, Notice, ToneBadge, formError } from "../admin/parts";
+import { CopyBlock } from "../../ui/CopyBlock";
+import { Notice } from "../../ui/feedback";
+import { ToneBadge } from "../../ui/status";
+import { formError } from "../../ui/formErrors";
 
 interface Setup {
   secret: string;

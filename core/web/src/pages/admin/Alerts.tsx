@@ -7,13 +7,18 @@ import { useApi } from "../../api/context";
 import { errorText } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input, Select } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { ago, dateTime, duration } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { RULE_TYPES, SEVERITIES, ruleForm, ruleSpec, takesFor, takesThreshold, typeLabel, type RuleForm } from "./alertRules";
-import { LoadMore, ToneBadge, fieldError, formError, shortId } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { shortId } from "./parts";
 import type { Alert, AlertRule, Delivery, RuleSpec, SinkView } from "./types";
 
 const PAGE = 50;
@@ -79,6 +84,26 @@ function useFilter(name: string): [string, (v: string) => void] {
   return [params.get(name) ?? "", set];
 }
 
+/** FilterSelect picks one of options ([value, label] pairs, or values
+ * shown as they are) or "Any", which is the empty value. */
+function FilterSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (v: string) => void; options: readonly (string | [string, string])[] }) {
+  return (
+    <Field label={label}>
+      <Select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Any</option>
+        {options.map((o) => {
+          const [v, text] = typeof o === "string" ? [o, o] : o;
+          return (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          );
+        })}
+      </Select>
+    </Field>
+  );
+}
+
 function severityTone(s: string) {
   return s === "critical" ? "bad" : s === "warning" ? "warn" : "busy";
 }
@@ -109,114 +134,76 @@ function AlertList() {
   return (
     <>
       <div className="filters" role="group" aria-label="Filter alerts">
-        <Field label="Status">
-          <Select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            <option value="open">Open</option>
-            <option value="resolved">Resolved</option>
-          </Select>
-        </Field>
-        <Field label="Severity">
-          <Select value={severity} onChange={(e) => setSeverity(e.target.value)}>
-            <option value="">Any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Type">
-          <Select value={type} onChange={(e) => setType(e.target.value)}>
-            <option value="">Any</option>
-            {RULE_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {typeLabel(t)}
-              </option>
-            ))}
-          </Select>
-        </Field>
+        <FilterSelect label="Status" value={status} onChange={setStatus} options={[["open", "Open"], ["resolved", "Resolved"]]} />
+        <FilterSelect label="Severity" value={severity} onChange={setSeverity} options={SEVERITIES} />
+        <FilterSelect label="Type" value={type} onChange={setType} options={RULE_TYPES.map((t) => [t, typeLabel(t)])} />
       </div>
-      {alerts.isPending ? (
-        <Loading label="Loading alerts…" />
-      ) : alerts.isError ? (
-        <ErrorBox error={alerts.error} retry={() => alerts.refetch()} title="The alerts did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={status || severity || type ? "No alerts match these filters" : "No alerts"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Alert</th>
-                  <th>Target</th>
-                  <th>Severity</th>
-                  <th>Opened</th>
-                  <th>Status</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
+      <QueryState
+        query={alerts}
+        loading="Loading alerts…"
+        failed="The alerts did not load"
+        empty={<EmptyState title={status || severity || type ? "No alerts match these filters" : "No alerts"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={["Alert", "Target", "Severity", "Opened", "Status"]} actions>
+              {list.map((a) => (
+                <tr key={a.id}>
+                  <td>
+                    <strong>{a.title}</strong>
+                    {a.body && <span className="muted small block">{a.body}</span>}
+                    <span className="muted small block">
+                      {a.rule_name} · {typeLabel(a.type)}
+                      {a.value && ` · ${a.value}`}
+                      {a.occurrences > 1 && ` · seen ${a.occurrences} times`}
+                    </span>
+                  </td>
+                  <td>
+                    {a.server_id ? (
+                      <Link to={`/servers/${a.server_id}`}>{a.target || `server ${shortId(a.server_id)}`}</Link>
+                    ) : a.node_id ? (
+                      <Link to={`/admin/nodes/${a.node_id}`}>{a.target || `node ${shortId(a.node_id)}`}</Link>
+                    ) : (
+                      a.target
+                    )}
+                  </td>
+                  <td>
+                    <ToneBadge tone={severityTone(a.severity)}>{a.severity}</ToneBadge>
+                  </td>
+                  <td title={dateTime(a.opened_at)}>
+                    {ago(a.opened_at)}
+                    <span className="muted small block">last seen {ago(a.last_seen_at)}</span>
+                  </td>
+                  <td>
+                    {a.status === "open" ? (
+                      <ToneBadge tone="bad">Open</ToneBadge>
+                    ) : (
+                      <>
+                        <ToneBadge tone="ok">Resolved</ToneBadge>
+                        {a.resolved_at && (
+                          <span className="muted small block">
+                            {ago(a.resolved_at)}
+                            {a.resolved_by ? " by hand" : ""}
+                          </span>
+                        )}
+                      </>
+                    )}
+                  </td>
+                  <td className="actions">
+                    {a.status === "open" && (
+                      <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)} aria-label={`Resolve ${a.title}`}>
+                        Resolve
+                      </Button>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <strong>{a.title}</strong>
-                      {a.body && <span className="muted small block">{a.body}</span>}
-                      <span className="muted small block">
-                        {a.rule_name} · {typeLabel(a.type)}
-                        {a.value && ` · ${a.value}`}
-                        {a.occurrences > 1 && ` · seen ${a.occurrences} times`}
-                      </span>
-                    </td>
-                    <td>
-                      {a.server_id ? (
-                        <Link to={`/servers/${a.server_id}`}>{a.target || `server ${shortId(a.server_id)}`}</Link>
-                      ) : a.node_id ? (
-                        <Link to={`/admin/nodes/${a.node_id}`}>{a.target || `node ${shortId(a.node_id)}`}</Link>
-                      ) : (
-                        a.target
-                      )}
-                    </td>
-                    <td>
-                      <ToneBadge tone={severityTone(a.severity)}>{a.severity}</ToneBadge>
-                    </td>
-                    <td title={dateTime(a.opened_at)}>
-                      {ago(a.opened_at)}
-                      <span className="muted small block">last seen {ago(a.last_seen_at)}</span>
-                    </td>
-                    <td>
-                      {a.status === "open" ? (
-                        <ToneBadge tone="bad">Open</ToneBadge>
-                      ) : (
-                        <>
-                          <ToneBadge tone="ok">Resolved</ToneBadge>
-                          {a.resolved_at && (
-                            <span className="muted small block">
-                              {ago(a.resolved_at)}
-                              {a.resolved_by ? " by hand" : ""}
-                            </span>
-                          )}
-                        </>
-                      )}
-                    </td>
-                    <td className="actions">
-                      {a.status === "open" && (
-                        <Button size="sm" busy={resolve.isPending && resolve.variables === a.id} onClick={() => resolve.mutate(a.id)} aria-label={`Resolve ${a.title}`}>
-                          Resolve
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={alerts} shown={list.length} />
-        </>
-      )}
+              ))}
+            </DataTable>
+            <LoadMore pager={alerts} shown={list.length} />
+          </>
+        )}
+      </QueryState>
     </>
   );
 }
@@ -247,59 +234,44 @@ function Rules() {
           <Plus size={16} aria-hidden /> New rule
         </Button>
       </div>
-      {rules.isPending ? (
-        <Loading />
-      ) : rules.isError ? (
-        <ErrorBox error={rules.error} retry={() => rules.refetch()} title="The rules did not load" />
-      ) : rules.data.length === 0 ? (
-        <EmptyState title="No alert rules">Add one to be told when servers crash or run out of resources.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Rule</th>
-                <th>Fires</th>
-                <th>Severity</th>
-                <th>Enabled</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+      <QueryState
+        query={rules}
+        failed="The rules did not load"
+        empty={<EmptyState title="No alert rules">Add one to be told when servers crash or run out of resources.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Rule", "Fires", "Severity", "Enabled"]} actions>
+            {list.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <strong>{r.name}</strong>
+                  <span className="muted small block">{typeLabel(r.type)}</span>
+                </td>
+                <td>{condition(r)}</td>
+                <td>
+                  <ToneBadge tone={severityTone(r.severity)}>{r.severity}</ToneBadge>
+                </td>
+                <td>
+                  <Checkbox
+                    label={<span className="sr-only">Enable {r.name}</span>}
+                    checked={r.enabled}
+                    disabled={toggle.isPending && toggle.variables?.id === r.id}
+                    onCheckedChange={(enabled) => toggle.mutate({ id: r.id, enabled })}
+                  />
+                </td>
+                <td className="actions">
+                  <Button size="sm" variant="ghost" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
+                    <Pencil size={14} aria-hidden />
+                  </Button>
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>
+                    <Trash2 size={14} aria-hidden />
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {rules.data.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <strong>{r.name}</strong>
-                    <span className="muted small block">{typeLabel(r.type)}</span>
-                  </td>
-                  <td>{condition(r)}</td>
-                  <td>
-                    <ToneBadge tone={severityTone(r.severity)}>{r.severity}</ToneBadge>
-                  </td>
-                  <td>
-                    <Checkbox
-                      label={<span className="sr-only">Enable {r.name}</span>}
-                      checked={r.enabled}
-                      disabled={toggle.isPending && toggle.variables?.id === r.id}
-                      onCheckedChange={(enabled) => toggle.mutate({ id: r.id, enabled })}
-                    />
-                  </td>
-                  <td className="actions">
-                    <Button size="sm" variant="ghost" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
-                      <Pencil size={14} aria-hidden />
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>
-                      <Trash2 size={14} aria-hidden />
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       {editing && <RuleDialog rule={editing === "new" ? undefined : editing} onClose={() => setEditing(undefined)} />}
       <ConfirmDialog
         open={!!deleting}
@@ -377,17 +349,7 @@ export function RuleDialog({ rule, onClose }: { rule?: AlertRule; onClose: () =>
           </Select>
         </Field>
         <Checkbox label="Enabled" checked={form.enabled} onCheckedChange={(enabled) => setForm({ ...form, enabled })} />
-        {formError(err, RULE_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, RULE_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {rule ? "Save" : "Create rule"}
-          </Button>
-        </div>
+        <FormFoot error={formError(err, RULE_FIELDS)} onCancel={onClose} busy={save.isPending} submit={rule ? "Save" : "Create rule"} />
       </form>
     </Dialog>
   );
@@ -412,27 +374,15 @@ function Sinks() {
     },
     onError: (e, sink) => toast(`The test to ${sink} was not sent: ${errorText(e)}`, "error"),
   });
-  if (sinks.isPending) return <Loading />;
-  if (sinks.isError) return <ErrorBox error={sinks.error} retry={() => sinks.refetch()} title="The sinks did not load" />;
-  if (sinks.data.length === 0) return <EmptyState title="No alert sinks">Alert sink plugins (Discord, webhooks, …) in core.hcl receive alerts.</EmptyState>;
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Sink</th>
-            <th className="num">Pending</th>
-            <th className="num">Delivered</th>
-            <th className="num">Failed</th>
-            <th>Last delivery</th>
-            <th>Last error</th>
-            <th>
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {sinks.data.map((s) => (
+    <QueryState
+      query={sinks}
+      failed="The sinks did not load"
+      empty={<EmptyState title="No alert sinks">Alert sink plugins (Discord, webhooks, …) in core.hcl receive alerts.</EmptyState>}
+    >
+      {(list) => (
+        <DataTable columns={["Sink", { label: "Pending", className: "num" }, { label: "Delivered", className: "num" }, { label: "Failed", className: "num" }, "Last delivery", "Last error"]} actions>
+          {list.map((s) => (
             <tr key={s.sink}>
               <td>
                 <strong>{s.sink}</strong>
@@ -465,9 +415,9 @@ function Sinks() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </DataTable>
+      )}
+    </QueryState>
   );
 }
 
@@ -492,73 +442,44 @@ function Deliveries() {
   return (
     <>
       <div className="filters" role="group" aria-label="Filter deliveries">
-        <Field label="Sink">
-          <Select value={sink} onChange={(e) => setSink(e.target.value)}>
-            <option value="">Any</option>
-            {sinkNames.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Status">
-          <Select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            <option value="pending">Pending</option>
-            <option value="delivered">Delivered</option>
-            <option value="failed">Failed</option>
-          </Select>
-        </Field>
+        <FilterSelect label="Sink" value={sink} onChange={setSink} options={sinkNames} />
+        <FilterSelect label="Status" value={status} onChange={setStatus} options={[["pending", "Pending"], ["delivered", "Delivered"], ["failed", "Failed"]]} />
       </div>
-      {deliveries.isPending ? (
-        <Loading />
-      ) : deliveries.isError ? (
-        <ErrorBox error={deliveries.error} retry={() => deliveries.refetch()} title="The delivery log did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={sink || status ? "No deliveries match these filters" : "No deliveries yet"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Queued</th>
-                  <th>Sink</th>
-                  <th>Event</th>
-                  <th>Status</th>
-                  <th className="num">Attempts</th>
-                  <th>Last error</th>
+      <QueryState
+        query={deliveries}
+        failed="The delivery log did not load"
+        empty={<EmptyState title={sink || status ? "No deliveries match these filters" : "No deliveries yet"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={["Queued", "Sink", "Event", "Status", { label: "Attempts", className: "num" }, "Last error"]}>
+              {list.map((d) => (
+                <tr key={d.id}>
+                  <td title={dateTime(d.created_at)}>{ago(d.created_at)}</td>
+                  <td className="mono small">{d.sink}</td>
+                  <td>{d.event}</td>
+                  <td>
+                    <ToneBadge tone={deliveryTone(d.status)}>{d.status}</ToneBadge>
+                    <span className="muted small block">
+                      {d.status === "delivered" && d.delivered_at
+                        ? ago(d.delivered_at)
+                        : d.status === "pending"
+                          ? `next try ${ago(d.next_attempt_at)}`
+                          : d.last_attempt_at
+                            ? `gave up ${ago(d.last_attempt_at)}`
+                            : ""}
+                    </span>
+                  </td>
+                  <td className="num">{d.attempts}</td>
+                  <td>{d.last_error ? <span className="error-text">{d.last_error}</span> : <span className="muted">–</span>}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((d) => (
-                  <tr key={d.id}>
-                    <td title={dateTime(d.created_at)}>{ago(d.created_at)}</td>
-                    <td className="mono small">{d.sink}</td>
-                    <td>{d.event}</td>
-                    <td>
-                      <ToneBadge tone={deliveryTone(d.status)}>{d.status}</ToneBadge>
-                      <span className="muted small block">
-                        {d.status === "delivered" && d.delivered_at
-                          ? ago(d.delivered_at)
-                          : d.status === "pending"
-                            ? `next try ${ago(d.next_attempt_at)}`
-                            : d.last_attempt_at
-                              ? `gave up ${ago(d.last_attempt_at)}`
-                              : ""}
-                      </span>
-                    </td>
-                    <td className="num">{d.attempts}</td>
-                    <td>{d.last_error ? <span className="error-text">{d.last_error}</span> : <span className="muted">–</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={deliveries} shown={list.length} />
-        </>
-      )}
+              ))}
+            </DataTable>
+            <LoadMore pager={deliveries} shown={list.length} />
+          </>
+        )}
+      </QueryState>
     </>
   );
 }

@@ -6,10 +6,14 @@ import { useApi } from "../../api/context";
 import type { Account } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { NO_FILTERS, apiQuery, filtersFromSearch, filtersToSearch, fromLocalInput, toLocalInput, type AuditFilters } from "./auditQuery";
-import { LoadMore, ToneBadge, shortId } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { shortId } from "./parts";
 import type { AuditEntry, AuditPage } from "./types";
 
 const PAGE = 50;
@@ -36,39 +40,24 @@ export default function Audit() {
         <h1>Audit log</h1>
       </div>
       <FilterForm key={params.toString()} filters={filters} onApply={apply} />
-      {entries.isPending ? (
-        <Loading label="Loading the audit log…" />
-      ) : entries.isError ? (
-        <ErrorBox error={entries.error} retry={() => entries.refetch()} title="The audit log did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={filtered ? "No entries match these filters" : "The audit log is empty"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table audit-table">
-              <thead>
-                <tr>
-                  <th>
-                    <span className="sr-only">Details</span>
-                  </th>
-                  <th>Time</th>
-                  <th>Actor</th>
-                  <th>Action</th>
-                  <th>Target</th>
-                  <th>Outcome</th>
-                  <th>IP</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((e) => (
-                  <Row key={e.id} entry={e} actorName={e.actor_id ? names.get(e.actor_id) : undefined} onFilter={(f) => apply({ ...filters, ...f })} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={entries} shown={list.length} />
-        </>
-      )}
+      <QueryState
+        query={entries}
+        loading="Loading the audit log…"
+        failed="The audit log did not load"
+        empty={<EmptyState title={filtered ? "No entries match these filters" : "The audit log is empty"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={[{ label: <span className="sr-only">Details</span> }, "Time", "Actor", "Action", "Target", "Outcome", "IP"]} className="audit-table">
+              {list.map((e) => (
+                <Row key={e.id} entry={e} actorName={e.actor_id ? names.get(e.actor_id) : undefined} onFilter={(f) => apply({ ...filters, ...f })} />
+              ))}
+            </DataTable>
+            <LoadMore pager={entries} shown={list.length} />
+          </>
+        )}
+      </QueryState>
     </div>
   );
 }

@@ -2,44 +2,29 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import NodeDetail from "./NodeDetail";
-import { fakeCore, location, noContent, ok, refuse, renderPage } from "./testkit";
-import type { NodeView } from "./types";
+import { FakePanel, noContent, ok, refuse, renderWithPanel, where } from "../../test/panel";
+import { sampleNode } from "./fixtures";
 
 // uPlot draws on a canvas jsdom does not have; the chart has its own
 // module, and these tests are about the rest of the page.
 vi.mock("./NodeChart", () => ({ default: ({ label }: { label: string }) => <div role="img" aria-label={label} /> }));
 
-const node: NodeView = {
-  id: "n1",
-  name: "node-1",
-  fqdn: "node1.example.com",
-  memory_mb: 8192,
-  memory_overallocate: 0,
-  disk_mb: 102400,
-  disk_overallocate: -1,
-  maintenance: false,
-  enrolled: true,
-  agent_version: "1.0.0",
-  last_seen_at: null,
-  created_at: "2026-01-01T00:00:00Z",
-  online: false,
-  agent: null,
-};
+const node = sampleNode({ disk_overallocate: -1 });
 
 function core(extra = {}) {
-  return fakeCore({
-    "GET /api/admin/nodes/n1": node,
-    "GET /api/nodes/n1/stats": { node_id: "n1", online: false, sample: null },
-    "GET /api/nodes/n1/metrics": { node_id: "n1", from: "", to: "", step_seconds: 300, points: [{ at: "2026-01-01T00:00:00Z", samples: 3, cpu_percent: 10, memory_used_bytes: 1, memory_used_max_bytes: 1, memory_total_bytes: 2, disk_used_bytes: 1, disk_total_bytes: 2, load1: 0, load5: 0, load15: 0, containers: 0 }] },
-    "GET /api/admin/nodes/n1/allocations": [
+  return new FakePanel({
+    "GET /api/admin/nodes/n1": ok(node),
+    "GET /api/nodes/n1/stats": ok({ node_id: "n1", online: false, sample: null }),
+    "GET /api/nodes/n1/metrics": ok({ node_id: "n1", from: "", to: "", step_seconds: 300, points: [{ at: "2026-01-01T00:00:00Z", samples: 3, cpu_percent: 10, memory_used_bytes: 1, memory_used_max_bytes: 1, memory_total_bytes: 2, disk_used_bytes: 1, disk_total_bytes: 2, load1: 0, load5: 0, load15: 0, containers: 0 }] }),
+    "GET /api/admin/nodes/n1/allocations": ok([
       { id: "a1", node_id: "n1", ip: "0.0.0.0", port: 25565, server_id: "srv-00000001", primary: true, created_at: "" },
       { id: "a2", node_id: "n1", ip: "0.0.0.0", port: 25566, server_id: null, primary: false, created_at: "" },
-    ],
+    ]),
     ...extra,
   });
 }
 
-const render = (c: ReturnType<typeof core>) => renderPage(<NodeDetail />, c.api, { path: "/admin/nodes/:nid", at: "/admin/nodes/n1" });
+const render = (c: FakePanel) => renderWithPanel(<NodeDetail />, { panel: c, path: "/admin/nodes/:nid", at: "/admin/nodes/n1" });
 
 describe("NodeDetail", () => {
   it("shows the node, its allocations and its history chart", async () => {
@@ -51,7 +36,7 @@ describe("NodeDetail", () => {
     expect(screen.getByRole("link", { name: "Server 00000001" })).toHaveAttribute("href", "/servers/srv-00000001");
     expect(screen.getByText("2 allocations, 1 free")).toBeInTheDocument();
     expect(await screen.findByRole("img", { name: /CPU, memory and disk use of node-1/ })).toBeInTheDocument();
-    expect(c.callsTo("GET", "/api/nodes/n1/metrics")[0].query.get("hours")).toBe("24");
+    expect(c.called("GET /api/nodes/n1/metrics")[0].query.get("hours")).toBe("24");
   });
 
   it("adds allocations from a list of ports and ranges", async () => {
@@ -63,7 +48,7 @@ describe("NodeDetail", () => {
     await user.type(within(form).getByLabelText("Ports"), "25570-25572, 25580");
     await user.click(within(form).getByRole("button", { name: "Add allocations" }));
     expect(await screen.findByText("Added 4 allocations.")).toBeInTheDocument();
-    expect(c.callsTo("POST", "/api/admin/nodes/n1/allocations")[0].body).toEqual({ ip: "203.0.113.5", ports: ["25570-25572", "25580"] });
+    expect(c.called("POST /api/admin/nodes/n1/allocations")[0].body).toEqual({ ip: "203.0.113.5", ports: ["25570-25572", "25580"] });
   });
 
   it("refuses a port list it cannot read without asking the core", async () => {
@@ -75,7 +60,7 @@ describe("NodeDetail", () => {
     await user.type(within(form).getByLabelText("Ports"), "25565-abc");
     await user.click(within(form).getByRole("button", { name: "Add allocations" }));
     expect(await within(form).findByText(/"25565-abc" is not a port or range/)).toBeInTheDocument();
-    expect(c.callsTo("POST", "/api/admin/nodes/n1/allocations")).toHaveLength(0);
+    expect(c.called("POST /api/admin/nodes/n1/allocations")).toHaveLength(0);
   });
 
   it("says why a node with servers cannot be deleted", async () => {
@@ -90,23 +75,23 @@ describe("NodeDetail", () => {
   });
 
   it("goes back to the list once the node is deleted", async () => {
-    const c = core({ "DELETE /api/admin/nodes/n1": noContent(), "GET /api/admin/nodes": [] });
+    const c = core({ "DELETE /api/admin/nodes/n1": noContent(), "GET /api/admin/nodes": ok([]) });
     const user = userEvent.setup();
     render(c);
     await user.click(await screen.findByRole("button", { name: "Delete node" }));
     const dialog = await screen.findByRole("alertdialog");
     await user.type(within(dialog).getByRole("textbox"), "node-1");
     await user.click(within(dialog).getByRole("button", { name: "Delete node" }));
-    await waitFor(() => expect(location()).toBe("/admin/nodes"));
+    await waitFor(() => expect(where()).toBe("/admin/nodes"));
   });
 
   it("issues a new deployment token after asking, and shows it", async () => {
-    const c = core({ "POST /api/admin/nodes/n1/token": { node, deploy_token: "catd_new", agent_command: "catalyst-agent configure --token catd_new" } });
+    const c = core({ "POST /api/admin/nodes/n1/token": ok({ node, deploy_token: "catd_new", agent_command: "catalyst-agent configure --token catd_new" }) });
     const user = userEvent.setup();
     render(c);
     await user.click(await screen.findByRole("button", { name: "New deployment token" }));
     const confirm = await screen.findByRole("alertdialog");
-    expect(c.callsTo("POST", "/api/admin/nodes/n1/token")).toHaveLength(0);
+    expect(c.called("POST /api/admin/nodes/n1/token")).toHaveLength(0);
     await user.click(within(confirm).getByRole("button", { name: "Issue token" }));
     const shown = await screen.findByRole("dialog", { name: "New deployment token for node-1" });
     expect(within(shown).getByLabelText("Deployment token")).toHaveTextContent("catd_new");

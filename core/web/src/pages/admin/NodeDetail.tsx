@@ -7,13 +7,17 @@ import { errorText } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { Field, Input, Select } from "../../ui/Field";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
 import { EmptyState, ErrorBox, Loading, Meter, ProgressBar } from "../../ui/feedback";
 import { ago, bytes, dateTime, mib } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { useNodeStats, DeployToken } from "./Nodes";
 import { healthUsage, nodeStatus, parsePortList } from "./nodes";
-import { ToneBadge, explainInUse, fieldError, formError } from "./parts";
-import type { AllocationRecord, ImportResult, NodeCreated, NodeHistory, NodeView } from "./types";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { explainInUse } from "./parts";
+import type { AllocationRecord, ImportResult, NodeCreated, NodeHealth, NodeHistory, NodeView } from "./types";
 
 const NodeChart = lazy(() => import("./NodeChart"));
 
@@ -172,41 +176,41 @@ function overallocation(pct: number): string {
 
 function HealthNow({ node }: { node: NodeView }) {
   const stats = useNodeStats(node.id);
-  if (stats.isPending) return <Loading />;
-  if (stats.isError) return <ErrorBox error={stats.error} retry={() => stats.refetch()} title="The health report did not load" />;
-  const h = stats.data.sample;
-  if (!h) return <EmptyState title="No health report">The agent is not connected; reports arrive while it is.</EmptyState>;
+  return (
+    <QueryState
+      query={stats}
+      failed="The health report did not load"
+      empty={<EmptyState title="No health report">The agent is not connected; reports arrive while it is.</EmptyState>}
+      isEmpty={(s) => !s.sample}
+    >
+      {(s) => <Health h={s.sample!} />}
+    </QueryState>
+  );
+}
+
+function Health({ h }: { h: NodeHealth }) {
   const u = healthUsage(h);
   return (
     <div className="stack">
-      <div>
-        <div className="row-between small">
-          <span>CPU ({h.cpu_cores} cores)</span>
-          <span className="muted">{u.cpu.pct.toFixed(0)}%</span>
-        </div>
-        <Meter label="CPU" value={u.cpu.value} max={u.cpu.max} />
-      </div>
-      <div>
-        <div className="row-between small">
-          <span>Memory</span>
-          <span className="muted">
-            {bytes(u.memory.value)} of {bytes(u.memory.max)}
-          </span>
-        </div>
-        <Meter label="Memory" value={u.memory.value} max={u.memory.max} />
-      </div>
-      <div>
-        <div className="row-between small">
-          <span>Disk</span>
-          <span className="muted">
-            {bytes(u.disk.value)} of {bytes(u.disk.max)}
-          </span>
-        </div>
-        <Meter label="Disk" value={u.disk.value} max={u.disk.max} />
-      </div>
+      <UsageMeter label="CPU" heading={`CPU (${h.cpu_cores} cores)`} text={`${u.cpu.pct.toFixed(0)}%`} use={u.cpu} />
+      <UsageMeter label="Memory" heading="Memory" text={`${bytes(u.memory.value)} of ${bytes(u.memory.max)}`} use={u.memory} />
+      <UsageMeter label="Disk" heading="Disk" text={`${bytes(u.disk.value)} of ${bytes(u.disk.max)}`} use={u.disk} />
       <p className="muted small">
         Load {h.load1.toFixed(2)} / {h.load5.toFixed(2)} / {h.load15.toFixed(2)} · {h.containers} server processes · reported {ago(h.at)}
       </p>
+    </div>
+  );
+}
+
+/** UsageMeter is one resource's meter under a line naming it and its use. */
+function UsageMeter({ label, heading, text, use }: { label: string; heading: string; text: string; use: { value: number; max: number } }) {
+  return (
+    <div>
+      <div className="row-between small">
+        <span>{heading}</span>
+        <span className="muted">{text}</span>
+      </div>
+      <Meter label={label} value={use.value} max={use.max} />
     </div>
   );
 }
@@ -237,17 +241,18 @@ function History({ node }: { node: NodeView }) {
           </Select>
         </label>
       </div>
-      {history.isPending ? (
-        <Loading />
-      ) : history.isError ? (
-        <ErrorBox error={history.error} retry={() => history.refetch()} title="The history did not load" />
-      ) : history.data.points.every((p) => p.samples === 0) ? (
-        <EmptyState title="No samples in this period">The node reports its health while its agent is connected.</EmptyState>
-      ) : (
-        <Suspense fallback={<Loading />}>
-          <NodeChart points={history.data.points} cores={cores} label={`CPU, memory and disk use of ${node.name} over the last ${hours} hours, in percent`} />
-        </Suspense>
-      )}
+      <QueryState
+        query={history}
+        failed="The history did not load"
+        empty={<EmptyState title="No samples in this period">The node reports its health while its agent is connected.</EmptyState>}
+        isEmpty={(h) => h.points.every((p) => p.samples === 0)}
+      >
+        {(h) => (
+          <Suspense fallback={<Loading />}>
+            <NodeChart points={h.points} cores={cores} label={`CPU, memory and disk use of ${node.name} over the last ${hours} hours, in percent`} />
+          </Suspense>
+        )}
+      </QueryState>
     </section>
   );
 }
@@ -311,58 +316,48 @@ function Allocations({ node }: { node: NodeView }) {
           Added {added} allocation{added === 1 ? "" : "s"}.
         </p>
       )}
-      {allocs.isPending ? (
-        <Loading />
-      ) : allocs.isError ? (
-        <ErrorBox error={allocs.error} retry={() => allocs.refetch()} title="The allocations did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title="No allocations">Add the IP and ports servers on this node may listen on.</EmptyState>
-      ) : (
-        <>
-          <div className="row-between">
-            <span className="muted small">
-              {list.length} allocations, {free} free
-            </span>
-            <label className="row small">
-              <span>Show</span>
-              <Select value={filter} onChange={(e) => setFilter(e.target.value as AllocFilter)} className="select-inline">
-                <option value="all">All</option>
-                <option value="free">Free</option>
-                <option value="assigned">Assigned</option>
-              </Select>
-            </label>
-          </div>
-          <div className="table-wrap table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Address</th>
-                  <th>Assigned to</th>
+      <QueryState
+        query={allocs}
+        failed="The allocations did not load"
+        empty={<EmptyState title="No allocations">Add the IP and ports servers on this node may listen on.</EmptyState>}
+      >
+        {() => (
+          <>
+            <div className="row-between">
+              <span className="muted small">
+                {list.length} allocations, {free} free
+              </span>
+              <label className="row small">
+                <span>Show</span>
+                <Select value={filter} onChange={(e) => setFilter(e.target.value as AllocFilter)} className="select-inline">
+                  <option value="all">All</option>
+                  <option value="free">Free</option>
+                  <option value="assigned">Assigned</option>
+                </Select>
+              </label>
+            </div>
+            <DataTable columns={["Address", "Assigned to"]} wrapClassName="table-scroll">
+              {shown.map((a) => (
+                <tr key={a.id}>
+                  <td className="mono">
+                    {a.ip}:{a.port}
+                  </td>
+                  <td>
+                    {a.server_id ? (
+                      <>
+                        <Link to={`/servers/${a.server_id}`}>Server {a.server_id.slice(-8)}</Link>
+                        {a.primary && <span className="muted small"> (primary)</span>}
+                      </>
+                    ) : (
+                      <span className="muted">Free</span>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {shown.map((a) => (
-                  <tr key={a.id}>
-                    <td className="mono">
-                      {a.ip}:{a.port}
-                    </td>
-                    <td>
-                      {a.server_id ? (
-                        <>
-                          <Link to={`/servers/${a.server_id}`}>Server {a.server_id.slice(-8)}</Link>
-                          {a.primary && <span className="muted small"> (primary)</span>}
-                        </>
-                      ) : (
-                        <span className="muted">Free</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
+              ))}
+            </DataTable>
+          </>
+        )}
+      </QueryState>
     </section>
   );
 }

@@ -6,12 +6,16 @@ import { useApi } from "../../api/context";
 import { errorText } from "../../api/client";
 import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
-import { Dialog } from "../../ui/Dialog";
+import { Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading, Meter } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState, Meter, Notice } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { bytes, mib } from "../../ui/format";
 import { healthUsage, nodeStatus } from "./nodes";
-import { CopyBlock, Notice, ToneBadge, fieldError, formError } from "./parts";
+import { CopyBlock } from "../../ui/CopyBlock";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
 import type { NodeCreate, NodeCreated, NodeStats, NodeView } from "./types";
 
 /** Nodes lists the machines running the agent with their live health. */
@@ -33,34 +37,20 @@ export default function Nodes() {
           <Plus size={16} aria-hidden /> New node
         </Button>
       </div>
-      {nodes.isPending ? (
-        <Loading label="Loading nodes…" />
-      ) : nodes.isError ? (
-        <ErrorBox error={nodes.error} retry={() => nodes.refetch()} title="The nodes did not load" />
-      ) : nodes.data.length === 0 ? (
-        <EmptyState title="No nodes yet">Add a node, then run the agent command it shows on that machine.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th>Address</th>
-                {servers.isSuccess && <th className="num">Servers</th>}
-                <th>CPU</th>
-                <th>Memory</th>
-                <th>Disk</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.data.map((n) => (
-                <NodeRow key={n.id} node={n} servers={servers.isSuccess ? (counts.get(n.id) ?? 0) : undefined} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryState
+        query={nodes}
+        loading="Loading nodes…"
+        failed="The nodes did not load"
+        empty={<EmptyState title="No nodes yet">Add a node, then run the agent command it shows on that machine.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Name", "Status", "Address", servers.isSuccess && { label: "Servers", className: "num" }, "CPU", "Memory", "Disk"]}>
+            {list.map((n) => (
+              <NodeRow key={n.id} node={n} servers={servers.isSuccess ? (counts.get(n.id) ?? 0) : undefined} />
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       <NewNodeDialog open={creating} onOpenChange={setCreating} />
     </div>
   );
@@ -199,17 +189,7 @@ function NewNodeDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o
             <Input type="number" min={-1} value={form.disk_overallocate} onChange={set("disk_overallocate")} />
           </Field>
         </div>
-        {formError(err, NODE_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, NODE_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create node
-          </Button>
-        </div>
+        <FormFoot error={formError(err, NODE_FIELDS)} onCancel={() => close(false)} busy={create.isPending} submit="Create node" />
       </form>
     </Dialog>
   );

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { screen, within } from "@testing-library/react";
 import Plugins from "./Plugins";
-import { fakeCore, renderPage } from "./testkit";
+import { FakePanel, ok, renderWithPanel } from "../../test/panel";
 
 describe("Plugins", () => {
   it("lists each plugin's kind, version, health, restarts and last error", async () => {
-    const c = fakeCore({
-      "GET /api/admin/plugins": [
+    const c = new FakePanel({
+      "GET /api/admin/plugins": ok([
         { name: "alerts-discord", kind: "alert_sink", version: "1.0.0", api_version: "1", path: "plugins/catalyst-alerts-discord", health: "healthy", restarts: 0 },
         { name: "eggs", kind: "template_source", version: "0.3.0", api_version: "1", path: "plugins/catalyst-templates-eggs", health: "failed", restarts: 5, last_error: "exit status 2" },
-      ],
+      ]),
     });
-    renderPage(<Plugins />, c.api);
+    renderWithPanel(<Plugins />, { panel: c });
     expect(screen.getByRole("heading", { level: 1, name: "Plugins" })).toBeInTheDocument();
     const discord = (await screen.findByText("alerts-discord")).closest("tr")!;
     expect(within(discord).getByText("Alert sink")).toBeInTheDocument();
@@ -24,7 +24,7 @@ describe("Plugins", () => {
   });
 
   it("says so when no plugin is configured", async () => {
-    renderPage(<Plugins />, fakeCore({ "GET /api/admin/plugins": [] }).api);
+    renderWithPanel(<Plugins />, { panel: new FakePanel({ "GET /api/admin/plugins": ok([]) }) });
     expect(await screen.findByText("No plugins configured")).toBeInTheDocument();
   });
 });

@@ -1,8 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useApi } from "../../api/context";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { ago, dateTime } from "../../ui/format";
-import { ToneBadge } from "./parts";
+import { ToneBadge } from "../../ui/status";
 import { pluginTone } from "./plugins";
 import type { PluginStatus } from "./types";
 
@@ -32,56 +34,43 @@ export default function Plugins() {
       <p className="muted">
         Plugins of the core, declared in core.hcl. Backup stores configured on nodes run beside their agents and are not listed here.
       </p>
-      {plugins.isPending ? (
-        <Loading label="Loading plugins…" />
-      ) : plugins.isError ? (
-        <ErrorBox error={plugins.error} retry={() => plugins.refetch()} title="The plugins did not load" />
-      ) : plugins.data.length === 0 ? (
-        <EmptyState title="No plugins configured">Add plugin blocks to core.hcl to use alert sinks, template sources or policies.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Version</th>
-                <th>Health</th>
-                <th className="num">Restarts</th>
-                <th>Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {plugins.data.map((p) => (
-                <tr key={p.name}>
-                  <td>
-                    <strong>{p.name}</strong>
-                    <span className="muted small block mono" title={p.path}>
-                      {p.path}
+      <QueryState
+        query={plugins}
+        loading="Loading plugins…"
+        failed="The plugins did not load"
+        empty={<EmptyState title="No plugins configured">Add plugin blocks to core.hcl to use alert sinks, template sources or policies.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Name", "Kind", "Version", "Health", { label: "Restarts", className: "num" }, "Last error"]}>
+            {list.map((p) => (
+              <tr key={p.name}>
+                <td>
+                  <strong>{p.name}</strong>
+                  <span className="muted small block mono" title={p.path}>
+                    {p.path}
+                  </span>
+                </td>
+                <td>{KINDS[p.kind] ?? (p.kind || "–")}</td>
+                <td>
+                  {p.version || "–"}
+                  {p.api_version && <span className="muted small block">API {p.api_version}</span>}
+                </td>
+                <td>
+                  <ToneBadge tone={pluginTone(p.health)}>{p.health}</ToneBadge>
+                  {p.started_at && (
+                    <span className="muted small block" title={dateTime(p.started_at)}>
+                      started {ago(p.started_at)}
+                      {p.pid ? `, pid ${p.pid}` : ""}
                     </span>
-                  </td>
-                  <td>{KINDS[p.kind] ?? (p.kind || "–")}</td>
-                  <td>
-                    {p.version || "–"}
-                    {p.api_version && <span className="muted small block">API {p.api_version}</span>}
-                  </td>
-                  <td>
-                    <ToneBadge tone={pluginTone(p.health)}>{p.health}</ToneBadge>
-                    {p.started_at && (
-                      <span className="muted small block" title={dateTime(p.started_at)}>
-                        started {ago(p.started_at)}
-                        {p.pid ? `, pid ${p.pid}` : ""}
-                      </span>
-                    )}
-                  </td>
-                  <td className="num">{p.restarts}</td>
-                  <td>{p.last_error ? <span className="error-text">{p.last_error}</span> : <span className="muted">none</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  )}
+                </td>
+                <td className="num">{p.restarts}</td>
+                <td>{p.last_error ? <span className="error-text">{p.last_error}</span> : <span className="muted">none</span>}</td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
     </div>
   );
 }

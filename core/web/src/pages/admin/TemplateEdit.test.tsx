@@ -3,14 +3,14 @@ import { fireEvent, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import TemplateEdit from "./TemplateEdit";
 import { sampleTemplate } from "./fixtures";
-import { fakeCore, refuse, renderPage, type Call } from "./testkit";
+import { type Call, FakePanel, ok, refuse, renderWithPanel } from "../../test/panel";
 
-const render = (c: ReturnType<typeof fakeCore>) => renderPage(<TemplateEdit />, c.api, { path: "/admin/templates/:tid", at: "/admin/templates/t1" });
+const render = (c: FakePanel) => renderWithPanel(<TemplateEdit />, { panel: c, path: "/admin/templates/:tid", at: "/admin/templates/t1" });
 
 describe("TemplateEdit", () => {
   it("saves every field, variables included, as one PATCH", async () => {
-    const c = fakeCore({
-      "GET /api/admin/templates/t1": sampleTemplate,
+    const c = new FakePanel({
+      "GET /api/admin/templates/t1": ok(sampleTemplate),
       "PATCH /api/admin/templates/t1": (call: Call) => ({ data: { ...sampleTemplate, ...(call.body as object), updated_at: "2026-02-01T00:00:00Z" } }),
     });
     const user = userEvent.setup();
@@ -29,8 +29,8 @@ describe("TemplateEdit", () => {
     expect(save).toBeEnabled();
     await user.click(save);
 
-    await waitFor(() => expect(c.callsTo("PATCH", "/api/admin/templates/t1")).toHaveLength(1));
-    const body = c.callsTo("PATCH", "/api/admin/templates/t1")[0].body as Record<string, unknown>;
+    await waitFor(() => expect(c.called("PATCH /api/admin/templates/t1")).toHaveLength(1));
+    const body = c.called("PATCH /api/admin/templates/t1")[0].body as Record<string, unknown>;
     expect(body.variables).toEqual([
       { name: "Jar file", env_name: "SERVER_JARFILE", description: "", default: "paper.jar", user_viewable: true, user_editable: true, rules: "required|string" },
       { name: "Version", env_name: "MC_VERSION", description: "", default: "", user_viewable: true, user_editable: true, rules: "" },
@@ -41,8 +41,8 @@ describe("TemplateEdit", () => {
   });
 
   it("shows a field error of the API in the row it is about", async () => {
-    const c = fakeCore({
-      "GET /api/admin/templates/t1": sampleTemplate,
+    const c = new FakePanel({
+      "GET /api/admin/templates/t1": ok(sampleTemplate),
       "PATCH /api/admin/templates/t1": refuse(422, "invalid_field", 'unknown rule "requird"', "variables[0].rules"),
     });
     const user = userEvent.setup();
@@ -57,7 +57,7 @@ describe("TemplateEdit", () => {
   });
 
   it("refuses config files that are not JSON without asking the core", async () => {
-    const c = fakeCore({ "GET /api/admin/templates/t1": sampleTemplate });
+    const c = new FakePanel({ "GET /api/admin/templates/t1": ok(sampleTemplate) });
     const user = userEvent.setup();
     render(c);
     const files = await screen.findByLabelText("Config files (JSON)");
@@ -65,6 +65,6 @@ describe("TemplateEdit", () => {
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findAllByText(/config_files: is not valid JSON/)).not.toHaveLength(0);
     expect(files).toHaveAttribute("aria-invalid", "true");
-    expect(c.callsTo("PATCH", "/api/admin/templates/t1")).toHaveLength(0);
+    expect(c.called("PATCH /api/admin/templates/t1")).toHaveLength(0);
   });
 });

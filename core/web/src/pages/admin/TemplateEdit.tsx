@@ -7,10 +7,9 @@ import { ApiError, errorText } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
 import { Field, Input, Textarea } from "../../ui/Field";
-import { ErrorBox, Loading } from "../../ui/feedback";
+import { ErrorBox, Loading, Notice } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { Notice } from "./parts";
 import { emptyImage, emptyVariable, placeOf, toForm, toPatch, type FieldPlace, type TemplateForm, type VariableRow } from "./templateForm";
 import type { Template } from "./types";
 

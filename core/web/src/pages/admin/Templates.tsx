@@ -5,12 +5,16 @@ import { ChevronDown, ChevronRight, FileUp, Plus, Trash2 } from "lucide-react";
 import { useApi } from "../../api/context";
 import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input, Select, Textarea } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { EmptyState, ErrorBox, Notice } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { ago } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { Notice, ToneBadge, explainInUse, fieldError, formError } from "./parts";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { explainInUse } from "./parts";
 import { pluginTone } from "./plugins";
 import type { SourceTemplate, Template, TemplateImported, TemplateSource, TemplateSpec } from "./types";
 
@@ -41,49 +45,34 @@ export default function Templates() {
           </Button>
         </div>
       </div>
-      {templates.isPending ? (
-        <Loading label="Loading templates…" />
-      ) : templates.isError ? (
-        <ErrorBox error={templates.error} retry={() => templates.refetch()} title="The templates did not load" />
-      ) : templates.data.length === 0 ? (
-        <EmptyState title="No templates yet">Import a template file or one of a template source's, or write one.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Source</th>
-                <th>Images</th>
-                {servers.isSuccess && <th className="num">Servers</th>}
-                <th>Updated</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+      <QueryState
+        query={templates}
+        loading="Loading templates…"
+        failed="The templates did not load"
+        empty={<EmptyState title="No templates yet">Import a template file or one of a template source's, or write one.</EmptyState>}
+      >
+        {(list) => (
+          <DataTable columns={["Name", "Source", "Images", servers.isSuccess && { label: "Servers", className: "num" }, "Updated"]} actions>
+            {list.map((t) => (
+              <tr key={t.id}>
+                <td>
+                  <Link to={`/admin/templates/${t.id}`}>{t.name}</Link>
+                  {t.description && <span className="muted small block clamp">{t.description}</span>}
+                </td>
+                <td>{t.source ? `${t.source}${t.source_version ? ` ${t.source_version}` : ""}` : <span className="muted">Written here</span>}</td>
+                <td>{t.images.map((im) => im.label).join(", ")}</td>
+                {servers.isSuccess && <td className="num">{uses.get(t.id) ?? 0}</td>}
+                <td title={t.updated_at}>{ago(t.updated_at)}</td>
+                <td className="actions">
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
+                    <Trash2 size={14} aria-hidden />
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {templates.data.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    <Link to={`/admin/templates/${t.id}`}>{t.name}</Link>
-                    {t.description && <span className="muted small block clamp">{t.description}</span>}
-                  </td>
-                  <td>{t.source ? `${t.source}${t.source_version ? ` ${t.source_version}` : ""}` : <span className="muted">Written here</span>}</td>
-                  <td>{t.images.map((im) => im.label).join(", ")}</td>
-                  {servers.isSuccess && <td className="num">{uses.get(t.id) ?? 0}</td>}
-                  <td title={t.updated_at}>{ago(t.updated_at)}</td>
-                  <td className="actions">
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
-                      <Trash2 size={14} aria-hidden />
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
 
       <Sources />
 
@@ -174,17 +163,7 @@ function NewTemplateDialog({ open, onOpenChange }: { open: boolean; onOpenChange
         <Field label="Startup command" hint="With {{VARIABLE}} placeholders." error={fieldError(err, "startup")}>
           <Input value={form.startup} onChange={set("startup")} required className="mono" placeholder="java -Xmx{{SERVER_MEMORY}}M -jar server.jar" />
         </Field>
-        {formError(err, NEW_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, NEW_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create template
-          </Button>
-        </div>
+        <FormFoot error={formError(err, NEW_FIELDS)} onCancel={() => close(false)} busy={create.isPending} submit="Create template" />
       </form>
     </Dialog>
   );
@@ -248,17 +227,7 @@ function ImportDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o:
         <Field label="File" error={fieldError(upload.error, "file")}>
           <Input type="file" accept=".json,application/json,.yaml,.yml" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </Field>
-        {formError(upload.error, ["source", "file"]) && (
-          <p className="field-error" role="alert">
-            {formError(upload.error, ["source", "file"])}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={upload.isPending} disabled={!file}>
-            Import
-          </Button>
-        </div>
+        <FormFoot error={formError(upload.error, ["source", "file"])} onCancel={() => close(false)} busy={upload.isPending} disabled={!file} submit="Import" />
       </form>
     </Dialog>
   );
@@ -295,21 +264,24 @@ function Sources() {
   return (
     <section className="section" aria-labelledby="template-sources">
       <h2 id="template-sources">Template sources</h2>
-      {sources.isPending ? (
-        <Loading label="Asking the template sources…" />
-      ) : sources.isError ? (
-        <ErrorBox error={sources.error} retry={() => sources.refetch()} title="The template sources did not load" />
-      ) : sources.data.length === 0 ? (
-        <EmptyState title="No template sources configured">
-          A template_source plugin (such as one for Pterodactyl eggs) in core.hcl offers its templates here.
-        </EmptyState>
-      ) : (
-        <div className="stack">
-          {sources.data.map((s) => (
-            <SourceCard key={s.name} source={s} />
-          ))}
-        </div>
-      )}
+      <QueryState
+        query={sources}
+        loading="Asking the template sources…"
+        failed="The template sources did not load"
+        empty={
+          <EmptyState title="No template sources configured">
+            A template_source plugin (such as one for Pterodactyl eggs) in core.hcl offers its templates here.
+          </EmptyState>
+        }
+      >
+        {(list) => (
+          <div className="stack">
+            {list.map((s) => (
+              <SourceCard key={s.name} source={s} />
+            ))}
+          </div>
+        )}
+      </QueryState>
     </section>
   );
 }
@@ -354,27 +326,14 @@ function SourceTemplates({ source }: { source: string }) {
       qc.invalidateQueries({ queryKey: ["template", r.template.id] });
     },
   });
-  if (list.isPending) return <Loading />;
-  if (list.isError) return <ErrorBox error={list.error} retry={() => list.refetch()} title={`${source}'s templates did not load`} />;
-  if (list.data.length === 0) return <EmptyState title={`${source} offers no templates`} />;
   return (
-    <div className="stack source-templates">
-      {importer.isError && <ErrorBox error={importer.error} title="The import failed" />}
-      {outcome && <ImportOutcome result={outcome} />}
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Template</th>
-              <th>Version</th>
-              <th>Here</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((t) => (
+    <QueryState query={list} failed={`${source}'s templates did not load`} empty={<EmptyState title={`${source} offers no templates`} />}>
+      {(templates) => (
+        <div className="stack source-templates">
+          {importer.isError && <ErrorBox error={importer.error} title="The import failed" />}
+          {outcome && <ImportOutcome result={outcome} />}
+          <DataTable columns={["Template", "Version", "Here"]} actions>
+            {templates.map((t) => (
               <tr key={t.ref}>
                 <td>
                   {t.template_id ? <Link to={`/admin/templates/${t.template_id}`}>{t.name}</Link> : t.name}
@@ -407,9 +366,9 @@ function SourceTemplates({ source }: { source: string }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
-    </div>
+          </DataTable>
+        </div>
+      )}
+    </QueryState>
   );
 }

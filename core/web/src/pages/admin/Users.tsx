@@ -6,12 +6,18 @@ import type { Account } from "../../api/types";
 import { useAuth } from "../../auth/auth";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
 import { Field, Input } from "../../ui/Field";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { LoadMore, ToneBadge, explainInUse, fieldError, formError, useDebounced } from "./parts";
+import { LoadMore } from "../../ui/LoadMore";
+import { ToneBadge } from "../../ui/status";
+import { fieldError, formError } from "../../ui/formErrors";
+import { useDebounced } from "../../ui/useDebounced";
+import { explainInUse } from "./parts";
 import type { SSHKey, UserPage } from "./types";
 
 const PAGE = 50;
@@ -51,56 +57,43 @@ export default function Users() {
         <Search size={16} aria-hidden />
         <Input type="search" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search users by email or name" placeholder="Search by email or name" />
       </form>
-      {users.isPending ? (
-        <Loading label="Loading users…" />
-      ) : users.isError ? (
-        <ErrorBox error={users.error} retry={() => users.refetch()} title="The users did not load" />
-      ) : list.length === 0 ? (
-        <EmptyState title={query ? `No user matches "${query}"` : "No users"} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>User</th>
-                  <th>Role</th>
-                  <th>Two-factor</th>
-                  <th>Created</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
+      <QueryState
+        query={users}
+        loading="Loading users…"
+        failed="The users did not load"
+        empty={<EmptyState title={query ? `No user matches "${query}"` : "No users"} />}
+        isEmpty={() => list.length === 0}
+      >
+        {() => (
+          <>
+            <DataTable columns={["User", "Role", "Two-factor", "Created"]} actions>
+              {list.map((u) => (
+                <tr key={u.id}>
+                  <td>
+                    <strong>{u.username || u.email}</strong>
+                    <span className="muted small block">{u.email}</span>
+                  </td>
+                  <td>{u.admin ? <ToneBadge tone="busy">Administrator</ToneBadge> : "User"}</td>
+                  <td>{u.totp_enabled ? <ToneBadge tone="ok">On</ToneBadge> : <span className="muted">Off</span>}</td>
+                  <td>{dateTime(u.created_at)}</td>
+                  <td className="actions">
+                    <Button size="sm" variant="ghost" onClick={() => setKeysOf(u)} aria-label={`SSH keys of ${u.email}`} title="SSH keys">
+                      <KeyRound size={14} aria-hidden />
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`} title="Edit">
+                      <Pencil size={14} aria-hidden />
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`} title="Delete" disabled={u.id === me?.id}>
+                      <Trash2 size={14} aria-hidden />
+                    </Button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((u) => (
-                  <tr key={u.id}>
-                    <td>
-                      <strong>{u.username || u.email}</strong>
-                      <span className="muted small block">{u.email}</span>
-                    </td>
-                    <td>{u.admin ? <ToneBadge tone="busy">Administrator</ToneBadge> : "User"}</td>
-                    <td>{u.totp_enabled ? <ToneBadge tone="ok">On</ToneBadge> : <span className="muted">Off</span>}</td>
-                    <td>{dateTime(u.created_at)}</td>
-                    <td className="actions">
-                      <Button size="sm" variant="ghost" onClick={() => setKeysOf(u)} aria-label={`SSH keys of ${u.email}`} title="SSH keys">
-                        <KeyRound size={14} aria-hidden />
-                      </Button>
-                      <Button size="sm" variant="ghost" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`} title="Edit">
-                        <Pencil size={14} aria-hidden />
-                      </Button>
-                      <Button size="sm" variant="ghost" onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`} title="Delete" disabled={u.id === me?.id}>
-                        <Trash2 size={14} aria-hidden />
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore pager={users} shown={list.length} />
-        </>
-      )}
+              ))}
+            </DataTable>
+            <LoadMore pager={users} shown={list.length} />
+          </>
+        )}
+      </QueryState>
 
       <UserDialog open={creating} onOpenChange={setCreating} />
       {editing && <UserDialog open onOpenChange={(o) => !o && setEditing(undefined)} user={editing} self={editing.id === me?.id} />}
@@ -190,17 +183,7 @@ function UserDialog({ open, onOpenChange, user, self }: { open: boolean; onOpenC
           onCheckedChange={(c) => setForm({ ...form, admin: c })}
         />
         {fieldError(err, "admin") && <p className="field-error">{fieldError(err, "admin")}</p>}
-        {formError(err, USER_FIELDS) && (
-          <p className="field-error" role="alert">
-            {formError(err, USER_FIELDS)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {user ? "Save" : "Create user"}
-          </Button>
-        </div>
+        <FormFoot error={formError(err, USER_FIELDS)} onCancel={() => close(false)} busy={save.isPending} submit={user ? "Save" : "Create user"} />
       </form>
     </Dialog>
   );
@@ -215,22 +198,18 @@ function SSHKeysDialog({ user, onClose }: { user?: Account; onClose: () => void 
   });
   return (
     <Dialog open={!!user} onOpenChange={(o) => !o && onClose()} title={`SSH keys of ${user?.email ?? ""}`} description="The keys this user logs in to SFTP with. Users add and remove their own on their account page." wide>
-      {keys.isPending ? (
-        <Loading />
-      ) : keys.isError ? (
-        <ErrorBox error={keys.error} retry={() => keys.refetch()} title="The keys did not load" />
-      ) : keys.data.length === 0 ? (
-        <EmptyState title="No SSH keys" />
-      ) : (
-        <ul className="key-list">
-          {keys.data.map((k) => (
-            <li key={k.id}>
-              <strong>{k.name}</strong> <span className="muted small">added {dateTime(k.created_at)}</span>
-              <code className="block small">{k.fingerprint}</code>
-            </li>
-          ))}
-        </ul>
-      )}
+      <QueryState query={keys} failed="The keys did not load" empty={<EmptyState title="No SSH keys" />}>
+        {(list) => (
+          <ul className="key-list">
+            {list.map((k) => (
+              <li key={k.id}>
+                <strong>{k.name}</strong> <span className="muted small">added {dateTime(k.created_at)}</span>
+                <code className="block small">{k.fingerprint}</code>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryState>
     </Dialog>
   );
 }

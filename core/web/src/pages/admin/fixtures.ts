@@ -1,6 +1,6 @@
 // Records the admin pages' tests share.
 
-import type { Template } from "./types";
+import type { NodeView, Template } from "./types";
 
 export const sampleTemplate: Template = {
   id: "t1",
@@ -24,3 +24,24 @@ export const sampleTemplate: Template = {
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-02T00:00:00Z",
 };
+
+/** sampleNode is node-1, enrolled and offline, with over's fields. */
+export function sampleNode(over: Partial<NodeView> = {}): NodeView {
+  return {
+    id: "n1",
+    name: "node-1",
+    fqdn: "node1.example.com",
+    memory_mb: 8192,
+    memory_overallocate: 0,
+    disk_mb: 102400,
+    disk_overallocate: 0,
+    maintenance: false,
+    enrolled: true,
+    agent_version: "1.0.0",
+    last_seen_at: null,
+    created_at: "2026-01-01T00:00:00Z",
+    online: false,
+    agent: null,
+    ...over,
+  };
+}

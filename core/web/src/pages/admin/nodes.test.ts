@@ -1,23 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { healthUsage, nodeStatus, parsePortList } from "./nodes";
-import type { NodeView } from "./types";
+import { sampleNode } from "./fixtures";
 
-const base: NodeView = {
-  id: "n1",
-  name: "node-1",
-  fqdn: "node1.example.com",
-  memory_mb: 8192,
-  memory_overallocate: 0,
-  disk_mb: 102400,
-  disk_overallocate: 0,
-  maintenance: false,
-  enrolled: true,
-  agent_version: "1.0.0",
-  last_seen_at: null,
-  created_at: "2026-01-01T00:00:00Z",
-  online: false,
-  agent: null,
-};
+const base = sampleNode();
 
 describe("parsePortList", () => {
   it("splits ports and ranges on commas and spaces", () => {

@@ -2,7 +2,7 @@
 // and back into the PATCH body (templatePatch in templates_handlers.go),
 // and where a field error of the API belongs.
 
-import type { Template, TemplateConfigFile, TemplateImage, TemplateVariable } from "./types";
+import type { Template, TemplateConfigFile, TemplateImage, TemplateSpec, TemplateVariable } from "./types";
 
 export interface VariableRow extends Required<TemplateVariable> {
   /** A stable React key; not sent. */
@@ -33,23 +33,9 @@ export interface TemplateForm {
   denylist: string;
 }
 
-/** TemplatePatch is the PATCH body: every field, lists replaced whole. */
-export interface TemplatePatch {
-  name: string;
-  description: string;
-  author: string;
-  startup: string;
-  stop_command: string;
-  startup_done: string[];
-  install_image: string;
-  install_entrypoint: string;
-  install_script: string;
-  images: TemplateImage[];
-  variables: TemplateVariable[];
-  config_files: TemplateConfigFile[];
-  features: string[];
-  denylist: string[];
-}
+/** TemplatePatch is the PATCH body: every field of the spec, lists
+ * replaced whole. */
+export type TemplatePatch = TemplateSpec;
 
 let nextKey = 0;
 export const newKey = () => `k${++nextKey}`;

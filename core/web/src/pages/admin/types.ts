@@ -33,6 +33,12 @@ export interface NodeView {
 }
 
 /** nodeCreate of nodes_handlers.go. */
+/** What the server pages read of a node (ServerList, CreateServer,
+ * TransferCard); tests give them no more. */
+export type NodeSummary = Pick<NodeView, "id" | "name" | "fqdn" | "online" | "maintenance"> & {
+  agent: { resources: Pick<AgentResources, "cpu_cores"> } | null;
+};
+
 export interface NodeCreate {
   name: string;
   fqdn: string;
@@ -157,6 +163,9 @@ export interface Template extends TemplateSpec {
   created_at: string;
   updated_at: string;
 }
+
+/** What creating a server reads of a template. */
+export type TemplateSummary = Pick<Template, "id" | "name" | "description" | "images" | "variables">;
 
 export interface TemplateImported {
   template: Template;

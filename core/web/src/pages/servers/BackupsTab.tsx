@@ -1,16 +1,20 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Archive, Download, Lock, LockOpen, Plus, RotateCcw, Trash2 } from "lucide-react";
-import { ApiError, errorText } from "../../api/client";
+import { errorText } from "../../api/client";
 import { useApi } from "../../api/context";
 import { can, type Server } from "../../api/types";
 import type { BackupProgress } from "../../live/types";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
-import { ConfirmDialog, Dialog } from "../../ui/Dialog";
-import { EmptyState, ErrorBox, Loading, ProgressBar } from "../../ui/feedback";
+import { ConfirmDialog, Dialog, FormFoot } from "../../ui/Dialog";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState, ProgressBar } from "../../ui/feedback";
 import { Field, Input } from "../../ui/Field";
 import { ago, bytes, dateTime } from "../../ui/format";
+import { fieldError } from "../../ui/formErrors";
+import { ToneBadge } from "../../ui/status";
 import { useToast } from "../../ui/toast";
 import { useLive, useServer } from "./context";
 import { download as downloadLink } from "../../api/download";
@@ -108,39 +112,24 @@ export default function BackupsTab() {
       </div>
       {createBlocked && mayCreate && <p className="muted small">{createBlocked}</p>}
 
-      {list.isPending ? (
-        <Loading label="Loading backups…" />
-      ) : list.isError ? (
-        <ErrorBox error={list.error} retry={() => list.refetch()} title="The backups could not be loaded" />
-      ) : backups.length === 0 ? (
-        <EmptyState title="No backups yet" icon={<Archive size={28} aria-hidden />}>
-          {mayCreate ? "A backup is a copy of the server's files you can restore or download later." : "There are no backups of this server."}
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          {/* Explicit roles: the phone layout turns rows into blocks, which drops a table's semantics in some browsers. */}
-          <table className="table backups-table stack-sm" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col" role="columnheader">Name</th>
-                <th scope="col" role="columnheader">Status</th>
-                <th scope="col" role="columnheader" className="num">
-                  Size
-                </th>
-                <th scope="col" role="columnheader">Created</th>
-                <th scope="col" role="columnheader">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
-              {backups.map((b) => (
-                <BackupRow key={b.id} server={server} backup={b} op={ops[b.id]} onRestoreStarted={(op) => setOp(b.id, op)} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryState
+        query={list}
+        loading="Loading backups…"
+        failed="The backups could not be loaded"
+        empty={
+          <EmptyState title="No backups yet" icon={<Archive size={28} aria-hidden />}>
+            {mayCreate ? "A backup is a copy of the server's files you can restore or download later." : "There are no backups of this server."}
+          </EmptyState>
+        }
+      >
+        {() => (
+          <DataTable columns={["Name", "Status", { label: "Size", className: "num" }, "Created"]} actions stacked className="backups-table">
+            {backups.map((b) => (
+              <BackupRow key={b.id} server={server} backup={b} op={ops[b.id]} onRestoreStarted={(op) => setOp(b.id, op)} />
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       <CreateBackupDialog open={creating} onOpenChange={setCreating} server={server} />
     </section>
   );
@@ -173,7 +162,7 @@ function CreateBackupDialog({ open, onOpenChange, server }: { open: boolean; onO
     create.mutate();
   };
   const err = create.error;
-  const nameError = err instanceof ApiError && err.field === "name" ? err.message : undefined;
+  const nameError = fieldError(err, "name");
   return (
     <Dialog
       open={open}
@@ -191,17 +180,7 @@ function CreateBackupDialog({ open, onOpenChange, server }: { open: boolean; onO
           label="Lock this backup"
           description="A locked backup is never deleted to make room for new ones, nor by hand until it is unlocked."
         />
-        {err && !nameError && (
-          <p className="field-error" role="alert">
-            {errorText(err)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={() => close(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create
-          </Button>
-        </div>
+        <FormFoot error={err && !nameError ? errorText(err) : undefined} onCancel={() => close(false)} busy={create.isPending} submit="Create" />
       </form>
     </Dialog>
   );
@@ -281,10 +260,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
         )}
       </td>
       <td className="backup-status" role="cell">
-        <span className={`badge badge-${tone}`}>
-          <span className="dot" aria-hidden />
-          {status}
-        </span>
+        <ToneBadge tone={tone}>{status}</ToneBadge>
         {(b.status === "creating" || op) && (
           <div className="backup-progress">
             <ProgressBar value={op ? progressPercent(op) : null} label={`${restoring ? "Restore" : "Backup"} progress of ${b.name}`} />

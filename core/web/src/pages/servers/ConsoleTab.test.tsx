@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { Route } from "react-router";
 import type { Server } from "../../api/types";
-import { LiveOptions } from "../../live/socket";
-import { fakeSockets } from "../../live/testing";
 import { daemonTone, installText, noticeText, outputText, statusText, throttledText } from "./console/format";
 import ConsoleTab from "./ConsoleTab";
-import ServerView from "./ServerView";
-import { Route, fakeApi, renderWith, server } from "./testing";
+import { nextServer as server } from "../../test/fixtures";
+import { renderServerView } from "./testing";
 
 // jsdom cannot lay out a terminal; a stand-in records what the console
 // writes. (The real xterm is exercised by the end-to-end suite.)
@@ -41,27 +40,7 @@ afterEach(() => {
 });
 
 function setup(srv: Server) {
-  const sockets = fakeSockets();
-  const { api } = fakeApi((r) => {
-    if (r.path === `/api/servers/${srv.id}`) return { data: srv };
-    if (r.path.endsWith("/ws/ticket")) return { status: 201, data: { ticket: "tk", expires_at: new Date().toISOString() } };
-    return undefined;
-  });
-  renderWith(
-    api,
-    <Route
-      path="/servers/:id"
-      element={
-        <LiveOptions.Provider value={sockets.options}>
-          <ServerView />
-        </LiveOptions.Provider>
-      }
-    >
-      <Route path="console" element={<ConsoleTab />} />
-    </Route>,
-    `/servers/${srv.id}/console`,
-  );
-  return sockets;
+  return renderServerView(srv, { tab: "console", tabs: <Route path="console" element={<ConsoleTab />} /> }).sockets;
 }
 
 async function connected(srv: Server) {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { Route, Routes } from "react-router";
+import type { Account } from "../../api/types";
 import CreateServer from "./CreateServer";
 import { check, fieldFor, orderNodes, type CreateForm } from "./create/form";
-import type { NodeSummary, TemplateSummary } from "./adminTypes";
-import { Route, fakeApi, renderWith, server, userAccount, type FakeAnswer, type FakeRequest } from "./testing";
+import type { NodeSummary, TemplateSummary } from "../admin/types";
+import { makeAccount, nextServer as server } from "../../test/fixtures";
+import { FakePanel, type Handler, ok, renderWithPanel } from "../../test/panel";
 
 const node = (id: string, name: string, online: boolean, maintenance = false): NodeSummary => ({ id, name, fqdn: `${name}.example`, online, maintenance, agent: null });
 
@@ -27,24 +30,21 @@ const templates: TemplateSummary[] = [
 
 const nodes = [node("n-off", "Berlin", false), node("n-maint", "Amsterdam", true, true), node("n-on", "Frankfurt", true)];
 
-function setup(onCreate: (r: FakeRequest) => FakeAnswer, account = undefined as typeof userAccount | undefined) {
-  const { api, calls } = fakeApi((r) => {
-    if (r.path === "/api/admin/templates") return { data: templates };
-    if (r.path === "/api/admin/nodes") return { data: nodes };
-    if (r.path === "/api/admin/users")
-      return { data: { users: r.query.get("q") === "alice@example.com" ? [{ ...userAccount, id: "u-alice", email: "alice@example.com" }] : [], next: "" } };
-    if (r.method === "POST" && r.path === "/api/servers") return onCreate(r);
-    return undefined;
-  }, account);
-  renderWith(
-    api,
-    <>
+function setup(onCreate: Handler, account?: Account) {
+  const panel = new FakePanel({
+    "GET /api/admin/templates": ok(templates),
+    "GET /api/admin/nodes": ok(nodes),
+    "GET /api/admin/users": (r) => ok({ users: r.query.get("q") === "alice@example.com" ? [makeAccount({ id: "u-alice", email: "alice@example.com" })] : [], next: "" }),
+    "POST /api/servers": onCreate,
+  });
+  renderWithPanel(
+    <Routes>
       <Route path="/servers/new" element={<CreateServer />} />
       <Route path="/servers/:id/console" element={<p>console page</p>} />
-    </>,
-    "/servers/new",
+    </Routes>,
+    { panel, account, at: "/servers/new" },
   );
-  return { calls, user: userEvent.setup() };
+  return { calls: panel.calls, user: userEvent.setup() };
 }
 
 describe("CreateServer", () => {
@@ -129,7 +129,7 @@ describe("CreateServer", () => {
   });
 
   it("tells a user who is not an administrator", async () => {
-    setup(() => undefined, userAccount);
+    setup(() => undefined, makeAccount());
     expect(await screen.findByText(/Only administrators create servers/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Create server" })).toBeNull();
   });

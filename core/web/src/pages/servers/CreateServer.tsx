@@ -8,7 +8,7 @@ import { useAuth } from "../../auth/auth";
 import { Button } from "../../ui/Button";
 import { ErrorBox, Loading } from "../../ui/feedback";
 import { Field, Input, Select, Textarea } from "../../ui/Field";
-import type { NodeSummary, TemplateSummary } from "./adminTypes";
+import type { NodeSummary, TemplateSummary } from "../admin/types";
 import {
   DEFAULT_RESOURCES,
   check,

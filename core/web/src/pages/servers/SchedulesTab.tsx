@@ -6,7 +6,8 @@ import { useApi } from "../../api/context";
 import { can } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState } from "../../ui/feedback";
 import { ago, dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { useServer } from "./context";
@@ -44,21 +45,24 @@ export default function SchedulesTab() {
           <Plus size={16} aria-hidden /> New schedule
         </Button>
       </div>
-      {list.isPending ? (
-        <Loading label="Loading schedules…" />
-      ) : list.isError ? (
-        <ErrorBox error={list.error} retry={() => list.refetch()} title="The schedules could not be loaded" />
-      ) : schedules.length === 0 ? (
-        <EmptyState title="No schedules yet" icon={<CalendarClock size={28} aria-hidden />}>
-          A schedule could restart the server every night, or back it up every week.
-        </EmptyState>
-      ) : (
-        <ul className="schedule-list">
-          {schedules.map((s) => (
-            <ScheduleCard key={s.id} serverId={server.id} schedule={s} onEdit={() => setEditing(s.id)} />
-          ))}
-        </ul>
-      )}
+      <QueryState
+        query={list}
+        loading="Loading schedules…"
+        failed="The schedules could not be loaded"
+        empty={
+          <EmptyState title="No schedules yet" icon={<CalendarClock size={28} aria-hidden />}>
+            A schedule could restart the server every night, or back it up every week.
+          </EmptyState>
+        }
+      >
+        {() => (
+          <ul className="schedule-list">
+            {schedules.map((s) => (
+              <ScheduleCard key={s.id} serverId={server.id} schedule={s} onEdit={() => setEditing(s.id)} />
+            ))}
+          </ul>
+        )}
+      </QueryState>
       {editing && <ScheduleDialog serverId={server.id} schedule={schedules.find((s) => s.id === editing)} onClose={() => setEditing(null)} />}
     </section>
   );

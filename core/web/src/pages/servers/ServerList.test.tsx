@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import type { Account } from "../../api/types";
 import ServerList from "./ServerList";
 import type { ListedServer } from "./list/filter";
-import { Route, fakeApi, renderWith, server, userAccount } from "./testing";
+import { makeAccount, nextServer as server } from "../../test/fixtures";
+import { FakePanel, ok, renderWithPanel } from "../../test/panel";
 
 const MIB = 1024 * 1024;
 
@@ -14,19 +16,15 @@ function stats(cpu: number, memMiB: number) {
   };
 }
 
-function setup(list: ListedServer[], account = undefined as typeof userAccount | undefined) {
-  const { api } = fakeApi((r) => {
-    if (r.path === "/api/servers") return { data: list };
-    if (r.path === "/api/admin/nodes")
-      return {
-        data: [
-          { id: "node-1", name: "Frankfurt-1", fqdn: "fra1.example", online: true, maintenance: false, agent: { resources: { cpu_cores: 8 } } },
-          { id: "node-2", name: "Helsinki-2", fqdn: "hel2.example", online: false, maintenance: false, agent: null },
-        ],
-      };
-    return undefined;
-  }, account);
-  return renderWith(api, <Route path="/" element={<ServerList />} />, "/");
+function setup(list: ListedServer[], account?: Account) {
+  const panel = new FakePanel({
+    "GET /api/servers": ok(list),
+    "GET /api/admin/nodes": ok([
+      { id: "node-1", name: "Frankfurt-1", fqdn: "fra1.example", online: true, maintenance: false, agent: { resources: { cpu_cores: 8 } } },
+      { id: "node-2", name: "Helsinki-2", fqdn: "hel2.example", online: false, maintenance: false, agent: null },
+    ]),
+  });
+  return renderWithPanel(<ServerList />, { panel, account, path: "/" });
 }
 
 const rows = () => within(screen.getByRole("table", { name: "Servers" })).getAllByRole("row").slice(1);
@@ -92,14 +90,14 @@ describe("ServerList", () => {
   });
 
   it("offers a user neither the new server link nor the node column", async () => {
-    setup([server({ name: "Mine" })], userAccount);
+    setup([server({ name: "Mine" })], makeAccount());
     await screen.findByRole("link", { name: "Mine" });
     expect(screen.queryByRole("link", { name: "New server" })).toBeNull();
     expect(screen.queryByRole("columnheader", { name: "Node" })).toBeNull();
   });
 
   it("tells a user with no servers where they come from", async () => {
-    setup([], userAccount);
+    setup([], makeAccount());
     expect(await screen.findByText(/When an administrator creates one for you/)).toBeInTheDocument();
     expect(screen.queryByRole("link", { name: /server/i })).toBeNull();
   });

@@ -4,12 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import { Plus, Search, ServerOff } from "lucide-react";
 import { useApi } from "../../api/context";
 import { useAuth } from "../../auth/auth";
-import { EmptyState, ErrorBox, Loading, Meter } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState, Meter } from "../../ui/feedback";
 import { Select } from "../../ui/Field";
 import { bytes, percent } from "../../ui/format";
 import { StateBadge } from "../../ui/status";
 import { primaryAddress } from "./address";
-import type { NodeSummary } from "./adminTypes";
+import type { NodeSummary } from "../admin/types";
 import { useRowWindow } from "./list/window";
 import { STATE_FILTERS, countGroups, filterServers, indexServers, type ListedServer, type StateFilter } from "./list/filter";
 
@@ -60,70 +61,72 @@ export default function ServerList() {
           </Link>
         )}
       </div>
-      {servers.isPending ? (
-        <Loading label="Loading servers…" />
-      ) : servers.isError ? (
-        <ErrorBox error={servers.error} retry={() => servers.refetch()} title="The servers could not be loaded" />
-      ) : index.length === 0 ? (
-        <NoServers admin={admin} />
-      ) : (
-        <>
-          <div className="list-toolbar">
-            <label className="search-box">
-              <Search size={16} aria-hidden />
-              <input
-                className="input"
-                type="search"
-                aria-label="Search servers"
-                placeholder="Search by name, ID, address…"
-                value={query}
-                onChange={(e) => setQuery(e.target.value)}
-              />
-            </label>
-            <div className="segmented" role="group" aria-label="Filter by state">
-              {STATE_FILTERS.map((f) => (
-                <button key={f.key} type="button" className="segment" aria-pressed={state === f.key} onClick={() => setState(f.key)}>
-                  {f.label} <span className="segment-count">{counts[f.key]}</span>
-                </button>
-              ))}
-            </div>
-            {admin && (nodes.data?.length ?? 0) > 1 && (
-              <Select aria-label="Filter by node" value={node} onChange={(e) => setNode(e.target.value)} className="node-filter">
-                <option value="">All nodes</option>
-                {nodes.data!.map((n) => (
-                  <option key={n.id} value={n.id}>
-                    {n.name}
-                  </option>
+      <QueryState
+        query={servers}
+        loading="Loading servers…"
+        failed="The servers could not be loaded"
+        empty={<NoServers admin={admin} />}
+        isEmpty={() => index.length === 0}
+      >
+        {() => (
+          <>
+            <div className="list-toolbar">
+              <label className="search-box">
+                <Search size={16} aria-hidden />
+                <input
+                  className="input"
+                  type="search"
+                  aria-label="Search servers"
+                  placeholder="Search by name, ID, address…"
+                  value={query}
+                  onChange={(e) => setQuery(e.target.value)}
+                />
+              </label>
+              <div className="segmented" role="group" aria-label="Filter by state">
+                {STATE_FILTERS.map((f) => (
+                  <button key={f.key} type="button" className="segment" aria-pressed={state === f.key} onClick={() => setState(f.key)}>
+                    {f.label} <span className="segment-count">{counts[f.key]}</span>
+                  </button>
                 ))}
-              </Select>
+              </div>
+              {admin && (nodes.data?.length ?? 0) > 1 && (
+                <Select aria-label="Filter by node" value={node} onChange={(e) => setNode(e.target.value)} className="node-filter">
+                  <option value="">All nodes</option>
+                  {nodes.data!.map((n) => (
+                    <option key={n.id} value={n.id}>
+                      {n.name}
+                    </option>
+                  ))}
+                </Select>
+              )}
+            </div>
+            <p className="muted small" aria-live="polite">
+              {filtering ? `${shown.length} of ${index.length} servers` : `${index.length} server${index.length === 1 ? "" : "s"}`}
+            </p>
+            {shown.length === 0 ? (
+              <EmptyState title="No servers match">Try other words, or clear the filters.</EmptyState>
+            ) : (
+              <div className={`server-table ${admin ? "with-node" : ""}`} role="table" aria-label="Servers" aria-rowcount={shown.length + 1}>
+                <div className="server-row server-row-head" role="row" aria-rowindex={1}>
+                  <span role="columnheader">Name</span>
+                  <span role="columnheader">State</span>
+                  <span role="columnheader">Address</span>
+                  <span role="columnheader">CPU</span>
+                  <span role="columnheader">Memory</span>
+                  {admin && <span role="columnheader">Node</span>}
+                </div>
+                <div className="server-rows" ref={rowsRef} role="rowgroup">
+                  {win.before > 0 && <div aria-hidden style={{ height: win.before }} />}
+                  {shown.slice(win.start, win.end).map((s, i) => (
+                    <ServerRow key={s.id} server={s} index={win.start + i + 2} node={nodeById.get(s.node_id)} admin={admin} />
+                  ))}
+                  {win.after > 0 && <div aria-hidden style={{ height: win.after }} />}
+                </div>
+              </div>
             )}
-          </div>
-          <p className="muted small" aria-live="polite">
-            {filtering ? `${shown.length} of ${index.length} servers` : `${index.length} server${index.length === 1 ? "" : "s"}`}
-          </p>
-          {shown.length === 0 ? (
-            <EmptyState title="No servers match">Try other words, or clear the filters.</EmptyState>
-          ) : (
-            <div className={`server-table ${admin ? "with-node" : ""}`} role="table" aria-label="Servers" aria-rowcount={shown.length + 1}>
-              <div className="server-row server-row-head" role="row" aria-rowindex={1}>
-                <span role="columnheader">Name</span>
-                <span role="columnheader">State</span>
-                <span role="columnheader">Address</span>
-                <span role="columnheader">CPU</span>
-                <span role="columnheader">Memory</span>
-                {admin && <span role="columnheader">Node</span>}
-              </div>
-              <div className="server-rows" ref={rowsRef} role="rowgroup">
-                {win.before > 0 && <div aria-hidden style={{ height: win.before }} />}
-                {shown.slice(win.start, win.end).map((s, i) => (
-                  <ServerRow key={s.id} server={s} index={win.start + i + 2} node={nodeById.get(s.node_id)} admin={admin} />
-                ))}
-                {win.after > 0 && <div aria-hidden style={{ height: win.after }} />}
-              </div>
-            </div>
-          )}
-        </>
-      )}
+          </>
+        )}
+      </QueryState>
     </div>
   );
 }

@@ -1,41 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { Route } from "react-router";
 import type { Account, Server } from "../../api/types";
-import { LiveOptions } from "../../live/socket";
-import { fakeSockets } from "../../live/testing";
-import ServerView from "./ServerView";
+import { makeAccount, nextServer as server } from "../../test/fixtures";
+import { FakePanel, type Handler } from "../../test/panel";
 import { primaryAddress } from "./address";
-import { Route, fakeApi, renderWith, server, userAccount, type FakeRequest } from "./testing";
 import { powerCheck } from "./power";
+import { renderServerView } from "./testing";
 
-function setup(
-  srv: Server | null,
-  opts: { power?: (r: FakeRequest) => { status?: number; data?: unknown; error?: { code: string; message: string } }; account?: Account } = {},
-) {
-  const sockets = fakeSockets();
-  const { api, calls } = fakeApi((r) => {
-    if (r.path === `/api/servers/${srv?.id}` && srv) return { data: srv };
-    if (r.path.endsWith("/ws/ticket")) return { status: 201, data: { ticket: "tk", expires_at: new Date().toISOString() } };
-    if (r.path.endsWith("/power") && opts.power) return opts.power(r);
-    return undefined;
-  }, opts.account);
-  const view = renderWith(
-    api,
-    <Route
-      path="/servers/:id"
-      element={
-        <LiveOptions.Provider value={sockets.options}>
-          <ServerView />
-        </LiveOptions.Provider>
-      }
-    >
-      <Route path="console" element={<p>console tab</p>} />
-      <Route path="stats" element={<p>stats tab</p>} />
-    </Route>,
-    `/servers/${srv?.id ?? "missing"}/console`,
-  );
-  return { ...view, sockets, calls };
+function setup(srv: Server | null, opts: { power?: Handler; account?: Account } = {}) {
+  const panel = new FakePanel();
+  if (srv && opts.power) panel.on(`POST /api/servers/${srv.id}/power`, opts.power);
+  const view = renderServerView(srv, {
+    panel,
+    account: opts.account,
+    tab: "console",
+    tabs: (
+      <>
+        <Route path="console" element={<p>console tab</p>} />
+        <Route path="stats" element={<p>stats tab</p>} />
+      </>
+    ),
+  });
+  return { ...view, calls: panel.calls };
 }
 
 describe("ServerView", () => {
@@ -128,7 +116,7 @@ describe("ServerView", () => {
   });
 
   it("opens no socket for a suspended server unless the caller is an administrator", async () => {
-    const { sockets, calls } = setup(server({ state: "suspended", permissions: ["server.read", "server.console"] }), { account: userAccount });
+    const { sockets, calls } = setup(server({ state: "suspended", permissions: ["server.read", "server.console"] }), { account: makeAccount() });
     expect(await screen.findByText("Suspended")).toHaveAttribute("data-state", "suspended");
     expect(sockets.list).toEqual([]);
     expect(calls.some((c) => c.path.endsWith("/ws/ticket"))).toBe(false);

@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { Route } from "react-router";
 import type { Server } from "../../api/types";
-import { LiveOptions } from "../../live/socket";
-import { fakeSockets } from "../../live/testing";
-import ServerView from "./ServerView";
 import StatsTab from "./StatsTab";
 import { withAlpha } from "./stats/Chart";
-import { Route, fakeApi, renderWith, server, type FakeRequest } from "./testing";
+import { nextServer as server } from "../../test/fixtures";
+import { type Call, FakePanel, ok, refuse } from "../../test/panel";
+import { renderServerView } from "./testing";
 
 // jsdom has no canvas; the charts' numbers are in their summaries.
 const plots: { data: unknown }[] = [];
@@ -28,29 +28,10 @@ vi.mock("uplot", () => ({
 
 const MIB = 1024 * 1024;
 
-function setup(srv: Server, history: (r: FakeRequest) => unknown) {
-  const sockets = fakeSockets();
-  const { api, calls } = fakeApi((r) => {
-    if (r.path === `/api/servers/${srv.id}`) return { data: srv };
-    if (r.path.endsWith("/ws/ticket")) return { status: 201, data: { ticket: "tk", expires_at: new Date().toISOString() } };
-    if (r.path.endsWith("/metrics")) return { data: history(r) };
-    return undefined;
-  });
-  renderWith(
-    api,
-    <Route
-      path="/servers/:id"
-      element={
-        <LiveOptions.Provider value={sockets.options}>
-          <ServerView />
-        </LiveOptions.Provider>
-      }
-    >
-      <Route path="stats" element={<StatsTab />} />
-    </Route>,
-    `/servers/${srv.id}/stats`,
-  );
-  return { sockets, calls };
+function setup(srv: Server, history: (r: Call) => unknown) {
+  const panel = new FakePanel().on(`GET /api/servers/${srv.id}/metrics`, (r) => ok(history(r)));
+  const { sockets } = renderServerView(srv, { panel, tab: "stats", tabs: <Route path="stats" element={<StatsTab />} /> });
+  return { sockets, calls: panel.calls };
 }
 
 function point(at: number, over: Record<string, number> = {}) {
@@ -120,26 +101,8 @@ describe("StatsTab", () => {
 
   it("shows a history that failed to load", async () => {
     const srv = server();
-    const sockets = fakeSockets();
-    const { api } = fakeApi((r) => {
-      if (r.path === `/api/servers/${srv.id}`) return { data: srv };
-      if (r.path.endsWith("/metrics")) return { status: 422, error: { code: "invalid", message: "hours must be between 1 and 720", field: "hours" } };
-      return undefined;
-    });
-    renderWith(
-      api,
-      <Route
-        path="/servers/:id"
-        element={
-          <LiveOptions.Provider value={sockets.options}>
-            <ServerView />
-          </LiveOptions.Provider>
-        }
-      >
-        <Route path="stats" element={<StatsTab />} />
-      </Route>,
-      `/servers/${srv.id}/stats`,
-    );
+    const panel = new FakePanel().on(`GET /api/servers/${srv.id}/metrics`, refuse(422, "invalid", "hours must be between 1 and 720", "hours"));
+    renderServerView(srv, { panel, tab: "stats", tabs: <Route path="stats" element={<StatsTab />} /> });
     const user = userEvent.setup();
     await user.click(await screen.findByRole("button", { name: "1 hour" }));
     expect(await screen.findByText("hours must be between 1 and 720")).toBeInTheDocument();

@@ -5,7 +5,9 @@ import { useApi } from "../../api/context";
 import { can, type PermissionCatalog } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { DataTable } from "../../ui/DataTable";
+import { QueryState } from "../../ui/QueryState";
+import { EmptyState, ErrorBox } from "../../ui/feedback";
 import { ago, dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
 import { useServer } from "./context";
@@ -58,70 +60,57 @@ export default function SubusersTab() {
         </Button>
       </div>
       {catalog.isError && <ErrorBox error={catalog.error} retry={() => catalog.refetch()} title="The list of permissions could not be loaded" />}
-      {list.isPending ? (
-        <Loading label="Loading subusers…" />
-      ) : list.isError ? (
-        <ErrorBox error={list.error} retry={() => list.refetch()} title="The subusers could not be loaded" />
-      ) : subusers.length === 0 ? (
-        <EmptyState title="No subusers" icon={<Users size={28} aria-hidden />}>
-          Add someone to let them use the console, files or backups without owning the server.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table subusers-table stack-sm" role="table">
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col" role="columnheader">User</th>
-                <th scope="col" role="columnheader">Permissions</th>
-                <th scope="col" role="columnheader" className="hide-sm">
-                  Added
-                </th>
-                <th scope="col" role="columnheader">
-                  <span className="sr-only">Actions</span>
-                </th>
+      <QueryState
+        query={list}
+        loading="Loading subusers…"
+        failed="The subusers could not be loaded"
+        empty={
+          <EmptyState title="No subusers" icon={<Users size={28} aria-hidden />}>
+            Add someone to let them use the console, files or backups without owning the server.
+          </EmptyState>
+        }
+      >
+        {() => (
+          <DataTable columns={["User", "Permissions", { label: "Added", className: "hide-sm" }]} actions stacked className="subusers-table">
+            {subusers.map((s) => (
+              <tr key={s.user_id} role="row">
+                <td role="cell">
+                  <strong className="block">{s.username || s.email}</strong>
+                  <span className="muted small">{s.email}</span>
+                </td>
+                <td role="cell">
+                  {s.permissions.length === 0 ? (
+                    <span className="muted">None</span>
+                  ) : (
+                    <ul className="perm-chips" aria-label={`Permissions of ${s.email}`}>
+                      {summary(groups, s.permissions).map((c) => (
+                        <li key={c.label} className="badge badge-off" title={s.permissions.join(", ")}>
+                          {c.label} {c.held}/{c.of}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+                <td className="hide-sm" role="cell">
+                  <span title={dateTime(s.created_at)}>{ago(s.created_at)}</span>
+                </td>
+                <td role="cell">
+                  <div className="row-actions">
+                    <Button size="sm" onClick={() => setEditing(s.user_id)} disabled={!ready} aria-label={`Edit ${s.email}`}>
+                      <Pencil size={14} aria-hidden />
+                      <span className="hide-sm">Edit</span>
+                    </Button>
+                    <Button size="sm" variant="danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.email}`}>
+                      <UserMinus size={14} aria-hidden />
+                      <span className="hide-sm">Remove</span>
+                    </Button>
+                  </div>
+                </td>
               </tr>
-            </thead>
-            <tbody role="rowgroup">
-              {subusers.map((s) => (
-                <tr key={s.user_id} role="row">
-                  <td role="cell">
-                    <strong className="block">{s.username || s.email}</strong>
-                    <span className="muted small">{s.email}</span>
-                  </td>
-                  <td role="cell">
-                    {s.permissions.length === 0 ? (
-                      <span className="muted">None</span>
-                    ) : (
-                      <ul className="perm-chips" aria-label={`Permissions of ${s.email}`}>
-                        {summary(groups, s.permissions).map((c) => (
-                          <li key={c.label} className="badge badge-off" title={s.permissions.join(", ")}>
-                            {c.label} {c.held}/{c.of}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td className="hide-sm" role="cell">
-                    <span title={dateTime(s.created_at)}>{ago(s.created_at)}</span>
-                  </td>
-                  <td role="cell">
-                    <div className="row-actions">
-                      <Button size="sm" onClick={() => setEditing(s.user_id)} disabled={!ready} aria-label={`Edit ${s.email}`}>
-                        <Pencil size={14} aria-hidden />
-                        <span className="hide-sm">Edit</span>
-                      </Button>
-                      <Button size="sm" variant="danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.email}`}>
-                        <UserMinus size={14} aria-hidden />
-                        <span className="hide-sm">Remove</span>
-                      </Button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryState>
       {editing && ready && (
         <SubuserDialog
           serverId={server.id}

@@ -3,7 +3,8 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import BackupsTab from "../BackupsTab";
 import type { Backup } from "./model";
-import { ALL_SERVER_PERMISSIONS, FakePanel, makeServer, renderTab } from "./testkit";
+import { ALL_SERVER_PERMISSIONS, makeServer } from "../../../test/fixtures";
+import { FakePanel, renderTab } from "../../../test/panel";
 
 function backup(id: string, over: Partial<Backup> = {}): Backup {
   return {

@@ -1,7 +1,7 @@
 // The create-server form's logic: defaults, the order nodes are offered
 // in, checks made before asking the API, and the request it sends.
 
-import type { NodeSummary, TemplateSummary, TemplateVariable } from "../adminTypes";
+import type { NodeSummary, TemplateSummary, TemplateVariable } from "../../admin/types";
 
 export interface CreateForm {
   name: string;

@@ -3,9 +3,8 @@
 // the API's message when it fails.
 import { useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, errorText } from "../../../api/client";
-import { Button } from "../../../ui/Button";
 import { Checkbox } from "../../../ui/Checkbox";
-import { Dialog } from "../../../ui/Dialog";
+import { Dialog, FormFoot } from "../../../ui/Dialog";
 import { Field, Input, Select } from "../../../ui/Field";
 import type { ArchiveFormat, FileInfo } from "./api";
 import { formatOctal, fromBits, parseOctal, symbolic, toBits, WHAT, WHO } from "./mode";
@@ -56,17 +55,7 @@ function FormDialog({ onClose, title, description, submitLabel, busy, error, onS
     <Dialog open onOpenChange={(o) => !o && onClose()} title={title} description={description}>
       <form onSubmit={submit} noValidate>
         {children}
-        {error !== undefined && (
-          <p className="field-error" role="alert">
-            {errorText(error)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant={danger ? "danger" : "primary"} busy={busy}>
-            {submitLabel}
-          </Button>
-        </div>
+        <FormFoot error={error !== undefined ? errorText(error) : undefined} onCancel={onClose} busy={busy} danger={danger} submit={submitLabel} />
       </form>
     </Dialog>
   );

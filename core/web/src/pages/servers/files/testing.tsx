@@ -1,19 +1,11 @@
 // Test helpers of the file manager: an in-memory volume answering the
 // file API as the core does (the same routes, query names, envelopes and
-// error codes), an XMLHttpRequest stand-in for uploads, and a render of
-// the Files tab with every provider it needs. Only tests import this.
-import type { ReactElement } from "react";
-import { configure, render } from "@testing-library/react";
+// error codes) on the fake panel of src/test, an XMLHttpRequest stand-in
+// for uploads, and a render of the Files tab. Only tests import this.
+import { configure } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { MemoryRouter, Route, Routes, useLocation, type Location } from "react-router";
-import { Api } from "../../../api/client";
-import { ApiProvider } from "../../../api/context";
-import type { Server } from "../../../api/types";
-import type { LiveConnection } from "../../../live/types";
-import { ThemeProvider } from "../../../ui/theme";
-import { ToastProvider } from "../../../ui/toast";
-import { ServerContext } from "../context";
+import { makeServer } from "../../../test/fixtures";
+import { type Call, FakePanel, ok, renderWithPanel } from "../../../test/panel";
 import type { FileInfo } from "./api";
 import FilesTab from "./FilesTab";
 import { symbolic } from "./mode";
@@ -23,22 +15,6 @@ import { baseName, join, normalize, parent } from "./paths";
 // that can take longer than the default second. A ceiling, not a measure.
 configure({ asyncUtilTimeout: 8000 });
 
-// jsdom lays nothing out; CodeMirror and Radix ask for geometry anyway.
-if (!Range.prototype.getClientRects) {
-  Range.prototype.getClientRects = () => [] as unknown as DOMRectList;
-}
-if (!Range.prototype.getBoundingClientRect) {
-  Range.prototype.getBoundingClientRect = () => new DOMRect();
-}
-Element.prototype.scrollIntoView ??= () => undefined;
-Element.prototype.hasPointerCapture ??= () => false;
-Element.prototype.releasePointerCapture ??= () => undefined;
-globalThis.ResizeObserver ??= class {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-};
-
 interface Node {
   dir: boolean;
   data: Uint8Array;
@@ -46,13 +22,10 @@ interface Node {
   modified: number;
 }
 
-export interface Request {
-  method: string;
-  /** The route suffix after /files: "", "/stat", "/content", … */
+/** A call to a file route; route is what follows …/files: "", "/stat",
+ * "/content", … */
+export interface Request extends Call {
   route: string;
-  query: URLSearchParams;
-  body?: unknown;
-  headers: Record<string, string>;
 }
 
 const json = (status: number, body: unknown) => new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -141,24 +114,24 @@ export class FakeVolume {
   /** tickets counts the download tickets handed out. */
   tickets = 0;
 
-  readonly fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(String(input), "http://panel.test");
+  /** mount has panel answer the server's file routes and download
+   * tickets from this volume. */
+  mount(panel: FakePanel): FakePanel {
     // Downloads follow a ticketed link (src/api/download.ts).
-    if (init?.method === "POST" && /^\/api\/servers\/[^/]+\/ws\/ticket$/.test(url.pathname)) {
+    panel.on("POST /api/servers/:id/ws/ticket", () => {
       this.tickets++;
-      return json(201, { data: { ticket: "tk" + this.tickets, expires_at: "" } });
-    }
-    const m = /^\/api\/servers\/[^/]+\/files(\/[a-z]+)?$/.exec(url.pathname);
-    const headers = Object.fromEntries(Object.entries((init?.headers as Record<string, string>) ?? {}));
-    let body: unknown = init?.body;
-    if (typeof body === "string" && headers["Content-Type"] === "application/json") body = JSON.parse(body);
-    const req: Request = { method: init?.method ?? "GET", route: m ? (m[1] ?? "") : "?", query: url.searchParams, body, headers };
+      return ok({ ticket: "tk" + this.tickets, expires_at: "" }, 201);
+    });
+    return panel.otherwise((call) => this.handle(call));
+  }
+
+  private handle(call: Call): Promise<Response> | Response | undefined {
+    const m = /^\/api\/servers\/[^/]+\/files(\/[a-z]+)?$/.exec(call.path);
+    if (!m) return undefined;
+    const req: Request = { ...call, route: m[1] ?? "" };
     this.requests.push(req);
-    const intercepted = this.intercept?.(req);
-    if (intercepted) return intercepted;
-    if (!m) return fail(404, "not_found", "no such route");
-    return this.serve(req);
-  }) as typeof fetch;
+    return this.intercept?.(req) ?? this.serve(req);
+  }
 
   /** calls are the requests made to one route, in order. */
   calls(method: string, route: string): Request[] {
@@ -290,7 +263,7 @@ export class FakeVolume {
   async upload(url: string, form: FormData): Promise<{ status: number; body: string }> {
     const u = new URL(url, "http://panel.test");
     const dir = normalize(u.searchParams.get("path") ?? "/");
-    this.requests.push({ method: "POST", route: "/upload", query: u.searchParams, body: form, headers: {} });
+    this.requests.push({ method: "POST", path: u.pathname, route: "/upload", query: u.searchParams, body: form });
     const files = form.getAll("files") as File[];
     const size = files.reduce((n, f) => n + f.size, 0);
     if (size > this.uploadLimit) {
@@ -355,74 +328,10 @@ export function installUploads(volume: FakeVolume, gate: { wait?: Promise<void> 
 
 export const SERVER_ID = "srv-1";
 
-export function testServer(permissions: string[]): Server {
-  return {
-    id: SERVER_ID,
-    short_id: "srv1",
-    name: "Test server",
-    description: "",
-    owner_id: "u1",
-    node_id: "n1",
-    template_id: "t1",
-    state: "running",
-    state_reason: "",
-    memory_mb: 1024,
-    cpu_percent: 100,
-    disk_mb: 1024,
-    pids_limit: 0,
-    image: "img",
-    environment: {},
-    restart: { mode: "never", max_restarts: 0, window_seconds: 0, backoff_ms: 0, clean_exit_is_crash: false },
-    crash_count: 0,
-    last_exit_code: null,
-    last_oom_killed: false,
-    crashed_at: null,
-    backup_limit: null,
-    allocations: [],
-    permissions,
-    created_at: "2025-01-01T00:00:00Z",
-  };
-}
-
-const live: LiveConnection = { state: "open", subscribe: () => () => undefined, send: () => false };
-
 /** renderFiles shows the Files tab at url (under /servers/srv-1/files)
  * against volume, as a caller holding permissions. */
 export function renderFiles(volume: FakeVolume, { url = `/servers/${SERVER_ID}/files/`, permissions = ["*"] }: { url?: string; permissions?: string[] } = {}) {
-  const api = new Api({ fetch: volume.fetch, storage: localStorage, base: "" });
-  api.setSession({ token: "t", refresh_token: "r", expires_at: new Date(Date.now() + 3_600_000).toISOString() });
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
-  const at: { location?: Location } = {};
-  function Probe() {
-    at.location = useLocation();
-    return null;
-  }
-  const ui: ReactElement = (
-    <ApiProvider api={api}>
-      <QueryClientProvider client={qc}>
-        <ThemeProvider>
-          <ToastProvider>
-            <MemoryRouter initialEntries={[url]}>
-              <ServerContext.Provider value={{ server: testServer(permissions), live }}>
-                <Routes>
-                  <Route path="/servers/:id/files/*" element={<FilesTab />} />
-                  <Route path="*" element={<p>Elsewhere</p>} />
-                </Routes>
-                <Probe />
-              </ServerContext.Provider>
-            </MemoryRouter>
-          </ToastProvider>
-        </ThemeProvider>
-      </QueryClientProvider>
-    </ApiProvider>
-  );
   const user = userEvent.setup();
-  const result = render(ui);
-  return {
-    ...result,
-    user,
-    qc,
-    /** where is the router's current address, path and query. */
-    where: () => (at.location ? at.location.pathname + at.location.search : ""),
-  };
+  const view = renderWithPanel(<FilesTab />, { panel: volume.mount(new FakePanel()), server: makeServer({ id: SERVER_ID, short_id: "srv1", name: "Test server", permissions }), path: "/servers/:id/files/*", at: url });
+  return { ...view, user };
 }

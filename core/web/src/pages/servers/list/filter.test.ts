@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { server } from "../testing";
+import { nextServer as server } from "../../../test/fixtures";
 import { countGroups, filterServers, indexServers, stateGroup } from "./filter";
 
 const list = [

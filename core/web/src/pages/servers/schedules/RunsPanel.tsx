@@ -1,8 +1,10 @@
 import { useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "../../../api/context";
-import { EmptyState, ErrorBox, Loading } from "../../../ui/feedback";
+import { QueryState } from "../../../ui/QueryState";
+import { EmptyState } from "../../../ui/feedback";
 import { ago, dateTime, duration } from "../../../ui/format";
+import { ToneBadge } from "../../../ui/status";
 import { runStatusText, runStatusTone, taskSummary, triggerText, type Run } from "./model";
 
 // While a run is under way its tasks move on; ask again this often.
@@ -30,19 +32,20 @@ export function RunsPanel({ serverId, scheduleId, id }: { serverId: string; sche
   }, [running, qc, serverId]);
   return (
     <div className="runs-panel" id={id}>
-      {runs.isPending ? (
-        <Loading label="Loading runs…" />
-      ) : runs.isError ? (
-        <ErrorBox error={runs.error} retry={() => runs.refetch()} title="The runs could not be loaded" />
-      ) : runs.data.length === 0 ? (
-        <EmptyState title="No runs yet">It runs at its next time, or when you press Run now.</EmptyState>
-      ) : (
-        <ol className="runs-list" aria-label="Runs">
-          {runs.data.map((r) => (
-            <RunItem key={r.id} run={r} />
-          ))}
-        </ol>
-      )}
+      <QueryState
+        query={runs}
+        loading="Loading runs…"
+        failed="The runs could not be loaded"
+        empty={<EmptyState title="No runs yet">It runs at its next time, or when you press Run now.</EmptyState>}
+      >
+        {(list) => (
+          <ol className="runs-list" aria-label="Runs">
+            {list.map((r) => (
+              <RunItem key={r.id} run={r} />
+            ))}
+          </ol>
+        )}
+      </QueryState>
     </div>
   );
 }
@@ -52,10 +55,7 @@ function RunItem({ run: r }: { run: Run }) {
   return (
     <li className="run-item">
       <div className="run-head">
-        <span className={`badge badge-${runStatusTone(r.status)}`}>
-          <span className="dot" aria-hidden />
-          {runStatusText(r.status)}
-        </span>
+        <ToneBadge tone={runStatusTone(r.status)}>{runStatusText(r.status)}</ToneBadge>
         <span>{triggerText(r.trigger)}</span>
         <span className="muted small" title={dateTime(r.started_at)}>
           started {ago(r.started_at)}

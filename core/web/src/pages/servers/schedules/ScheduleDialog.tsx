@@ -5,7 +5,7 @@ import { ApiError, errorText } from "../../../api/client";
 import { useApi } from "../../../api/context";
 import { Button } from "../../../ui/Button";
 import { Checkbox } from "../../../ui/Checkbox";
-import { Dialog } from "../../../ui/Dialog";
+import { Dialog, FormFoot } from "../../../ui/Dialog";
 import { Spinner } from "../../../ui/feedback";
 import { Field, Input, Select } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
@@ -29,7 +29,7 @@ import {
   type Schedule,
   type TaskAction,
 } from "./model";
-import { useDebounced } from "./useDebounced";
+import { useDebounced } from "../../../ui/useDebounced";
 
 interface Props {
   serverId: string;
@@ -128,17 +128,7 @@ export function ScheduleDialog({ serverId, schedule, onClose }: Props) {
           </Button>
         </fieldset>
 
-        {err && !placed && (
-          <p className="field-error" role="alert">
-            {errorText(err)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {schedule ? "Save changes" : "Create schedule"}
-          </Button>
-        </div>
+        <FormFoot error={err && !placed ? errorText(err) : undefined} onCancel={onClose} busy={save.isPending} submit={schedule ? "Save changes" : "Create schedule"} />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import SchedulesTab from "../SchedulesTab";
-import { FakePanel, renderTab } from "../backups/testkit";
+import { FakePanel, renderTab } from "../../../test/panel";
 import type { Run, Schedule, Spec } from "./model";
 
 const LIST = "GET /api/servers/srv1/schedules";

@@ -14,15 +14,9 @@ export interface Task {
   continue_on_failure: boolean;
 }
 
-export interface Schedule {
+export interface Schedule extends Spec {
   id: string;
   server_id: string;
-  name: string;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  only_when_online: boolean;
-  tasks: Task[];
   last_run_at: string | null;
   next_run_at: string | null;
   created_at: string;

@@ -3,7 +3,8 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router";
 import SettingsTab from "../SettingsTab";
-import { ALL_SERVER_PERMISSIONS, FakePanel, makeAccount, makeServer, renderTab } from "../backups/testkit";
+import { ALL_SERVER_PERMISSIONS, makeAccount, makeServer } from "../../../test/fixtures";
+import { FakePanel, renderTab } from "../../../test/panel";
 
 const PATCH = "PATCH /api/servers/srv1";
 

@@ -4,25 +4,11 @@ import { useApi } from "../../../api/context";
 import type { Server } from "../../../api/types";
 import { Button } from "../../../ui/Button";
 import { ConfirmDialog } from "../../../ui/Dialog";
-import { ErrorBox, Loading } from "../../../ui/feedback";
+import { QueryState } from "../../../ui/QueryState";
+import { ErrorBox } from "../../../ui/feedback";
 import { Field, Select } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
-
-/** The parts of the admin node and allocation answers this card reads. */
-interface NodeView {
-  id: string;
-  name: string;
-  fqdn: string;
-  online: boolean;
-  maintenance: boolean;
-}
-
-interface AllocationView {
-  id: string;
-  ip: string;
-  port: number;
-  server_id: string | null;
-}
+import type { AllocationRecord, NodeSummary } from "../../admin/types";
 
 // The states a transfer may start from.
 const TRANSFERABLE = new Set(["stopped", "crashed", "starting", "running"]);
@@ -37,11 +23,11 @@ export function TransferCard({ server }: { server: Server }) {
   const [confirming, setConfirming] = useState(false);
   const nodes = useQuery({
     queryKey: ["admin", "nodes"],
-    queryFn: ({ signal }) => api.get<NodeView[]>("/api/admin/nodes", { signal }),
+    queryFn: ({ signal }) => api.get<NodeSummary[]>("/api/admin/nodes", { signal }),
   });
   const allocations = useQuery({
     queryKey: ["admin", "nodes", nodeId, "allocations"],
-    queryFn: ({ signal }) => api.get<AllocationView[]>(`/api/admin/nodes/${nodeId}/allocations`, { signal }),
+    queryFn: ({ signal }) => api.get<AllocationRecord[]>(`/api/admin/nodes/${nodeId}/allocations`, { signal }),
     enabled: nodeId !== "",
   });
   const others = (nodes.data ?? []).filter((n) => n.id !== server.node_id);
@@ -66,52 +52,54 @@ export function TransferCard({ server }: { server: Server }) {
         The server is stopped, its files are copied to the other node and checked, then it starts there if it was running. If anything fails it stays
         where it is{current ? ` (on ${current.name})` : ""}. Administrators only.
       </p>
-      {nodes.isPending ? (
-        <Loading label="Loading nodes…" />
-      ) : nodes.isError ? (
-        <ErrorBox error={nodes.error} retry={() => nodes.refetch()} title="The nodes could not be loaded" />
-      ) : others.length === 0 ? (
-        <p className="muted">There is no other node to move it to.</p>
-      ) : (
-        <>
-          <div className="grid-2 settings-grid">
-            <Field label="Target node">
-              <Select
-                value={nodeId}
-                onChange={(e) => {
-                  setNodeId(e.target.value);
-                  setAllocationId("");
-                }}
-              >
-                <option value="">Choose a node…</option>
-                {others.map((n) => (
-                  <option key={n.id} value={n.id} disabled={!n.online || n.maintenance}>
-                    {n.name} — {n.maintenance ? "maintenance" : n.online ? "online" : "offline"}
-                  </option>
-                ))}
-              </Select>
-            </Field>
-            <Field label="Address on the target" hint={allocations.isError ? undefined : "The server's game port there."}>
-              <Select value={allocationId} onChange={(e) => setAllocationId(e.target.value)} disabled={!nodeId || allocations.isPending}>
-                <option value="">First free address</option>
-                {free.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.ip}:{a.port}
-                  </option>
-                ))}
-              </Select>
-            </Field>
-          </div>
-          {allocations.isError && <ErrorBox error={allocations.error} retry={() => allocations.refetch()} title="The target's addresses could not be loaded" />}
-          {nodeId && allocations.isSuccess && free.length === 0 && <p className="warn-text small">{target?.name} has no free address; add one on its node page first.</p>}
-          {!movable && <p className="muted small">A server that is {server.state.replace("_", " ")} cannot be moved.</p>}
-          <div className="form-actions">
-            <Button variant="primary" disabled={!nodeId || !movable || (allocations.isSuccess && free.length === 0)} onClick={() => setConfirming(true)}>
-              Transfer…
-            </Button>
-          </div>
-        </>
-      )}
+      <QueryState
+        query={nodes}
+        loading="Loading nodes…"
+        failed="The nodes could not be loaded"
+        empty={<p className="muted">There is no other node to move it to.</p>}
+        isEmpty={() => others.length === 0}
+      >
+        {() => (
+          <>
+            <div className="grid-2 settings-grid">
+              <Field label="Target node">
+                <Select
+                  value={nodeId}
+                  onChange={(e) => {
+                    setNodeId(e.target.value);
+                    setAllocationId("");
+                  }}
+                >
+                  <option value="">Choose a node…</option>
+                  {others.map((n) => (
+                    <option key={n.id} value={n.id} disabled={!n.online || n.maintenance}>
+                      {n.name} — {n.maintenance ? "maintenance" : n.online ? "online" : "offline"}
+                    </option>
+                  ))}
+                </Select>
+              </Field>
+              <Field label="Address on the target" hint={allocations.isError ? undefined : "The server's game port there."}>
+                <Select value={allocationId} onChange={(e) => setAllocationId(e.target.value)} disabled={!nodeId || allocations.isPending}>
+                  <option value="">First free address</option>
+                  {free.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.ip}:{a.port}
+                    </option>
+                  ))}
+                </Select>
+              </Field>
+            </div>
+            {allocations.isError && <ErrorBox error={allocations.error} retry={() => allocations.refetch()} title="The target's addresses could not be loaded" />}
+            {nodeId && allocations.isSuccess && free.length === 0 && <p className="warn-text small">{target?.name} has no free address; add one on its node page first.</p>}
+            {!movable && <p className="muted small">A server that is {server.state.replace("_", " ")} cannot be moved.</p>}
+            <div className="form-actions">
+              <Button variant="primary" disabled={!nodeId || !movable || (allocations.isSuccess && free.length === 0)} onClick={() => setConfirming(true)}>
+                Transfer…
+              </Button>
+            </div>
+          </>
+        )}
+      </QueryState>
       <ConfirmDialog
         open={confirming}
         onOpenChange={setConfirming}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeServer } from "../backups/testkit";
+import { makeServer } from "../../../test/fixtures";
 import { resourceChange, resourceFormOf, sftpCommand } from "./model";
 
 describe("settings model", () => {

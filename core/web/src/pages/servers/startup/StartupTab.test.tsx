@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import StartupTab from "../StartupTab";
-import { ALL_SERVER_PERMISSIONS, FakePanel, makeAccount, makeServer, renderTab } from "../backups/testkit";
+import { ALL_SERVER_PERMISSIONS, makeAccount, makeServer } from "../../../test/fixtures";
+import { FakePanel, renderTab } from "../../../test/panel";
 import type { StartupChange, StartupView } from "./model";
 
 const VIEW = "GET /api/servers/srv1/startup";

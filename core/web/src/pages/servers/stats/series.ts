@@ -52,29 +52,24 @@ export interface Series {
   disk: Col;
 }
 
-export function fromStats(s: ServerStats): Sample {
+/** The fields a live stats message and a history point share, by the
+ * same names. */
+type Reading = Pick<MetricPoint, "at" | "cpu_percent" | "memory_bytes" | "memory_limit_bytes" | "net_rx_bytes" | "net_tx_bytes" | "disk_bytes">;
+
+function sampleOf(r: Reading): Sample {
   return {
-    t: Date.parse(s.at) / 1000,
-    cpu: s.cpu_percent,
-    mem: s.memory_bytes,
-    memLimit: s.memory_limit_bytes,
-    rx: s.net_rx_bytes,
-    tx: s.net_tx_bytes,
-    disk: s.disk_bytes,
+    t: Date.parse(r.at) / 1000,
+    cpu: r.cpu_percent,
+    mem: r.memory_bytes,
+    memLimit: r.memory_limit_bytes,
+    rx: r.net_rx_bytes,
+    tx: r.net_tx_bytes,
+    disk: r.disk_bytes,
   };
 }
 
-export function fromPoint(p: MetricPoint): Sample {
-  return {
-    t: Date.parse(p.at) / 1000,
-    cpu: p.cpu_percent,
-    mem: p.memory_bytes,
-    memLimit: p.memory_limit_bytes,
-    rx: p.net_rx_bytes,
-    tx: p.net_tx_bytes,
-    disk: p.disk_bytes,
-  };
-}
+export const fromStats: (s: ServerStats) => Sample = sampleOf;
+export const fromPoint: (p: MetricPoint) => Sample = sampleOf;
 
 /** pushWindow appends s to a window of samples sorted by time and drops
  * those older than windowSeconds before it; a sample not newer than the

@@ -2,9 +2,8 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiError, errorText } from "../../../api/client";
 import { useApi } from "../../../api/context";
-import { Button } from "../../../ui/Button";
 import { Checkbox } from "../../../ui/Checkbox";
-import { Dialog } from "../../../ui/Dialog";
+import { Dialog, FormFoot } from "../../../ui/Dialog";
 import { Field, Input } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
 import { describe, groupState, setGroup, toggle, type PermissionGroup } from "./permissions";
@@ -111,17 +110,12 @@ export function SubuserDialog({ serverId, groups, grantable, subuser, onClose }:
             );
           })}
         </div>
-        {err && !emailError && !permsError && (
-          <p className="field-error" role="alert">
-            {errorText(err)}
-          </p>
-        )}
-        <div className="dialog-foot">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            {subuser ? "Save permissions" : "Add subuser"}
-          </Button>
-        </div>
+        <FormFoot
+          error={err && !emailError && !permsError ? errorText(err) : undefined}
+          onCancel={onClose}
+          busy={save.isPending}
+          submit={subuser ? "Save permissions" : "Add subuser"}
+        />
       </form>
     </Dialog>
   );

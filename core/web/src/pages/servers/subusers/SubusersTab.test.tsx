@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import SubusersTab from "../SubusersTab";
-import { ALL_SERVER_PERMISSIONS, FakePanel, makeServer, renderTab } from "../backups/testkit";
+import { ALL_SERVER_PERMISSIONS, makeServer } from "../../../test/fixtures";
+import { FakePanel, renderTab } from "../../../test/panel";
 import type { Subuser } from "./SubuserDialog";
 
 const LIST = "GET /api/servers/srv1/subusers";

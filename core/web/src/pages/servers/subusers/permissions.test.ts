@@ -1,6 +1,6 @@
 import { describe as suite, expect, it } from "vitest";
 import { DESCRIPTIONS, describe, groupPermissions, groupState, setGroup, summary, toggle } from "./permissions";
-import { ALL_SERVER_PERMISSIONS } from "../backups/testkit";
+import { ALL_SERVER_PERMISSIONS } from "../../../test/fixtures";
 
 const all = () => true;
 
