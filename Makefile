@@ -94,7 +94,7 @@ install-runtime:
 web: $(WEB_INDEX)
 
 $(WEB_STAMP): $(WEB_DIR)/package-lock.json
-	@command -v npm >/dev/null || { echo "web: npm is missing: install Node.js 18 or newer with npm (make install-runtime does, from Debian's packages)" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "web: npm is missing: install Node.js 20.19 or newer with npm (make install-runtime installs the nodejs package when the machine has none)" >&2; exit 1; }
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund
 	@mkdir -p $(dir $@) && touch $@
 

@@ -17,12 +17,12 @@ elif ! command -v npm >/dev/null 2>&1; then
 	need+=(npm)
 fi
 
-# The web UI's build needs Node.js 18 or newer (Debian 12 ships 18).
+# The web UI's build (Vite, jsdom) needs Node.js 20.19 or newer; Debian 12's
+# own nodejs is 18, so a machine without a newer one (NodeSource's packages,
+# say) is told so.
 check_node() {
-	local major
-	major=$(node -p 'process.versions.node.split(".")[0]')
-	if [ "$major" -lt 18 ]; then
-		echo "install-runtime: Node.js $(node --version) is too old to build the web UI; it needs 18 or newer" >&2
+	if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+		echo "install-runtime: Node.js $(node --version) is too old to build the web UI; it needs 20.19 or newer (NodeSource's nodejs packages, for one)" >&2
 		exit 1
 	fi
 }
