@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -272,14 +273,19 @@ func gzipBytes(b []byte) []byte {
 }
 
 func writeText(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	body := msg + "\n"
+	write(w, r, status, "text/plain; charset=utf-8", msg+"\n")
+}
+
+// write sends a short answer that is never to be cached: an error, or the
+// page of a core built without its UI (the next build has it).
+func write(w http.ResponseWriter, r *http.Request, status int, contentType, body string) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Content-Type", contentType)
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write([]byte(body))
+		_, _ = io.WriteString(w, body)
 	}
 }
 
@@ -299,15 +305,7 @@ the core (<code>make core</code>).</p>
 `
 
 func writeMissingUI(w http.ResponseWriter, r *http.Request) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	// Not to be remembered: the next build of the core has the UI.
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Length", strconv.Itoa(len(missingUIPage)))
-	w.WriteHeader(http.StatusServiceUnavailable)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write([]byte(missingUIPage))
-	}
+	write(w, r, http.StatusServiceUnavailable, "text/html; charset=utf-8", missingUIPage)
 }
 
 // contentTypes are the types of what a Vite build holds, fixed here
