@@ -8,9 +8,6 @@
 package api
 
 import (
-	"catalyst.dev/core/internal/alerts"
-	"catalyst.dev/core/internal/schedules"
-	"catalyst.dev/core/internal/webhooks"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	"catalyst.dev/core/internal/accounts"
+	"catalyst.dev/core/internal/alerts"
 	"catalyst.dev/core/internal/audit"
 	"catalyst.dev/core/internal/auth"
 	"catalyst.dev/core/internal/backups"
@@ -28,8 +26,10 @@ import (
 	"catalyst.dev/core/internal/live"
 	"catalyst.dev/core/internal/metrics"
 	"catalyst.dev/core/internal/nodes"
+	"catalyst.dev/core/internal/schedules"
 	"catalyst.dev/core/internal/servers"
 	"catalyst.dev/core/internal/store"
+	"catalyst.dev/core/internal/webhooks"
 	"catalyst.dev/sdk/plugin"
 	"catalyst.dev/sdk/plugin/host"
 	"github.com/gin-gonic/gin"

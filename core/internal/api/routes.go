@@ -1,15 +1,15 @@
 package api
 
 import (
-	"catalyst.dev/core/internal/alerts"
-	"catalyst.dev/core/internal/schedules"
-	"catalyst.dev/core/internal/webhooks"
 	"net/http"
 
+	"catalyst.dev/core/internal/alerts"
 	"catalyst.dev/core/internal/backups"
 	"catalyst.dev/core/internal/rbac"
+	"catalyst.dev/core/internal/schedules"
 	"catalyst.dev/core/internal/store"
 	"catalyst.dev/core/internal/templates"
+	"catalyst.dev/core/internal/webhooks"
 	"catalyst.dev/sdk/plugin/host"
 	"catalyst.dev/sdk/wire"
 	"github.com/gin-gonic/gin"
