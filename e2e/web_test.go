@@ -111,6 +111,9 @@ websocket {
 		}
 	})
 
+	// Screenshots from an earlier run may be in the folder already (it is
+	// docs/screenshots under make screenshots): only newer ones count.
+	started := time.Now()
 	step(t, "the Playwright suite passes", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
@@ -239,12 +242,12 @@ websocket {
 		step(t, "every screenshot was saved", func() {
 			var missing []string
 			for _, name := range webScreenshots {
-				if fi, err := os.Stat(filepath.Join(shots, name+".png")); err != nil || fi.Size() == 0 {
+				if fi, err := os.Stat(filepath.Join(shots, name+".png")); err != nil || fi.Size() == 0 || fi.ModTime().Before(started) {
 					missing = append(missing, name+".png")
 				}
 			}
 			if len(missing) > 0 {
-				t.Fatalf("screenshots missing from %s: %s", shots, strings.Join(missing, ", "))
+				t.Fatalf("screenshots not saved by this run in %s: %s", shots, strings.Join(missing, ", "))
 			}
 		})
 	}
