@@ -11,7 +11,8 @@ import { useLive, useServer } from "./context";
 import { CommandHistory } from "./console/history";
 import { daemonTone, installText, noticeText, outputText, statusText, throttledText, usage } from "./console/format";
 import { acceptsCommands } from "./power";
-import { cssVar, useThemeChange } from "./themeColors";
+import { useTheme } from "../../ui/theme";
+import { cssVar } from "./themeColors";
 
 const MIB = 1024 * 1024;
 const HIDE_CURSOR = "\x1b[?25l";
@@ -102,9 +103,10 @@ function Console({ server }: { server: Server }) {
     };
   }, []);
 
-  useThemeChange(() => {
+  const { theme } = useTheme();
+  useEffect(() => {
     if (termRef.current) termRef.current.options.theme = terminalTheme();
-  });
+  }, [theme]);
 
   // The log answer is the node's own tail of the console, so the terminal
   // is cleared and rewritten from it: lines that came while the socket
