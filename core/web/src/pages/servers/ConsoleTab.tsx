@@ -171,15 +171,14 @@ function CommandLine({ server }: { server: Server }) {
     if (m.type === "error" && m.request === "send_command") setError(m.message);
   });
 
-  const why = !can(server, "server.console")
-    ? "You need the server.console permission to send commands."
-    : !acceptsCommands(server.state)
-      ? server.state === "installing"
-        ? "The server is installing; commands work once it runs."
-        : "The server is not running; start it to send commands."
-      : live.state !== "open"
-        ? "Not connected to the server's live feed; commands can be sent once it reconnects."
-        : undefined;
+  // Only shown with server.console (ConsoleTab checks it).
+  const why = !acceptsCommands(server.state)
+    ? server.state === "installing"
+      ? "The server is installing; commands work once it runs."
+      : "The server is not running; start it to send commands."
+    : live.state !== "open"
+      ? "Not connected to the server's live feed; commands can be sent once it reconnects."
+      : undefined;
 
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Enter") {
