@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useLayoutEffect, useState, type ReactNode } from "react";
 
 export type ThemeChoice = "light" | "dark" | "system";
 const KEY = "catalyst.theme";
@@ -30,7 +30,10 @@ export function ThemeProvider({ children }: { children: ReactNode }) {
     return () => mq.removeEventListener("change", on);
   }, []);
   const theme = choice === "system" ? system : choice;
-  useEffect(() => {
+  // A layout effect: it runs before any component's effects, so those
+  // that read the theme's colours (canvas charts, the console) read the
+  // new ones when they follow useTheme().theme.
+  useLayoutEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
   const setChoice = (c: ThemeChoice) => {

@@ -11,7 +11,8 @@ import { useLive, useServer } from "./context";
 import { CommandHistory } from "./console/history";
 import { daemonTone, installText, noticeText, outputText, statusText, throttledText, usage } from "./console/format";
 import { acceptsCommands } from "./power";
-import { cssVar, useThemeChange } from "./themeColors";
+import { useTheme } from "../../ui/theme";
+import { cssVar } from "./themeColors";
 
 const MIB = 1024 * 1024;
 const HIDE_CURSOR = "\x1b[?25l";
@@ -102,9 +103,10 @@ function Console({ server }: { server: Server }) {
     };
   }, []);
 
-  useThemeChange(() => {
+  const { theme } = useTheme();
+  useEffect(() => {
     if (termRef.current) termRef.current.options.theme = terminalTheme();
-  });
+  }, [theme]);
 
   // The log answer is the node's own tail of the console, so the terminal
   // is cleared and rewritten from it: lines that came while the socket
@@ -169,15 +171,14 @@ function CommandLine({ server }: { server: Server }) {
     if (m.type === "error" && m.request === "send_command") setError(m.message);
   });
 
-  const why = !can(server, "server.console")
-    ? "You need the server.console permission to send commands."
-    : !acceptsCommands(server.state)
-      ? server.state === "installing"
-        ? "The server is installing; commands work once it runs."
-        : "The server is not running; start it to send commands."
-      : live.state !== "open"
-        ? "Not connected to the server's live feed; commands can be sent once it reconnects."
-        : undefined;
+  // Only shown with server.console (ConsoleTab checks it).
+  const why = !acceptsCommands(server.state)
+    ? server.state === "installing"
+      ? "The server is installing; commands work once it runs."
+      : "The server is not running; start it to send commands."
+    : live.state !== "open"
+      ? "Not connected to the server's live feed; commands can be sent once it reconnects."
+      : undefined;
 
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Enter") {

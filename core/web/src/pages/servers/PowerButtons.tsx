@@ -7,7 +7,7 @@ import type { Server } from "../../api/types";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
 import { useToast } from "../../ui/toast";
-import { powerCheck, type PowerAction } from "./power";
+import { POWER_ACTIONS, powerCheck, type PowerAction } from "./power";
 
 const LABELS: Record<PowerAction, string> = { start: "Start", stop: "Stop", restart: "Restart", kill: "Kill" };
 const ICONS = { start: Play, stop: Square, restart: RotateCw, kill: Skull };
@@ -34,7 +34,7 @@ export function PowerButtons({ server }: { server: Server }) {
 
   return (
     <div className="row power-buttons" role="group" aria-label="Power">
-      {(["start", "stop", "restart", "kill"] as const).map((action) => {
+      {POWER_ACTIONS.map((action) => {
         const check = powerCheck(server, action);
         const Icon = ICONS[action];
         return (

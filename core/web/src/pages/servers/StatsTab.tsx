@@ -11,8 +11,10 @@ import { fromPoint, fromStats, liveWindow, pushWindow, summary, toSeries, type S
 
 type Range = "live" | "1h" | "24h" | "7d";
 
-const RANGES: { key: Range; label: string; hours: number; refetch: number }[] = [
-  { key: "live", label: "Live", hours: 1, refetch: 60_000 },
+// Live only seeds its window from the history: the socket brings the
+// rest, so it does not poll.
+const RANGES: { key: Range; label: string; hours: number; refetch: number | false }[] = [
+  { key: "live", label: "Live", hours: 1, refetch: false },
   { key: "1h", label: "1 hour", hours: 1, refetch: 60_000 },
   { key: "24h", label: "24 hours", hours: 24, refetch: 300_000 },
   { key: "7d", label: "7 days", hours: 168, refetch: 900_000 },

@@ -21,11 +21,6 @@ const PERM: Record<PowerAction, string> = {
   kill: "server.stop",
 };
 
-/** powerPermission is the permission action needs. */
-export function powerPermission(action: PowerAction): string {
-  return PERM[action];
-}
-
 /** powerCheck says whether the caller may run action now, and if not,
  * why (for the button's title). */
 export function powerCheck(s: Server, action: PowerAction): { allowed: boolean; why?: string } {

@@ -1,7 +1,8 @@
 import "uplot/dist/uPlot.min.css";
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, type ReactNode } from "react";
 import uPlot from "uplot";
-import { cssVar, useThemeChange } from "../themeColors";
+import { useTheme } from "../../../ui/theme";
+import { cssVar } from "../themeColors";
 
 export interface ChartLine {
   label: string;
@@ -45,8 +46,7 @@ export function Chart({ title, data, lines, format, summary, minTop = 0 }: Chart
   latest.current = data;
   const fmt = useRef(format);
   fmt.current = format;
-  const [theme, setTheme] = useState(0);
-  useThemeChange(() => setTheme((n) => n + 1));
+  const { theme } = useTheme();
   const linesKey = JSON.stringify(lines);
 
   useEffect(() => {
