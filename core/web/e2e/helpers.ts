@@ -112,6 +112,14 @@ export async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true, animations: "disabled", caret: "hide" });
 }
 
+/** loaded waits until the main region has stopped loading, then fails if
+ * any of its data regions shows an error: a page's heading shows before
+ * its data, and stays when the data fails. */
+export async function loaded(page: Page) {
+  await expect(main(page).locator(".loading")).toHaveCount(0, { timeout: 30_000 });
+  await expect(main(page).locator(".error-box"), "an error on the page").toHaveCount(0);
+}
+
 /** settle waits until no region is loading and the fonts are in. */
 export async function settle(page: Page) {
   await expect(page.locator(".loading")).toHaveCount(0, { timeout: 30_000 });

@@ -1,9 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { login, main, screenshots, shot } from "./helpers";
+import { loaded, login, main, screenshots, shot } from "./helpers";
 
-// The pages outside a server: each opens with its heading (and, when
-// CATALYST_SCREENSHOTS is set, is saved as a screenshot). Run after
-// panel.spec.ts, the list holds the server the flow made.
+// The pages outside a server: each opens with its heading and its data,
+// no region showing an error (and, when CATALYST_SCREENSHOTS is set, is
+// saved as a screenshot). Run after panel.spec.ts, the list holds the
+// server the flow made.
 
 const pages = [
   { path: "/admin/nodes", heading: "Nodes", file: "admin-nodes" },
@@ -20,6 +21,7 @@ test("the server list, the administration and the account pages open", async ({ 
 
   await test.step("the server list", async () => {
     await expect(main(page).getByRole("link", { name: "New server" })).toBeVisible();
+    await loaded(page);
     await shot(page, "servers");
   });
 
@@ -40,6 +42,7 @@ test("the server list, the administration and the account pages open", async ({ 
     await test.step(p.heading, async () => {
       await page.goto(p.path);
       await expect(page.getByRole("heading", { level: 1, name: p.heading, exact: true })).toBeVisible();
+      await loaded(page);
       await shot(page, p.file);
     });
   }

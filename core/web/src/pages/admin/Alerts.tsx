@@ -294,7 +294,7 @@ function Rules() {
 const RULE_FIELDS = ["name", "type", "threshold", "for_seconds", "severity", "enabled"];
 
 /** RuleDialog creates a rule, or changes one (all but its type). */
-export function RuleDialog({ rule, onClose }: { rule?: AlertRule; onClose: () => void }) {
+function RuleDialog({ rule, onClose }: { rule?: AlertRule; onClose: () => void }) {
   const api = useApi();
   const qc = useQueryClient();
   const [form, setForm] = useState<RuleForm>(() => ruleForm(rule));

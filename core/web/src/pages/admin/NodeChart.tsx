@@ -14,7 +14,7 @@ function cssVar(name: string): string {
 /** historySeries turns history points into the chart's columns: time in
  * seconds, then CPU (shared over cores), memory and disk, each a
  * percentage; a step without samples is a gap. */
-export function historySeries(points: NodeMetricPoint[], cores: number): [number[], (number | null)[], (number | null)[], (number | null)[]] {
+function historySeries(points: NodeMetricPoint[], cores: number): [number[], (number | null)[], (number | null)[], (number | null)[]] {
   const c = Math.max(1, cores);
   const pct = (v: number, max: number) => (max > 0 ? Math.round((v / max) * 1000) / 10 : null);
   const xs: number[] = [];

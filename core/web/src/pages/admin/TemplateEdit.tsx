@@ -3,14 +3,14 @@ import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ArrowLeft, Plus, Trash2 } from "lucide-react";
 import { useApi } from "../../api/context";
-import { ApiError, errorText } from "../../api/client";
+import { ApiError } from "../../api/client";
 import { Button } from "../../ui/Button";
 import { Checkbox } from "../../ui/Checkbox";
 import { Field, Input, Textarea } from "../../ui/Field";
 import { ErrorBox, Loading, Notice } from "../../ui/feedback";
 import { dateTime } from "../../ui/format";
 import { useToast } from "../../ui/toast";
-import { emptyImage, emptyVariable, placeOf, toForm, toPatch, type FieldPlace, type TemplateForm, type VariableRow } from "./templateForm";
+import { emptyImage, emptyVariable, placeOf, toForm, toPatch, type FormProblem, type TemplateForm, type VariableRow } from "./templateForm";
 import type { Template } from "./types";
 
 /** TemplateEdit changes every part of a template: its text fields, images,
@@ -41,17 +41,15 @@ function BackLink() {
   );
 }
 
-/** The error to show at a place: the API's field error, or one the form
- * found before sending. */
-type Problem = { place: FieldPlace; message: string } | null;
-
 function Editor({ template }: { template: Template }) {
   const api = useApi();
   const qc = useQueryClient();
   const toast = useToast();
   const [initial] = useState(() => toForm(template));
   const [form, setForm] = useState<TemplateForm>(initial);
-  const [problem, setProblem] = useState<Problem>(null);
+  // What the browser found before sending; the API's own field error is
+  // read from the mutation.
+  const [local, setLocal] = useState<FormProblem>();
   const save = useMutation({
     mutationFn: (body: object) => api.patch<Template>(`/api/admin/templates/${template.id}`, body),
     onSuccess: (t) => {
@@ -59,30 +57,30 @@ function Editor({ template }: { template: Template }) {
       qc.invalidateQueries({ queryKey: ["templates"] });
       toast(`Template ${t.name} saved.`, "success");
     },
-    onError: (e) => {
-      if (e instanceof ApiError && e.field) setProblem({ place: placeOf(e.field), message: e.message });
-    },
   });
+  const problem = local ?? (save.error instanceof ApiError && save.error.field ? { field: save.error.field, message: save.error.message } : undefined);
+  const place = problem && placeOf(problem.field);
   const dirty = JSON.stringify(form) !== JSON.stringify(initial);
   const set = <K extends keyof TemplateForm>(k: K, v: TemplateForm[K]) => setForm((f) => ({ ...f, [k]: v }));
   const text = (k: keyof TemplateForm) => (e: { target: { value: string } }) => set(k, e.target.value as never);
   const err = (field: string, index?: number, sub?: string) =>
-    problem && problem.place.field === field && problem.place.index === index && problem.place.sub === sub ? problem.message : undefined;
-  // A row's error without a sub-field (images[1]) shows on the row.
-  const listErr = (field: string) => (problem && problem.place.field === field && (problem.place.index === undefined || !problem.place.sub) ? problem.message : undefined);
+    place && place.field === field && place.index === index && place.sub === sub ? problem.message : undefined;
+  // An error about a whole list, or a row without a sub-field (images[1]),
+  // shows above the list.
+  const listErr = (field: string) => (place && place.field === field && !place.sub ? problem.message : undefined);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setProblem(null);
+    save.reset();
     const r = toPatch(form);
-    if ("problem" in r) {
-      setProblem({ place: placeOf(r.problem.field), message: r.problem.message });
-      return;
-    }
-    save.mutate(r.patch);
+    setLocal("problem" in r ? r.problem : undefined);
+    if ("patch" in r) save.mutate(r.patch);
   };
-  const placed = problem !== null;
-  const other = save.isError && !(save.error instanceof ApiError && save.error.field) ? errorText(save.error) : undefined;
+  const discard = () => {
+    setForm(initial);
+    setLocal(undefined);
+    save.reset();
+  };
 
   return (
     <div className="page">
@@ -92,7 +90,7 @@ function Editor({ template }: { template: Template }) {
           <h1 id="template-title">{template.name}</h1>
           <div className="row">
             {dirty && <span className="muted small">Unsaved changes</span>}
-            <Button onClick={() => { setForm(initial); setProblem(null); save.reset(); }} disabled={!dirty}>
+            <Button onClick={discard} disabled={!dirty}>
               Discard
             </Button>
             <Button type="submit" variant="primary" busy={save.isPending} disabled={!dirty}>
@@ -105,14 +103,7 @@ function Editor({ template }: { template: Template }) {
             Imported from {template.source} (version {template.source_version || "unknown"}). Updating it from the source replaces changes made here.
           </Notice>
         )}
-        {(placed || other) && (
-          <div className="error-box" role="alert">
-            <div>
-              <strong>Not saved</strong>
-              <p>{other ?? (problem ? `${fieldName(problem.place)}: ${problem.message}` : "")}</p>
-            </div>
-          </div>
-        )}
+        {(local || save.isError) && <ErrorBox error={local ? `${local.field}: ${local.message}` : save.error} title="Not saved" />}
 
         <Section title="General">
           <Field label="Name" error={err("name")}>
@@ -127,7 +118,7 @@ function Editor({ template }: { template: Template }) {
         </Section>
 
         <Section title="Images" hint="The images servers may run on; users choose by label. The first is the default.">
-          {listErr("images") && !problem?.place.sub && (
+          {listErr("images") && (
             <p className="field-error" role="alert">
               {listErr("images")}
             </p>
@@ -163,7 +154,7 @@ function Editor({ template }: { template: Template }) {
         </Section>
 
         <Section title="Variables" hint="Environment variables of the server. Rules are checked when users set values, such as required|int|between:512,16384.">
-          {listErr("variables") && !problem?.place.sub && (
+          {listErr("variables") && (
             <p className="field-error" role="alert">
               {listErr("variables")}
             </p>
@@ -199,7 +190,7 @@ function Editor({ template }: { template: Template }) {
         </Section>
 
         <Section title="Config files" hint={`Files rewritten before each start. JSON: [{"path": "server.properties", "parser": "properties", "replace": [{"match": "server-port", "value": "{{SERVER_PORT}}"}]}]; parsers: properties, yaml, json, ini, file.`}>
-          <Field label="Config files (JSON)" error={problem?.place.field === "config_files" ? `${fieldName(problem.place)}: ${problem.message}` : undefined}>
+          <Field label="Config files (JSON)" error={problem && place?.field === "config_files" ? `${problem.field}: ${problem.message}` : undefined}>
             <Textarea className="mono code-area" value={form.config_files} onChange={text("config_files")} rows={10} spellCheck={false} />
           </Field>
         </Section>
@@ -220,10 +211,6 @@ function Editor({ template }: { template: Template }) {
       </form>
     </div>
   );
-}
-
-function fieldName(p: FieldPlace): string {
-  return p.index === undefined ? p.field : `${p.field}[${p.index}]${p.sub ? "." + p.sub : ""}`;
 }
 
 function Section({ title, hint, children }: { title: string; hint?: string; children: ReactNode }) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_FILTERS, apiQuery, filtersFromSearch, filtersToSearch, fromLocalInput, rfc3339, sameFilters, toLocalInput } from "./auditQuery";
+import { NO_FILTERS, apiQuery, filtersFromSearch, filtersToSearch, fromLocalInput, rfc3339, toLocalInput } from "./auditQuery";
 
 describe("audit filters and the URL", () => {
   it("reads every filter from the search parameters", () => {
@@ -19,7 +19,7 @@ describe("audit filters and the URL", () => {
     const f = { ...NO_FILTERS, action: "admin.user.delete", since: "2026-01-02T03:04:05Z" };
     const p = filtersToSearch(f);
     expect(p.toString()).toBe("action=admin.user.delete&since=2026-01-02T03%3A04%3A05Z");
-    expect(sameFilters(filtersFromSearch(p), f)).toBe(true);
+    expect(filtersFromSearch(p)).toEqual(f);
     expect(filtersToSearch(NO_FILTERS).toString()).toBe("");
   });
 

@@ -79,8 +79,3 @@ export function fromLocalInput(v: string): string {
   const [, y, mo, d, h, mi, s] = m;
   return rfc3339(new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)));
 }
-
-/** sameFilters says whether two filter sets ask for the same entries. */
-export function sameFilters(a: AuditFilters, b: AuditFilters): boolean {
-  return KEYS.every((k) => a[k] === b[k]);
-}

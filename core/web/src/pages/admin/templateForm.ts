@@ -33,12 +33,8 @@ export interface TemplateForm {
   denylist: string;
 }
 
-/** TemplatePatch is the PATCH body: every field of the spec, lists
- * replaced whole. */
-export type TemplatePatch = TemplateSpec;
-
 let nextKey = 0;
-export const newKey = () => `k${++nextKey}`;
+const newKey = () => `k${++nextKey}`;
 
 export function emptyVariable(): VariableRow {
   return { key: newKey(), name: "", env_name: "", description: "", default: "", user_viewable: true, user_editable: false, rules: "" };
@@ -97,7 +93,7 @@ export interface FormProblem {
 
 /** toPatch is the form as the PATCH body, or the first problem the
  * browser can tell (the core checks everything again). */
-export function toPatch(f: TemplateForm): { patch: TemplatePatch } | { problem: FormProblem } {
+export function toPatch(f: TemplateForm): { patch: TemplateSpec } | { problem: FormProblem } {
   let configFiles: unknown;
   try {
     configFiles = JSON.parse(f.config_files.trim() || "[]");
