@@ -49,3 +49,9 @@ export function useTheme(): ThemeState {
   if (!t) throw new Error("useTheme outside ThemeProvider");
   return t;
 }
+
+/** cssVar is the value of a custom property of the page's theme, for what
+ * draws on a canvas (the console, the charts) and cannot use var(). */
+export function cssVar(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}

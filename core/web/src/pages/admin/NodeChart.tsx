@@ -4,12 +4,8 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { useTheme } from "../../ui/theme";
+import { cssVar, useTheme } from "../../ui/theme";
 import type { NodeMetricPoint } from "./types";
-
-function cssVar(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
 
 /** historySeries turns history points into the chart's columns: time in
  * seconds, then CPU (shared over cores), memory and disk, each a

@@ -12,7 +12,7 @@ import { CommandHistory } from "./console/history";
 import { daemonTone, installText, noticeText, outputText, statusText, throttledText, usage } from "./console/format";
 import { acceptsCommands } from "./power";
 import { useTheme } from "../../ui/theme";
-import { cssVar } from "./themeColors";
+import { cssVar } from "../../ui/theme";
 
 const MIB = 1024 * 1024;
 const HIDE_CURSOR = "\x1b[?25l";

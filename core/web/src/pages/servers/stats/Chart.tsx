@@ -2,7 +2,7 @@ import "uplot/dist/uPlot.min.css";
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import uPlot from "uplot";
 import { useTheme } from "../../../ui/theme";
-import { cssVar } from "../themeColors";
+import { cssVar } from "../../../ui/theme";
 
 export interface ChartLine {
   label: string;
