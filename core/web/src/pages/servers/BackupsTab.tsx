@@ -13,7 +13,7 @@ import { QueryState } from "../../ui/QueryState";
 import { EmptyState, ProgressBar } from "../../ui/feedback";
 import { Field, Input } from "../../ui/Field";
 import { ago, bytes, dateTime } from "../../ui/format";
-import { fieldError } from "../../ui/formErrors";
+import { fieldError, formError } from "../../ui/formErrors";
 import { ToneBadge } from "../../ui/status";
 import { useToast } from "../../ui/toast";
 import { useLive, useServer } from "./context";
@@ -180,7 +180,7 @@ function CreateBackupDialog({ open, onOpenChange, server }: { open: boolean; onO
           label="Lock this backup"
           description="A locked backup is never deleted to make room for new ones, nor by hand until it is unlocked."
         />
-        <FormFoot error={err && !nameError ? errorText(err) : undefined} onCancel={() => close(false)} busy={create.isPending} submit="Create" />
+        <FormFoot error={formError(err, ["name"])} onCancel={() => close(false)} busy={create.isPending} submit="Create" />
       </form>
     </Dialog>
   );
@@ -199,7 +199,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
   const toast = useToast();
   const [confirm, setConfirm] = useState<"restore" | "delete" | null>(null);
   const [wipe, setWipe] = useState(false);
-  const [download, setDownload] = useState<{ received: number; total: number } | null>(null);
+  const [downloading, setDownloading] = useState(false);
   const key = ["server", server.id, "backups"];
   const path = `/api/servers/${server.id}/backups/${b.id}`;
 
@@ -221,7 +221,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
     toast(`Deleted backup "${b.name}"`, "success");
   };
   const startDownload = async () => {
-    setDownload({ received: 0, total: b.size });
+    setDownloading(true);
     try {
       // The browser's download manager takes it from here, with its own
       // progress, straight to disk.
@@ -229,7 +229,7 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
     } catch (e) {
       toast(`Downloading "${b.name}" failed: ${errorText(e)}`, "error");
     } finally {
-      setDownload(null);
+      setDownloading(false);
     }
   };
 
@@ -284,9 +284,9 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
             </Button>
           )}
           {can(server, "backup.download") && (
-            <Button size="sm" aria-label="Download" title="Download" disabled={!completed} busy={!!download} onClick={startDownload}>
-              {!download && <Download size={14} aria-hidden />}
-              <span className="hide-sm">{download ? downloadText(download) : "Download"}</span>
+            <Button size="sm" aria-label="Download" title="Download" disabled={!completed} busy={downloading} onClick={startDownload}>
+              {!downloading && <Download size={14} aria-hidden />}
+              <span className="hide-sm">Download</span>
             </Button>
           )}
           {can(server, "backup.delete") && (
@@ -309,11 +309,6 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
             </>
           )}
         </div>
-        {download && (
-          <div className="backup-progress">
-            <ProgressBar value={download.total > 0 ? (download.received / download.total) * 100 : null} label={`Download progress of ${b.name}`} />
-          </div>
-        )}
         <ConfirmDialog
           open={confirm === "restore"}
           onOpenChange={(o) => {
@@ -356,8 +351,4 @@ function BackupRow({ server, backup: b, op, onRestoreStarted }: RowProps) {
       </td>
     </tr>
   );
-}
-
-function downloadText(d: { received: number; total: number }): string {
-  return d.total > 0 ? `${Math.floor((d.received / d.total) * 100)}%` : bytes(d.received);
 }

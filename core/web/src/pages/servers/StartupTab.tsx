@@ -6,7 +6,8 @@ import { useApi } from "../../api/context";
 import { can, type Server } from "../../api/types";
 import { useAuth } from "../../auth/auth";
 import { Button } from "../../ui/Button";
-import { EmptyState, ErrorBox, Loading } from "../../ui/feedback";
+import { EmptyState } from "../../ui/feedback";
+import { QueryState } from "../../ui/QueryState";
 import { Field, Input, Select, Textarea } from "../../ui/Field";
 import { useToast } from "../../ui/toast";
 import { useServer } from "./context";
@@ -32,13 +33,9 @@ export default function StartupTab() {
         <h2 id="startup-title">Startup</h2>
         <p className="muted small">How the server starts. Changes take effect the next time it starts.</p>
       </div>
-      {view.isPending ? (
-        <Loading label="Loading startup settings…" />
-      ) : view.isError ? (
-        <ErrorBox error={view.error} retry={() => view.refetch()} title="The startup settings could not be loaded" />
-      ) : (
-        <StartupForm key={view.dataUpdatedAt} server={server} view={view.data} />
-      )}
+      <QueryState query={view} loading="Loading startup settings…" failed="The startup settings could not be loaded">
+        {(data) => <StartupForm key={view.dataUpdatedAt} server={server} view={data} />}
+      </QueryState>
     </section>
   );
 }

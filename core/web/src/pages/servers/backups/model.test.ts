@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filenameOf, limitInfo, progressPercent, progressText, statusWord, withBackup, type Backup } from "./model";
+import { limitInfo, progressPercent, progressText, statusWord, withBackup, type Backup } from "./model";
 
 function backup(id: string, over: Partial<Backup> = {}): Backup {
   return {
@@ -38,12 +38,5 @@ describe("backups model", () => {
     expect(progressPercent({ bytes: 512, total: 0 })).toBeNull();
     expect(progressText({ bytes: 1536, total: 3072, files: 1 })).toBe("1.5 KiB of 3.0 KiB · 1 file");
     expect(progressText({ bytes: 1536, total: 0, files: 2 })).toBe("1.5 KiB · 2 files");
-  });
-
-  it("reads the file name from Content-Disposition in each of its forms", () => {
-    expect(filenameOf("attachment; filename=world.tar.zst", "x")).toBe("world.tar.zst");
-    expect(filenameOf('attachment; filename="my world.tar.gz"', "x")).toBe("my world.tar.gz");
-    expect(filenameOf("attachment; filename*=utf-8''Sch%C3%B6n.tar", "x")).toBe("Schön.tar");
-    expect(filenameOf(null, "fallback.tar")).toBe("fallback.tar");
   });
 });

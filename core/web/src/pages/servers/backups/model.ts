@@ -91,19 +91,3 @@ export function limitInfo(list: Backup[], limit: number | null): LimitInfo {
   const blocked = full && counted.every((b) => b.locked);
   return { used, limit, disabled: false, full, blocked, text: `${used} of ${limit} backups used` };
 }
-
-/** filenameOf reads the file name of a Content-Disposition header. */
-export function filenameOf(disposition: string | null, fallback: string): string {
-  if (!disposition) return fallback;
-  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
-  if (star) {
-    try {
-      return decodeURIComponent(star[1].trim());
-    } catch {
-      // fall through to the plain parameter
-    }
-  }
-  const plain = /filename\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]+)/.exec(disposition);
-  if (!plain) return fallback;
-  return plain[2] !== undefined ? plain[2].replace(/\\(.)/g, "$1") : plain[1].trim();
-}

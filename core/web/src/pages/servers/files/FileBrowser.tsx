@@ -258,7 +258,7 @@ export function FileBrowser({ serverId, base, dir, perms, upload, download }: Fi
         )}
         {active.isPending ? (
           <Loading label={q ? "Searching…" : "Loading files…"} />
-        ) : active.isError ? (
+        ) : active.isError && !(!q && list.isFetchNextPageError) ? (
           <ErrorBox error={active.error} title={q ? "The search failed" : "Could not list this folder"} retry={() => void active.refetch()} />
         ) : entries.length === 0 ? (
           q ? (
@@ -287,6 +287,11 @@ export function FileBrowser({ serverId, base, dir, perms, upload, download }: Fi
                 <span>
                   {entries.length < total ? `Showing ${entries.length} of ${total}` : many(total)}
                 </span>
+                {list.isFetchNextPageError && (
+                  <span className="field-error" role="alert">
+                    The next page did not load: {errorText(list.error)}
+                  </span>
+                )}
                 {list.hasNextPage && (
                   <Button size="sm" busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
                     Load more

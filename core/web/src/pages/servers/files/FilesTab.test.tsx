@@ -105,6 +105,24 @@ describe("browsing", () => {
     expect(screen.getByText("f449.log").tagName).toBe("BUTTON");
   }, 90_000);
 
+  it("keeps the loaded entries when the next page fails, and says why", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 250; i++) files[`/logs/f${String(i).padStart(3, "0")}.log`] = "x";
+    const v = new FakeVolume(files);
+    let down = false;
+    v.intercept = () => (down ? new Response(JSON.stringify({ error: { code: "node_offline", message: "the server's node is offline" } }), { status: 503 }) : undefined);
+    const { user } = renderFiles(v, { url: `${base}/logs` });
+    expect(await screen.findByText("Showing 200 of 250")).toBeInTheDocument();
+    down = true;
+    await user.click(screen.getByText("Load more"));
+    expect(await screen.findByText(/The next page did not load: the server's node is offline/)).toBeInTheDocument();
+    expect(screen.getByText("f199.log")).toBeInTheDocument();
+    expect(screen.queryByText("Could not list this folder")).not.toBeInTheDocument();
+    down = false;
+    await user.click(screen.getByText("Load more"));
+    expect(await screen.findByText("250 items")).toBeInTheDocument();
+  }, 90_000);
+
   it("searches below the folder and shows where each hit is", async () => {
     const v = volume();
     const { user } = renderFiles(v);

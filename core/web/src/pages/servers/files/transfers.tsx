@@ -1,7 +1,7 @@
-// Uploads and downloads with progress. Each upload is its own request
-// (a bar and a cancel button per file), a few at a time; each download
-// reads the answer as a stream, since the endpoints want the
-// Authorization header and a plain link cannot send it.
+// Uploads with progress, and downloads handed to the browser. Each upload
+// is its own request (a bar and a cancel button per file), a few at a
+// time; a download follows a ticketed link (api/download.ts), so only a
+// refused one is listed here.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { X } from "lucide-react";
 import type { Api } from "../../../api/client";

@@ -69,10 +69,6 @@ export function choices(rs: Rule[]): string[] | null {
   return null;
 }
 
-export function isRequired(rs: Rule[]): boolean {
-  return has(rs, "required");
-}
-
 /** hints describe the rules in words, for the field's hint. */
 export function hints(rs: Rule[]): string[] {
   const numeric = has(rs, "integer") || has(rs, "numeric");

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ApiError, errorText } from "../../../api/client";
+import { ApiError } from "../../../api/client";
 import { useApi } from "../../../api/context";
 import { Checkbox } from "../../../ui/Checkbox";
 import { Dialog, FormFoot } from "../../../ui/Dialog";
 import { Field, Input } from "../../../ui/Field";
+import { formError } from "../../../ui/formErrors";
 import { useToast } from "../../../ui/toast";
 import { describe, groupState, setGroup, toggle, type PermissionGroup } from "./permissions";
 
@@ -111,7 +112,7 @@ export function SubuserDialog({ serverId, groups, grantable, subuser, onClose }:
           })}
         </div>
         <FormFoot
-          error={err && !emailError && !permsError ? errorText(err) : undefined}
+          error={formError(err, ["email", "permissions"])}
           onCancel={onClose}
           busy={save.isPending}
           submit={subuser ? "Save permissions" : "Add subuser"}
