@@ -63,6 +63,9 @@ describe("Api", () => {
     expect(err.requestId).toBe("req-1");
     const field = await failure(h.api.patch("/api/bad", {}));
     expect(errorText(field)).toBe("memory_mb: must be 1..100");
+    // Beside its field, a message without the name the core puts first.
+    expect(new ApiError(422, "invalid_field", "tasks[1].payload: is one of start, stop", "tasks[1].payload").fieldMessage).toBe("is one of start, stop");
+    expect(new ApiError(422, "invalid_field", "is required", "name").fieldMessage).toBe("is required");
   });
 
   it("refreshes a token about to expire before using it", async () => {

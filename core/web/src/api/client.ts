@@ -25,6 +25,12 @@ export class ApiError extends Error {
     this.field = field;
     this.requestId = requestId;
   }
+
+  /** fieldMessage is the message without the "field: " the API starts a
+   * field error with, for showing beside that field. */
+  get fieldMessage(): string {
+    return this.field && this.message.startsWith(this.field + ": ") ? this.message.slice(this.field.length + 2) : this.message;
+  }
 }
 
 /** errorText is what the UI shows for any thrown value. */

@@ -3,10 +3,10 @@
 
 import { ApiError, errorText } from "../api/client";
 
-/** fieldError is the message of an ApiError about field, for showing
- * beside that field. */
+/** fieldError is the message of an ApiError about one of fields, for
+ * showing beside that field (without the field's name in front). */
 export function fieldError(e: unknown, ...fields: string[]): string | undefined {
-  return e instanceof ApiError && e.field && fields.includes(e.field) ? e.message : undefined;
+  return e instanceof ApiError && e.field && fields.includes(e.field) ? e.fieldMessage : undefined;
 }
 
 /** formError is what a form shows above its buttons: any error that no

@@ -71,7 +71,7 @@ function StartupForm({ server, view }: { server: Server; view: StartupView }) {
     },
   });
   const err = save.error instanceof ApiError ? save.error : undefined;
-  const serverError = (field: string) => (err?.field === field ? strip(err.message, field) : undefined);
+  const serverError = (field: string) => (err?.field === field ? err.fieldMessage : undefined);
   const placed = !!err?.field && (err.field.startsWith("environment.") || err.field === "image" || err.field === "startup");
 
   const setEnv = (k: string, value: string) => {
@@ -221,6 +221,4 @@ function VariableField({ variable: v, value, onChange, disabled, error }: VarPro
   );
 }
 
-function strip(message: string, field: string): string {
-  return message.startsWith(field + ": ") ? message.slice(field.length + 2) : message;
-}
+

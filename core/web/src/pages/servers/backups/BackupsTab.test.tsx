@@ -70,7 +70,7 @@ describe("BackupsTab", () => {
     const dialog = await screen.findByRole("dialog");
     await user.type(within(dialog).getByLabelText("Name"), "x");
     await user.click(within(dialog).getByRole("button", { name: "Create" }));
-    expect(await within(dialog).findByText("name: must be 1 to 100 characters")).toBeInTheDocument();
+    expect(await within(dialog).findByText("must be 1 to 100 characters")).toBeInTheDocument();
     expect(within(dialog).getByLabelText("Name")).toHaveAttribute("aria-invalid", "true");
   });
 

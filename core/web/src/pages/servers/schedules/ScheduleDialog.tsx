@@ -22,7 +22,6 @@ import {
   newTask,
   slotText,
   specOf,
-  stripField,
   timeZones,
   type FormState,
   type FormTask,
@@ -72,9 +71,9 @@ export function ScheduleDialog({ serverId, schedule, onClose }: Props) {
   // The API names the field it refuses; tasks[i].x belongs to task i.
   const err = save.error;
   const target = err instanceof ApiError ? errorTarget(err.field) : null;
-  const fieldError = (name: string) => (err instanceof ApiError && target?.kind === "field" && target.field === name ? stripField(err.message, name) : undefined);
+  const fieldError = (name: string) => (err instanceof ApiError && target?.kind === "field" && target.field === name ? err.fieldMessage : undefined);
   const taskError = (i: number, name: string) =>
-    err instanceof ApiError && target?.kind === "task" && target.task === i && target.field === name ? stripField(err.message, err.field!) : undefined;
+    err instanceof ApiError && target?.kind === "task" && target.task === i && target.field === name ? err.fieldMessage : undefined;
   const placed = target?.kind === "task" ? target.task < form.tasks.length : !!target && ["name", "cron", "timezone", "tasks"].includes(target.field);
 
   const submit = (e: FormEvent) => {
@@ -170,8 +169,8 @@ function CronFields({ serverId, form, zones, set, cronError, zoneError }: CronPr
   const settling = cron !== form.cron.trim() || zone !== form.timezone;
   const pe = preview.error;
   const previewField = pe instanceof ApiError ? pe.field : undefined;
-  const previewCronError = !settling && pe && previewField === "cron" ? stripField((pe as ApiError).message, "cron") : undefined;
-  const previewZoneError = !settling && pe && previewField === "timezone" ? stripField((pe as ApiError).message, "timezone") : undefined;
+  const previewCronError = !settling && pe && previewField === "cron" ? (pe as ApiError).fieldMessage : undefined;
+  const previewZoneError = !settling && pe && previewField === "timezone" ? (pe as ApiError).fieldMessage : undefined;
   const words = describeCron(form.cron);
   // Some 400 zones: built once, so typing elsewhere does not rebuild them.
   const zoneOptions = useMemo(

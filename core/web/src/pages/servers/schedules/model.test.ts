@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorTarget, formOf, moveTask, specOf, stripField, timeZones, type Schedule } from "./model";
+import { errorTarget, formOf, moveTask, specOf, timeZones, type Schedule } from "./model";
 
 const schedule: Schedule = {
   id: "s1", server_id: "srv1", name: "Nightly", cron: "0 4 * * *", timezone: "Europe/Berlin", enabled: false, only_when_online: true,
@@ -17,11 +17,6 @@ describe("schedules model", () => {
     expect(errorTarget("cron")).toEqual({ kind: "field", field: "cron" });
     expect(errorTarget("tasks")).toEqual({ kind: "field", field: "tasks" });
     expect(errorTarget(undefined)).toBeNull();
-  });
-
-  it("drops the field name the API puts before its message", () => {
-    expect(stripField("tasks[1].payload: a power task's payload is one of start, stop", "tasks[1].payload")).toBe("a power task's payload is one of start, stop");
-    expect(stripField("is required", "name")).toBe("is required");
   });
 
   it("moves a task up and down, and not past either end", () => {

@@ -133,12 +133,6 @@ export function errorTarget(field: string | undefined): ErrorTarget | null {
   return { kind: "field", field };
 }
 
-/** stripField drops the "field: " the API starts its messages with, for
- * a message shown beside that field. */
-export function stripField(message: string, field: string): string {
-  return message.startsWith(field + ": ") ? message.slice(field.length + 2) : message;
-}
-
 export function taskSummary(t: Pick<Task, "action" | "payload">): string {
   switch (t.action) {
     case "command":

@@ -4,7 +4,7 @@ import { can, type Server } from "../../../api/types";
 import { Button } from "../../../ui/Button";
 import { Field, Input, Textarea } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
-import { fieldMessage, useServerPatch } from "./useServerPatch";
+import { useServerPatch } from "./useServerPatch";
 
 /** DetailsCard renames a server and changes its description. */
 export function DetailsCard({ server }: { server: Server }) {
@@ -15,7 +15,7 @@ export function DetailsCard({ server }: { server: Server }) {
   const may = can(server, "server.update");
   const dirty = name !== server.name || description !== server.description;
   const err = save.error instanceof ApiError ? save.error : undefined;
-  const fieldErr = (f: string) => (err?.field === f ? fieldMessage(err.message, f) : undefined);
+  const fieldErr = (f: string) => (err?.field === f ? err.fieldMessage : undefined);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate({ name, description });

@@ -6,7 +6,7 @@ import { Field, Input } from "../../../ui/Field";
 import { mib } from "../../../ui/format";
 import { useToast } from "../../../ui/toast";
 import { resourceChange, resourceFormOf, type ResourceForm } from "./model";
-import { fieldMessage, useServerPatch } from "./useServerPatch";
+import { useServerPatch } from "./useServerPatch";
 
 /** ResourcesCard shows a server's limits; administrators change them. */
 export function ResourcesCard({ server, admin }: { server: Server; admin: boolean }) {
@@ -41,7 +41,7 @@ function ResourcesForm({ server }: { server: Server }) {
   const [local, setLocal] = useState<{ field: string; message: string } | null>(null);
   const save = useServerPatch(server.id, () => toast("Saved the resources; they apply at the next start", "success"));
   const err = save.error instanceof ApiError ? save.error : undefined;
-  const fieldErr = (f: keyof ResourceForm) => (local?.field === f ? local.message : err?.field === f ? fieldMessage(err.message, f) : undefined);
+  const fieldErr = (f: keyof ResourceForm) => (local?.field === f ? local.message : err?.field === f ? err.fieldMessage : undefined);
   const set = (k: keyof ResourceForm, v: string) => {
     setLocal(null);
     setForm((f) => ({ ...f, [k]: v }));

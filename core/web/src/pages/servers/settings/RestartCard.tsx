@@ -6,7 +6,7 @@ import { Checkbox } from "../../../ui/Checkbox";
 import { Field, Input, Select } from "../../../ui/Field";
 import { useToast } from "../../../ui/toast";
 import { RESTART_MODES } from "./model";
-import { fieldMessage, useServerPatch } from "./useServerPatch";
+import { useServerPatch } from "./useServerPatch";
 
 /** RestartCard is what the node does when the server's process exits
  * without being asked to. */
@@ -65,7 +65,7 @@ export function RestartCard({ server }: { server: Server }) {
       )}
       {save.error && (
         <p className="field-error" role="alert">
-          {err?.field === "restart" ? fieldMessage(err.message, "restart") : errorText(save.error)}
+          {err?.field === "restart" ? err.fieldMessage : errorText(save.error)}
         </p>
       )}
       {may && (

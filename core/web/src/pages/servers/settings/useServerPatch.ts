@@ -19,7 +19,4 @@ export function useServerPatch(serverId: string, onDone?: (s: Server) => void) {
   });
 }
 
-/** fieldMessage drops the "field: " the API starts a field error with. */
-export function fieldMessage(message: string, field: string): string {
-  return message.startsWith(field + ": ") ? message.slice(field.length + 2) : message;
-}
+

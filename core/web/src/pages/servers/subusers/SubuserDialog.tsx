@@ -1,11 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ApiError } from "../../../api/client";
 import { useApi } from "../../../api/context";
 import { Checkbox } from "../../../ui/Checkbox";
 import { Dialog, FormFoot } from "../../../ui/Dialog";
 import { Field, Input } from "../../../ui/Field";
-import { formError } from "../../../ui/formErrors";
+import { fieldError, formError } from "../../../ui/formErrors";
 import { useToast } from "../../../ui/toast";
 import { describe, groupState, setGroup, toggle, type PermissionGroup } from "./permissions";
 
@@ -53,9 +52,8 @@ export function SubuserDialog({ serverId, groups, grantable, subuser, onClose }:
     },
   });
   const err = save.error;
-  const field = err instanceof ApiError ? err.field : undefined;
-  const emailError = field === "email" ? strip(err!.message, "email") : undefined;
-  const permsError = field === "permissions" ? strip(err!.message, "permissions") : undefined;
+  const emailError = fieldError(err, "email");
+  const permsError = fieldError(err, "permissions");
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -122,6 +120,4 @@ export function SubuserDialog({ serverId, groups, grantable, subuser, onClose }:
   );
 }
 
-function strip(message: string, field: string): string {
-  return message.startsWith(field + ": ") ? message.slice(field.length + 2) : message;
-}
+
